@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for GeoToken.NET.
-#   eng/setup.sh            - what building, the demo and the tests need
-#   eng/setup.sh --peers    - also the peer implementations used by benchmarks/peers and the
-#                             cross-checking tests (Google's C++ S2, NumPy, PyTorch, FAISS)
+#   eng/setup.sh               - what building and the demo need (.NET 10 SDK, libstdc++ for TorchSharp)
+#   eng/setup.sh --test-deps   - also what the tests cross-check against: Google's C++ S2
+#                                (libs2-dev + g++) and NumPy
+#   eng/setup.sh --peers       - also the peers of benchmarks/peers: PyTorch, FAISS, OpenBLAS
 # Safe to run repeatedly: every step checks before it acts.
 set -euo pipefail
 
 want_peers=0
+want_test=0
 for a in "$@"; do
   case "$a" in
-    --peers) want_peers=1 ;;
+    --peers) want_peers=1; want_test=1 ;;
+    --test-deps) want_test=1 ;;
     *) echo "setup: unknown option '$a'" >&2; exit 2 ;;
   esac
 done
@@ -57,16 +60,18 @@ if [ "$(uname -s)" = Linux ] && ! have_glibcxx; then
   fi
 fi
 
-# 3. Peers (optional) ----------------------------------------------------------------------
-if [ $want_peers -eq 1 ]; then
-  pkgs=(libs2-dev g++ python3-numpy python3-torch python3-faiss libopenblas0-pthread)
+# 3. Test and peer dependencies (Debian packages) ---------------------------------------------
+pkgs=()
+[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ python3-numpy)
+[ $want_peers -eq 1 ] && pkgs+=(python3-torch python3-faiss libopenblas0-pthread)
+if [ ${#pkgs[@]} -gt 0 ]; then
   missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    command -v apt-get >/dev/null 2>&1 || die "peers need Debian packages: ${missing[*]}"
-    say "installing peer packages: ${missing[*]}"
+    command -v apt-get >/dev/null 2>&1 || die "these need Debian packages: ${missing[*]}"
+    say "installing Debian packages: ${missing[*]}"
     apt_update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi

@@ -1,0 +1,3 @@
+using GeoToken.Cli;
+
+return await GeoTokenCli.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);

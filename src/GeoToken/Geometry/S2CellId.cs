@@ -237,7 +237,14 @@ public readonly struct S2CellId : IEquatable<S2CellId>, IComparable<S2CellId>
     {
         if (Id == 0) return "X";
         int zeroDigits = BitOperations.TrailingZeroCount(Id) / 4;
-        return (Id >> (4 * zeroDigits)).ToString("x" + (16 - zeroDigits).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        return string.Create(16 - zeroDigits, Id >> (4 * zeroDigits), static (span, value) =>
+        {
+            for (int k = span.Length - 1; k >= 0; k--)
+            {
+                span[k] = "0123456789abcdef"[(int)(value & 0xF)];
+                value >>= 4;
+            }
+        });
     }
 
     /// <summary>The face and the (i, j) leaf coordinates of the leaf the id's bits point at (inside the cell, near its centre).</summary>

@@ -88,7 +88,7 @@ internal static class PillowResampler
     /// [<paramref name="y0"/>, <paramref name="y0"/> + <paramref name="winH"/>) (inside the resized image)
     /// to <paramref name="dst"/> (winW × winH × 3 bytes).
     /// </summary>
-    internal static void ResizeWindow(
+    internal static unsafe void ResizeWindow(
         ReadOnlySpan<byte> src, int inW, int inH, int outW, int outH, ResizeInterpolation filter,
         int x0, int y0, int winW, int winH, Span<byte> dst)
     {
@@ -131,24 +131,29 @@ internal static class PillowResampler
             }
 
             int ksize = ch.KernelSize;
-            for (int xx = 0; xx < winW; xx++)
+            fixed (byte* sp = srow, tp = trow)
+            fixed (int* wp = ch.Weights)
+            fixed (int* bp = ch.Bounds)
             {
-                int ox = x0 + xx;
-                int xmin = ch.Bounds[ox * 2], n = ch.Bounds[(ox * 2) + 1];
-                ReadOnlySpan<int> kk = ch.Weights.AsSpan(ox * ksize, n);
-                int s0 = 1 << (PrecisionBits - 1), s1 = s0, s2 = s0;
-                int p = xmin * 3;
-                for (int x = 0; x < kk.Length; x++, p += 3)
+                for (int xx = 0; xx < winW; xx++)
                 {
-                    int w = kk[x];
-                    s0 += srow[p] * w;
-                    s1 += srow[p + 1] * w;
-                    s2 += srow[p + 2] * w;
-                }
+                    int ox = x0 + xx;
+                    int n = bp[(ox * 2) + 1];
+                    int* kk = wp + (ox * ksize);
+                    byte* px = sp + (bp[ox * 2] * 3);
+                    int s0 = 1 << (PrecisionBits - 1), s1 = s0, s2 = s0;
+                    for (int x = 0; x < n; x++, px += 3)
+                    {
+                        int w = kk[x];
+                        s0 += px[0] * w;
+                        s1 += px[1] * w;
+                        s2 += px[2] * w;
+                    }
 
-                trow[xx * 3] = Clip8(s0);
-                trow[(xx * 3) + 1] = Clip8(s1);
-                trow[(xx * 3) + 2] = Clip8(s2);
+                    tp[xx * 3] = Clip8(s0);
+                    tp[(xx * 3) + 1] = Clip8(s1);
+                    tp[(xx * 3) + 2] = Clip8(s2);
+                }
             }
         }
 
@@ -161,26 +166,29 @@ internal static class PillowResampler
 
         int ks = cv.KernelSize;
         int[] acc = new int[tmpStride];
-        for (int yy = 0; yy < winH; yy++)
+        fixed (byte* tbase = tmp)
+        fixed (int* ap = acc)
         {
-            int oy = y0 + yy;
-            int ymin = cv.Bounds[oy * 2] - rowFirst, n = cv.Bounds[(oy * 2) + 1];
-            ReadOnlySpan<int> kk = cv.Weights.AsSpan(oy * ks, n);
-            acc.AsSpan().Fill(1 << (PrecisionBits - 1));
-            for (int y = 0; y < kk.Length; y++)
+            for (int yy = 0; yy < winH; yy++)
             {
-                int w = kk[y];
-                ReadOnlySpan<byte> trow = tmp.AsSpan((ymin + y) * tmpStride, tmpStride);
-                for (int i = 0; i < trow.Length; i++)
+                int oy = y0 + yy;
+                int ymin = cv.Bounds[oy * 2] - rowFirst, n = cv.Bounds[(oy * 2) + 1];
+                acc.AsSpan().Fill(1 << (PrecisionBits - 1));
+                for (int y = 0; y < n; y++)
                 {
-                    acc[i] += trow[i] * w;
+                    int w = cv.Weights[(oy * ks) + y];
+                    byte* trow = tbase + ((ymin + y) * tmpStride);
+                    for (int i = 0; i < tmpStride; i++)
+                    {
+                        ap[i] += trow[i] * w;
+                    }
                 }
-            }
 
-            Span<byte> drow = dst.Slice(yy * tmpStride, tmpStride);
-            for (int i = 0; i < drow.Length; i++)
-            {
-                drow[i] = Clip8(acc[i]);
+                Span<byte> drow = dst.Slice(yy * tmpStride, tmpStride);
+                for (int i = 0; i < drow.Length; i++)
+                {
+                    drow[i] = Clip8(ap[i]);
+                }
             }
         }
     }

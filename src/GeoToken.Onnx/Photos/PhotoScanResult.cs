@@ -39,7 +39,7 @@ public sealed class PhotoScanResult
     public string Summary()
     {
         var parts = new List<string> { $"{Photos.Count(p => p.IsUsable)} usable" };
-        foreach (var (status, label) in new[] { (PhotoStatus.NoGps, "without GPS"), (PhotoStatus.BadGps, "with unusable GPS"), (PhotoStatus.UnsupportedFormat, "in an unsupported format"), (PhotoStatus.NotAnImage, "not an image"), (PhotoStatus.Unreadable, "unreadable") })
+        foreach (var (status, label) in new[] { (PhotoStatus.NoGps, "without GPS"), (PhotoStatus.BadGps, "with unusable GPS"), (PhotoStatus.UnsupportedFormat, "in an unsupported format"), (PhotoStatus.NotAnImage, "not an image"), (PhotoStatus.Unreadable, "unreadable"), (PhotoStatus.Undecodable, "undecodable") })
         {
             int n = Photos.Count(p => p.Status == status);
             if (n > 0) parts.Add($"{n} {label}");

@@ -20,4 +20,7 @@ public enum PhotoStatus
 
     /// <summary>The file or its metadata cannot be read (I/O error, permissions, corrupt metadata).</summary>
     Unreadable,
+
+    /// <summary>The image data cannot be decoded (truncated or corrupt), found when encoding (<see cref="PhotoGalleryBuilder"/>).</summary>
+    Undecodable,
 }

@@ -56,6 +56,11 @@ using (var oneThread = new OnnxImageEncoder(model, squeezeNet with { BatchSize =
     Report("encode files, batch 8, IntraOpThreads = 1", sixteenPaths.Count, () => oneThread.EncodeAsync(sixteenPaths).GetAwaiter().GetResult());
 }
 
+using (var spinning = new OnnxImageEncoder(model, squeezeNet with { BatchSize = 8, SpinWaitThreads = true }))
+{
+    Report("encode files, batch 8, ORT threads spin-wait (ORT's default)", sixteenPaths.Count, () => spinning.EncodeAsync(sixteenPaths).GetAwaiter().GetResult());
+}
+
 void Leak(int total)
 {
     using var encoder = new OnnxImageEncoder(model, squeezeNet);

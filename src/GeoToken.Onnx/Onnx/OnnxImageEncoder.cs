@@ -319,6 +319,9 @@ public sealed class OnnxImageEncoder : IImageEncoder, IDisposable
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
         if (model is not null) so.AddSessionConfigEntry(ExternalInitializersFolderKey, Path.GetDirectoryName(ModelPath)!);
+
+        // Idle ONNX Runtime threads sleep instead of spinning, so the threads decoding the next batch get the cores.
+        if (!Options.SpinWaitThreads) so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         Options.ConfigureSession?.Invoke(so);
         try
         {

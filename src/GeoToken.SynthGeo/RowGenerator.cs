@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using GeoToken.Geometry;
 
 namespace GeoToken.SynthGeo;
@@ -113,12 +114,13 @@ internal sealed class RowGenerator(SynthGeoWorld world)
             int kf = _m.ClimateFeatures;
             double amp = climate * Math.Sqrt(2.0 / kf);
             var om = _w.ClimateOmega;
+            Span<float> phi = stackalloc float[kf];
             for (int k = 0; k < kf; k++)
             {
-                double phi = amp * Math.Cos(om[3 * k] * u.X + om[3 * k + 1] * u.Y + om[3 * k + 2] * u.Z + _w.ClimatePhase[k]);
-                var col = _w.ClimateProjection.AsSpan(k * g.Length, g.Length);
-                TensorPrimitives.MultiplyAdd(col, (float)phi, g, g);
+                phi[k] = (float)(amp * Math.Cos(om[3 * k] * u.X + om[3 * k + 1] * u.Y + om[3 * k + 2] * u.Z + _w.ClimatePhase[k]));
             }
+
+            Climate(_w.ClimateProjectionBlocked, phi, g);
         }
 
         if (spec.Landmark)
@@ -139,6 +141,22 @@ internal sealed class RowGenerator(SynthGeoWorld world)
         Codes.AddNoise(z, ref noise, (float)view.Noise);
         float norm = TensorPrimitives.Norm(z);
         if (norm > 0) TensorPrimitives.Multiply(z, 1 / norm, z);
+    }
+
+    /// <summary>g += Σₖ φₖ Pₖ with P stored as [latent/8][feature][8] (eight accumulators' worth of columns at a time).</summary>
+    private static void Climate(float[] blocked, ReadOnlySpan<float> phi, Span<float> g)
+    {
+        int kf = phi.Length;
+        for (int c = 0, o = 0; c < g.Length; c += 8)
+        {
+            var acc = Vector256.Create<float>(g.Slice(c, 8));
+            for (int k = 0; k < kf; k++, o += 8)
+            {
+                acc = Vector256.FusedMultiplyAdd(Vector256.Create(phi[k]), Vector256.Create(blocked, o), acc);
+            }
+
+            acc.CopyTo(g.Slice(c, 8));
+        }
     }
 
     private bool Continues(long window, int pos) =>

@@ -127,8 +127,8 @@ public sealed record SynthGeoModel
     /// <summary>The image view (default: scene 1, geography 1.25, duplicates 1, noise 0.8).</summary>
     public SynthGeoView ImageView { get; init; } = new(1.0, 1.25, 1.0, 0.8);
 
-    /// <summary>The image→location view: more geography, less scene (default 0.6, 1.8, 1, 0.8).</summary>
-    public SynthGeoView LocationView { get; init; } = new(0.6, 1.8, 1.0, 0.8);
+    /// <summary>The image→location view: more geography, less scene (default 0.6, 1.5, 1, 0.8).</summary>
+    public SynthGeoView LocationView { get; init; } = new(0.6, 1.5, 1.0, 0.8);
 
     /// <summary>The image→text view: more scene, less geography (default 1.5, 0.7, 1, 0.8).</summary>
     public SynthGeoView TextView { get; init; } = new(1.5, 0.7, 1.0, 0.8);

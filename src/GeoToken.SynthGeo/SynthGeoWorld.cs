@@ -73,6 +73,12 @@ internal sealed class SynthGeoWorld
             Codes.Write(ClimateProjection.AsSpan(k * Latent, Latent), Rng.Hash(seed, TagCode, CodeClimate, (ulong)k));
         }
 
+        ClimateProjectionBlocked = new float[kf * Latent];
+        for (int c = 0, o = 0; c < Latent; c += 8)
+        {
+            for (int k = 0; k < kf; k++, o += 8) Array.Copy(ClimateProjection, k * Latent + c, ClimateProjectionBlocked, o, 8);
+        }
+
         Mixers = new Mixer[modalities];
         for (int m = 0; m < modalities; m++) Mixers[m] = new Mixer(Latent, model.HiddenDimension, dimension, Rng.Hash(seed, 0x4D495845, (ulong)m));
     }
@@ -98,6 +104,9 @@ internal sealed class SynthGeoWorld
     public double[] ClimatePhase { get; }
 
     public float[] ClimateProjection { get; }
+
+    /// <summary><see cref="ClimateProjection"/> re-laid as [latent/8][feature][8] for the fused accumulation.</summary>
+    public float[] ClimateProjectionBlocked { get; }
 
     public Mixer[] Mixers { get; }
 

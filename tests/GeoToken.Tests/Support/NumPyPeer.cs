@@ -5,7 +5,7 @@ namespace GeoToken.Tests.Support;
 /// <summary>
 /// Runs NumPy for real (Debian's <c>/usr/bin/python3</c> with <c>python3-numpy</c>) as the reference
 /// for the .npy format. Tests using it fail, not skip, when Python or NumPy is missing
-/// (<c>eng/setup.sh --peers</c> installs them).
+/// (<c>eng/setup.sh --test-deps</c> installs them).
 /// </summary>
 internal static class NumPyPeer
 {
@@ -29,7 +29,7 @@ internal static class NumPyPeer
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException("python3 with NumPy is needed for the .npy cross-checks; run eng/setup.sh --peers.", e);
+            throw new InvalidOperationException("python3 with NumPy is needed for the .npy cross-checks; run eng/setup.sh --test-deps.", e);
         }
 
         using (p)
@@ -39,7 +39,7 @@ internal static class NumPyPeer
             p.WaitForExit();
             if (p.ExitCode != 0)
             {
-                throw new InvalidOperationException($"python3 failed (exit {p.ExitCode}; is python3-numpy installed? run eng/setup.sh --peers):\n{stderr}");
+                throw new InvalidOperationException($"python3 failed (exit {p.ExitCode}; is python3-numpy installed? run eng/setup.sh --test-deps):\n{stderr}");
             }
 
             return stdout.Result;

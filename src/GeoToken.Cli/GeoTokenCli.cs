@@ -14,6 +14,7 @@ internal static class GeoTokenCli
         {
             S2Command.Create(),
             MetricsCommand.Create(),
+            SynthCommand.Create(),
         };
         return root;
     }

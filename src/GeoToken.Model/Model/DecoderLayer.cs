@@ -80,8 +80,7 @@ internal sealed class DecoderLayer : nn.Module
 
     private Tensor SelfAttention(Tensor h, Tensor? keyCache, Tensor? valueCache, int position)
     {
-        var q = _selfAttn.Query(h);
-        var (k, v) = _selfAttn.KeyValue(h);
+        var (q, k, v) = _selfAttn.QueryKeyValue(h);
         if (keyCache is null || valueCache is null)
         {
             return _selfAttn.Attend(q, k, v, causal: true);

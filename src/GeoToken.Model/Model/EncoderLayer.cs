@@ -40,7 +40,8 @@ internal sealed class EncoderLayer : nn.Module
     {
         using var scope = NewDisposeScope();
         Tensor h = _preNorm ? _selfAttnNorm.forward(x) : x;
-        Tensor a = _selfAttn.Forward(h, h, causal: false);
+        var (q, k, v) = _selfAttn.QueryKeyValue(h);
+        Tensor a = _selfAttn.Attend(q, k, v, causal: false);
         Tensor x1 = _preNorm ? x + F.dropout(a, _dropout, training) : _selfAttnNorm.forward(x + F.dropout(a, _dropout, training));
         Tensor h2 = _preNorm ? _ffnNorm.forward(x1) : x1;
         Tensor f = _ffn.Forward(h2);

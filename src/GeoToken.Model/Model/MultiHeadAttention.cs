@@ -58,8 +58,41 @@ internal sealed class MultiHeadAttention : nn.Module
     /// <summary>Projects <paramref name="x"/> [B, L, d] to queries [B, h, L, d/h].</summary>
     public Tensor Query(Tensor x) => SplitHeads(_qProj.forward(x));
 
-    /// <summary>Projects <paramref name="x"/> [B, L, d] to keys and values, each [B, h, L, d/h].</summary>
-    public (Tensor Key, Tensor Value) KeyValue(Tensor x) => (SplitHeads(_kProj.forward(x)), SplitHeads(_vProj.forward(x)));
+    /// <summary>Projects <paramref name="x"/> [B, L, d] to keys and values, each [B, h, L, d/h] (one fused matrix product).</summary>
+    public (Tensor Key, Tensor Value) KeyValue(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var kv = Project(x, [_kProj, _vProj]).unbind(0);
+        return (kv[0].MoveToOuterDisposeScope(), kv[1].MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Self-attention projections of <paramref name="x"/> [B, L, d]: queries, keys and values, each [B, h, L, d/h] (one fused matrix product).</summary>
+    public (Tensor Query, Tensor Key, Tensor Value) QueryKeyValue(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var qkv = Project(x, [_qProj, _kProj, _vProj]).unbind(0);
+        return (qkv[0].MoveToOuterDisposeScope(), qkv[1].MoveToOuterDisposeScope(), qkv[2].MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// x [B, L, d] through several d → d projections: [n, B, h, L, d/h]. With autograd on (training) as one
+    /// matrix product with the weights stacked (as PyTorch's packed in_proj); the parameters stay
+    /// separate for stable names.
+    /// </summary>
+    private Tensor Project(Tensor x, Linear[] projections)
+    {
+        if (!is_grad_enabled())
+        {
+            // Inference (e.g. one decoding step for a few rows): stacking the weights would copy more
+            // than the products compute, so run the projections separately.
+            return stack(projections.Select(p => SplitHeads(p.forward(x))).ToArray(), 0);
+        }
+
+        var w = cat(projections.Select(p => (Tensor)p.weight!).ToArray(), 0);
+        var b = cat(projections.Select(p => (Tensor)p.bias!).ToArray(), 0);
+        var y = F.linear(x, w, b); // [B, L, n·d]
+        return y.view(x.shape[0], x.shape[1], projections.Length, _heads, _headDim).permute(2, 0, 3, 1, 4);
+    }
 
     /// <summary>Attention of queries [B, h, Lq, d/h] over keys/values [B, h, Lk, d/h]; returns [B, Lq, d] after the output projection.</summary>
     /// <param name="q">Queries [B, h, Lq, d/h].</param>
@@ -72,18 +105,6 @@ internal sealed class MultiHeadAttention : nn.Module
         long b = a.shape[0], l = a.shape[2];
         using var merged = a.transpose(1, 2).reshape(b, l, _heads * _headDim);
         return _outProj.forward(merged);
-    }
-
-    /// <summary>Full attention of <paramref name="query"/> [B, Lq, d] over <paramref name="keyValue"/> [B, Lk, d].</summary>
-    public Tensor Forward(Tensor query, Tensor keyValue, bool causal)
-    {
-        using var q = Query(query);
-        var (k, v) = KeyValue(keyValue);
-        using (k)
-        using (v)
-        {
-            return Attend(q, k, v, causal);
-        }
     }
 
     private Tensor SplitHeads(Tensor x)

@@ -134,6 +134,30 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Checkpoints_are_written_every_n_steps_and_at_epoch_ends()
+    {
+        using var model = NewModel();
+        var source = new SyntheticBatchSource(Options, 40, seed: 1, learnable: false);
+        string path = TestData.TempPath("every.ckpt");
+        var seen = new List<(int Epoch, int Step)>();
+        void OnProgress(TrainingProgress p)
+        {
+            // Reported after step 2 of each epoch, before that step's own checkpoint: the file holds step 1.
+            if (p.EpochCompleted) return;
+            using var r = GeoTokenTrainer.Resume(path);
+            using var m = r.Model;
+            seen.Add((r.Epoch, r.StepInEpoch));
+        }
+
+        using var trainer = new GeoTokenTrainer(model, TrainerOptions(2) with { CheckpointPath = path, CheckpointEverySteps = 1 });
+        trainer.Train(source, new SynchronousProgress<TrainingProgress>(OnProgress), TestContext.Current.CancellationToken);
+        Assert.Equal([(0, 1), (1, 1)], seen);
+        using var done = GeoTokenTrainer.Resume(path);
+        using var doneModel = done.Model;
+        Assert.Equal((2, 0, 6L), (done.Epoch, done.StepInEpoch, done.GlobalStep));
+    }
+
+    [Fact]
     public void Reports_progress_with_throughput_and_epoch_ends()
     {
         using var model = NewModel();

@@ -22,7 +22,7 @@ namespace GeoToken.Model.Training;
 /// weights, the optimizer state, the epoch, the step within it, the global step, torch's generator
 /// state and the trainer options, so that resuming continues exactly where the run stopped: training
 /// two epochs straight, or one epoch, checkpoint, <see cref="Resume"/> and another epoch, gives
-/// identical weights.
+/// identical weights. (Only the CPU generator is saved: on a GPU, resumed dropout masks differ.)
 /// </para>
 /// <para>
 /// Every step runs inside its own <c>torch.NewDisposeScope()</c> and each batch is disposed after its

@@ -40,6 +40,11 @@ peer="$root/benchmarks/peers/geotoken_torch.py"
 # Both sides: 2 intra-op threads (set in code too), same OpenMP settings.
 export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
 
+load1=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load1" 'BEGIN{exit !(l > 1.0)}'; then
+  echo "warning: load average is $load1; other processes will distort the timings" >&2
+fi
+
 results="$work/results.jsonl"
 : > "$results"
 for cfg in $configs; do
@@ -68,18 +73,23 @@ done
 "$python" - "$results" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print(f"{'config':8} {'layout':8} {'batch':>5} {'params':>11}  {'TorchSharp samples/s':>21}  {'PyTorch samples/s':>18}  {'ratio':>6}")
+print(f"{'config':7} {'layout':8} {'batch':>5} {'params':>11}  {'TorchSharp samples/s':>21}  {'PyTorch samples/s':>18}  {'ratio':>5}  {'best-of ratio':>13}")
 for cfg in dict.fromkeys(r["config"] for r in rows):
-    sel = {s: [r["result"] for r in rows if r["config"] == cfg and r["side"] == s] for s in ("torchsharp", "pytorch")}
-    med = {s: statistics.median(x["samples_per_second"] for x in v) for s, v in sel.items()}
-    any_ = sel["torchsharp"][0]
-    runs = lambda s: ", ".join(f"{x['samples_per_second']:.2f}" for x in sel[s])
-    lay = next(r["layout"] for r in rows if r["config"] == cfg)
-    print(f"{cfg:8} {lay:8} {any_['batch_size']:>5} {any_['parameters']:>11,}  {med['torchsharp']:>21.2f}  {med['pytorch']:>18.2f}  {med['torchsharp'] / med['pytorch']:>6.2f}")
-    print(f"{'':8}   runs: TorchSharp [{runs('torchsharp')}]  PyTorch [{runs('pytorch')}]")
-print()
+    sel = {s: [r["result"]["samples_per_second"] for r in rows if r["config"] == cfg and r["side"] == s] for s in ("torchsharp", "pytorch")}
+    if not sel["torchsharp"] or not sel["pytorch"]:
+        continue
+    med = {s: statistics.median(v) for s, v in sel.items()}
+    best = {s: max(v) for s, v in sel.items()}
+    first = next(r for r in rows if r["config"] == cfg)
+    res = first["result"]
+    print(f"{cfg:7} {first['layout']:8} {res['batch_size']:>5} {res['parameters']:>11,}  {med['torchsharp']:>21.2f}  {med['pytorch']:>18.2f}  "
+          f"{med['torchsharp'] / med['pytorch']:>5.2f}  {best['torchsharp'] / best['pytorch']:>13.2f}")
+    fmt = lambda v: ", ".join(f"{x:.2f}" for x in v)
+    print(f"{'':7}   runs: TorchSharp [{fmt(sel['torchsharp'])}]  PyTorch [{fmt(sel['pytorch'])}]")
+print("(samples/s columns are medians over runs; ratio = TorchSharp / PyTorch)")
 for s in ("torchsharp", "pytorch"):
-    r = next(x["result"] for x in rows if x["side"] == s)
-    print(f"{s}: {r['framework']}, {r['threads']} threads")
+    r = next((x["result"] for x in rows if x["side"] == s), None)
+    if r:
+        print(f"{s}: {r['framework']}, {r['threads']} threads")
 PY
 echo "raw results: $results" >&2

@@ -1,0 +1,227 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace GeoToken.Model.IO;
+
+/// <summary>
+/// The container behind model files and checkpoints: a magic string, a format version, a JSON header
+/// and raw little-endian tensor data.
+/// </summary>
+/// <remarks>
+/// Layout:
+/// <code>
+/// bytes 0–7    ASCII "GEOTOKEN"
+/// bytes 8–11   uint32 LE format version (1)
+/// bytes 12–15  uint32 LE 0 (reserved)
+/// bytes 16–23  uint64 LE header length H
+/// bytes 24…    H bytes of UTF-8 JSON; its "tensors" array lists {name, dtype, shape, offset, bytes}
+/// then         zero padding to a multiple of 64 bytes; the data section starts there
+/// data         each tensor's C-contiguous little-endian elements at data start + offset (64-byte aligned)
+/// </code>
+/// dtypes: <c>float32</c>, <c>float64</c>, <c>int64</c>, <c>uint8</c>. The file ends exactly after the last tensor.
+/// </remarks>
+internal static class TensorFile
+{
+    public const int FormatVersion = 1;
+    public const int Alignment = 64;
+    private static readonly byte[] Magic = "GEOTOKEN"u8.ToArray();
+
+    /// <summary>One tensor's entry in the header.</summary>
+    public sealed record Entry(string Name, ScalarType DType, long[] Shape, long Offset, long Bytes);
+
+    /// <summary>A parsed header and tensor table.</summary>
+    public sealed record Contents(string Path, JsonObject Header, IReadOnlyDictionary<string, Entry> Tensors, long DataStart);
+
+    /// <summary>Writes <paramref name="header"/> (a "tensors" array is added) and the tensors, atomically.</summary>
+    public static void Write(string path, JsonObject header, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("GeoToken files are written on little-endian machines only.");
+        var cpu = new List<(string Name, Tensor Tensor)>(tensors.Count);
+        try
+        {
+            var table = new JsonArray();
+            long offset = 0;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (name, t) in tensors)
+            {
+                if (!seen.Add(name)) throw new ArgumentException($"Tensor name '{name}' occurs twice.", nameof(tensors));
+                var c = t.detach().cpu().contiguous();
+                cpu.Add((name, c));
+                long bytes = c.numel() * c.ElementSize;
+                table.Add(new JsonObject
+                {
+                    ["name"] = name,
+                    ["dtype"] = DTypeName(c.dtype, name),
+                    ["shape"] = new JsonArray(c.shape.Select(s => (JsonNode)s).ToArray()),
+                    ["offset"] = offset,
+                    ["bytes"] = bytes,
+                });
+                offset = Align(offset + bytes);
+            }
+
+            header = (JsonObject)header.DeepClone();
+            header["tensors"] = table;
+            byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+            AtomicFile.Write(path, stream =>
+            {
+                Span<byte> prefix = stackalloc byte[24];
+                Magic.CopyTo(prefix);
+                BinaryPrimitives.WriteUInt32LittleEndian(prefix[8..], FormatVersion);
+                BinaryPrimitives.WriteUInt32LittleEndian(prefix[12..], 0);
+                BinaryPrimitives.WriteUInt64LittleEndian(prefix[16..], (ulong)json.Length);
+                stream.Write(prefix);
+                stream.Write(json);
+                long dataStart = Align(24 + json.Length);
+                Pad(stream, dataStart);
+                for (int i = 0; i < cpu.Count; i++)
+                {
+                    var c = cpu[i].Tensor;
+                    if (c.numel() > 0) stream.Write(c.bytes);
+                    if (i < cpu.Count - 1) Pad(stream, dataStart + Align(stream.Position - dataStart));
+                }
+            });
+        }
+        finally
+        {
+            foreach (var (_, c) in cpu) c.Dispose();
+        }
+    }
+
+    /// <summary>Reads and checks the header and tensor table (not the data).</summary>
+    /// <exception cref="InvalidDataException">Not a GeoToken file, another format version, or a malformed header; the message names the file.</exception>
+    public static Contents ReadHeader(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        Span<byte> prefix = stackalloc byte[24];
+        if (stream.ReadAtLeast(prefix, 24, throwOnEndOfStream: false) < 24 || !prefix[..8].SequenceEqual(Magic))
+        {
+            throw new InvalidDataException($"'{path}' is not a GeoToken model file (it does not start with \"GEOTOKEN\").");
+        }
+
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(prefix[8..]);
+        if (version != FormatVersion)
+        {
+            throw new InvalidDataException($"'{path}' has GeoToken file format version {version}; this library reads version {FormatVersion}.");
+        }
+
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix[16..]);
+        if (headerLength > 64UL << 20 || (long)headerLength > stream.Length - 24)
+        {
+            throw new InvalidDataException($"'{path}' declares a {headerLength}-byte header but holds {stream.Length} bytes in all; the file is truncated or corrupt.");
+        }
+
+        var json = new byte[headerLength];
+        stream.ReadExactly(json);
+        JsonObject header;
+        try
+        {
+            header = JsonNode.Parse(json)?.AsObject() ?? throw new InvalidDataException($"'{path}' has an empty header.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' has a malformed JSON header: {e.Message}", e);
+        }
+
+        long dataStart = Align(24 + (long)headerLength);
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        long end = dataStart;
+        try
+        {
+            foreach (var node in header["tensors"]?.AsArray() ?? throw new InvalidDataException($"'{path}' has no tensor table."))
+            {
+                var o = node!.AsObject();
+                string name = (string?)o["name"] ?? throw new InvalidDataException($"'{path}': a tensor entry has no name.");
+                var dtype = ParseDType((string?)o["dtype"], path, name);
+                long[] shape = o["shape"]!.AsArray().Select(s => (long)s!).ToArray();
+                long offset = (long)o["offset"]!, bytes = (long)o["bytes"]!;
+                long expected = shape.Aggregate(1L, (a, s) => a * s) * ElementSize(dtype);
+                if (shape.Any(s => s < 0) || bytes != expected || offset < 0)
+                {
+                    throw new InvalidDataException($"'{path}': tensor '{name}' has shape [{string.Join(", ", shape)}], dtype {o["dtype"]}, offset {offset} and {bytes} bytes, which do not agree.");
+                }
+
+                if (!entries.TryAdd(name, new Entry(name, dtype, shape, offset, bytes)))
+                {
+                    throw new InvalidDataException($"'{path}': tensor '{name}' is listed twice.");
+                }
+
+                end = Math.Max(end, dataStart + offset + bytes);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
+        {
+            throw new InvalidDataException($"'{path}' has a malformed tensor table: {e.Message}", e);
+        }
+
+        if (stream.Length < end)
+        {
+            throw new InvalidDataException($"'{path}' holds {stream.Length} bytes but its tensors need {end}; the file is truncated.");
+        }
+
+        return new Contents(path, header, entries, dataStart);
+    }
+
+    /// <summary>Reads the named tensors' data into new CPU tensors (the caller owns them).</summary>
+    public static Dictionary<string, Tensor> ReadTensors(Contents contents, IEnumerable<string> names)
+    {
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        using var stream = new FileStream(contents.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        try
+        {
+            foreach (var name in names)
+            {
+                var e = contents.Tensors[name];
+                var t = empty(e.Shape, e.DType, CPU);
+                result.Add(name, t);
+                if (e.Bytes == 0) continue;
+                stream.Position = contents.DataStart + e.Offset;
+                stream.ReadExactly(t.bytes);
+            }
+        }
+        catch
+        {
+            foreach (var t in result.Values) t.Dispose();
+            throw;
+        }
+
+        return result;
+    }
+
+    private static long Align(long n) => (n + Alignment - 1) / Alignment * Alignment;
+
+    private static void Pad(Stream stream, long target)
+    {
+        long n = target - stream.Position;
+        if (n > 0) stream.Write(new byte[n]);
+    }
+
+    private static string DTypeName(ScalarType t, string name) => t switch
+    {
+        ScalarType.Float32 => "float32",
+        ScalarType.Float64 => "float64",
+        ScalarType.Int64 => "int64",
+        ScalarType.Byte => "uint8",
+        _ => throw new ArgumentException($"Tensor '{name}' has element type {t}, which GeoToken files do not store."),
+    };
+
+    private static ScalarType ParseDType(string? s, string path, string name) => s switch
+    {
+        "float32" => ScalarType.Float32,
+        "float64" => ScalarType.Float64,
+        "int64" => ScalarType.Int64,
+        "uint8" => ScalarType.Byte,
+        _ => throw new InvalidDataException($"'{path}': tensor '{name}' has unknown dtype '{s}'."),
+    };
+
+    private static int ElementSize(ScalarType t) => t switch
+    {
+        ScalarType.Float32 => 4,
+        ScalarType.Float64 => 8,
+        ScalarType.Int64 => 8,
+        _ => 1,
+    };
+}

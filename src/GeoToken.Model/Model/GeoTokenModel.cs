@@ -1,0 +1,305 @@
+using GeoToken.Model.Decoding;
+using GeoToken.Tokens;
+using TorchSharp;
+using TorchSharp.Utils;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace GeoToken.Model;
+
+/// <summary>
+/// The GeoToken encoder–decoder transformer. The encoder reads a learned CLS vector, the query's
+/// projected feature views and the retrieved neighbours (projected features and embeddings of their
+/// S2 tokens); the decoder predicts the query's token sequence autoregressively with one output head
+/// per position.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Encoder input, in order: <c>cls_token</c>; the query's <c>M</c> feature views, each through its own
+/// <c>projections.{m}</c> MLP (d_in → d → d, ReLU) and L2-normalised; then the <c>k</c> neighbours. In the
+/// <see cref="ContextLayout.Paper"/> layout each neighbour contributes its <c>M</c> projected views
+/// (same MLPs) followed by the <c>context_token_embedding</c> of each of its <c>T</c> tokens
+/// (row <c>Offsets[p] + token</c>); in the <see cref="ContextLayout.Compact"/> layout it contributes one
+/// position, the sum of its projected views plus the mean of its token embeddings. Sinusoidal positional
+/// encodings are added and dropout applied before the encoder layers.
+/// </para>
+/// <para>
+/// Decoder input: <c>start_token</c>, then the <c>token_embedding</c> (a table separate from the
+/// context's) of the previous target tokens, plus sinusoidal positions; causal self-attention,
+/// cross-attention to the encoder output, and <c>heads.{p}</c> (Linear d → vocabulary of position p)
+/// on the output at position <c>p</c>.
+/// </para>
+/// <para>
+/// Parameter names (state-dict keys) are stable and pinned by tests: <c>cls_token</c>, <c>start_token</c>,
+/// <c>projections.{m}.fc{1,2}.{weight,bias}</c>, <c>context_token_embedding.weight</c>,
+/// <c>token_embedding.weight</c>, <c>encoder.layers.{i}.{self_attn.{q,k,v,out}_proj, self_attn_norm, ffn.fc{1,2}, ffn_norm}.*</c>,
+/// <c>decoder.layers.{i}.{self_attn, self_attn_norm, cross_attn, cross_attn_norm, ffn, ffn_norm}.*</c>,
+/// <c>encoder.norm.*</c> and <c>decoder.norm.*</c> (pre-norm only), <c>heads.{p}.{weight,bias}</c>.
+/// </para>
+/// <para>Methods that take tensors expect them on the model's device. Not thread-safe.</para>
+/// </remarks>
+public sealed class GeoTokenModel : nn.Module
+{
+    [ComponentName(Name = "cls_token")]
+    private Parameter _clsToken;
+
+    [ComponentName(Name = "start_token")]
+    private Parameter _startToken;
+
+    [ComponentName(Name = "projections")]
+    private readonly ModuleList<FeatureProjection> _projections;
+
+    [ComponentName(Name = "context_token_embedding")]
+    private readonly Embedding _contextTokenEmbedding;
+
+    [ComponentName(Name = "encoder")]
+    private readonly EncoderStack _encoder;
+
+    [ComponentName(Name = "token_embedding")]
+    private readonly Embedding _tokenEmbedding;
+
+    [ComponentName(Name = "decoder")]
+    private readonly DecoderStack _decoder;
+
+    [ComponentName(Name = "heads")]
+    private readonly ModuleList<Linear> _heads;
+
+    // Non-persistent buffers (not in the state dict; rebuilt from the options).
+    [ComponentName(Name = "positional_encoding")]
+    private Tensor _positions;
+
+    [ComponentName(Name = "token_offsets")]
+    private Tensor _offsets;
+
+    [ComponentName(Name = "vocabulary_sizes")]
+    private Tensor _vocabSizes;
+
+    private readonly int[] _vocab;
+
+    /// <summary>Builds a model with freshly initialised weights (seed with <c>torch.manual_seed</c> first for reproducibility).</summary>
+    /// <param name="options">The model's shape; null for <see cref="GeoTokenModelOptions.Paper"/>.</param>
+    /// <exception cref="ArgumentException">The options are invalid (see <see cref="GeoTokenModelOptions.Validate"/>).</exception>
+    public GeoTokenModel(GeoTokenModelOptions? options = null) : base(nameof(GeoTokenModel))
+    {
+        options ??= GeoTokenModelOptions.Paper;
+        options.Validate();
+        Options = options;
+        Tokenizer = new GeoTokenizer(options.Tokenizer);
+        int d = options.ModelDimension;
+        _vocab = Tokenizer.VocabularySizes.ToArray();
+
+        _clsToken = nn.Parameter(randn(d));
+        _startToken = nn.Parameter(randn(d));
+        _projections = new ModuleList<FeatureProjection>();
+        for (int m = 0; m < options.ModalityCount; m++) _projections.Add(new FeatureProjection(options.FeatureDimension, d));
+        _contextTokenEmbedding = nn.Embedding(Tokenizer.TotalVocabularySize, d);
+        _encoder = new EncoderStack(options);
+        _tokenEmbedding = nn.Embedding(Tokenizer.TotalVocabularySize, d);
+        _decoder = new DecoderStack(options);
+        _heads = new ModuleList<Linear>();
+        for (int p = 0; p < Tokenizer.Length; p++) _heads.Add(nn.Linear(d, _vocab[p]));
+
+        _positions = SinusoidalPositions.Table(Math.Max(options.ContextLength, options.SequenceLength), d);
+        _offsets = tensor(Tokenizer.Offsets.ToArray().Select(o => (long)o).ToArray());
+        _vocabSizes = tensor(_vocab.Select(v => (long)v).ToArray());
+        register_buffer("positional_encoding", _positions, persistent: false);
+        register_buffer("token_offsets", _offsets, persistent: false);
+        register_buffer("vocabulary_sizes", _vocabSizes, persistent: false);
+        RegisterComponents();
+    }
+
+    /// <summary>The model's shape.</summary>
+    public GeoTokenModelOptions Options { get; }
+
+    /// <summary>The tokenizer that defines the token sequences the model reads and writes.</summary>
+    public GeoTokenizer Tokenizer { get; }
+
+    /// <summary>Trainable parameters in total.</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    /// <summary>The device holding the weights.</summary>
+    public Device Device => _clsToken.device;
+
+    /// <summary>
+    /// Runs the encoder: returns the memory <c>[B, S, d]</c> (<c>S</c> = <see cref="GeoTokenModelOptions.ContextLength"/>).
+    /// <see cref="GeoTokenBatch.TargetTokens"/> is not used.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch does not match the model's options, or a neighbour token is out of its position's vocabulary.</exception>
+    public Tensor Encode(GeoTokenBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.Validate(Options, requireTargets: false);
+        CheckTokenRange(batch.NeighborTokens, nameof(GeoTokenBatch.NeighborTokens));
+        using var scope = NewDisposeScope();
+        var o = Options;
+        long b = batch.Count;
+        int d = o.ModelDimension, k = o.NeighborCount, mCount = o.ModalityCount;
+
+        Tensor cls = _clsToken.view(1, 1, d).expand(b, 1, d);
+        Tensor sequence;
+        if (k == 0)
+        {
+            var queryViews = new Tensor[mCount];
+            for (int m = 0; m < mCount; m++) queryViews[m] = _projections[m].Forward(batch.QueryFeatures.select(1, m));
+            sequence = cat([cls, stack(queryViews, 1)], 1);
+        }
+        else
+        {
+            // Query and neighbours share each modality's projection: project [B, 1 + k, d_in] per modality.
+            Tensor all = cat([batch.QueryFeatures.unsqueeze(1), batch.NeighborFeatures], 1); // [B, 1+k, M, d_in]
+            var views = new Tensor[mCount];
+            for (int m = 0; m < mCount; m++) views[m] = _projections[m].Forward(all.select(2, m)); // [B, 1+k, d]
+            Tensor projected = stack(views, 2); // [B, 1+k, M, d]
+            Tensor queryProjected = projected.select(1, 0); // [B, M, d]
+            Tensor neighborProjected = projected.narrow(1, 1, k); // [B, k, M, d]
+            Tensor tokenEmb = _contextTokenEmbedding.forward(batch.NeighborTokens + _offsets); // [B, k, T, d]
+            Tensor neighbors = o.ContextLayout == ContextLayout.Paper
+                ? cat([neighborProjected, tokenEmb], 2).reshape(b, k * (mCount + o.SequenceLength), d)
+                : neighborProjected.sum(2) + tokenEmb.mean([2]);
+            sequence = cat([cls, queryProjected, neighbors], 1);
+        }
+
+        Tensor x = F.dropout(sequence + _positions.narrow(0, 0, sequence.shape[1]), o.Dropout, training);
+        return _encoder.Forward(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Full (non-cached) causal decoding of a prefix: given the memory <c>[B, S, d]</c> and the first
+    /// <c>n</c> tokens <c>[B, n]</c> (0 ≤ n &lt; T), returns the logits of positions 0..n, one
+    /// <c>[B, V_p]</c> tensor per position.
+    /// </summary>
+    /// <exception cref="ArgumentException">The prefix has the wrong shape or type, or a token is out of its position's vocabulary.</exception>
+    public Tensor[] Decode(Tensor memory, Tensor prefixTokens)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(prefixTokens);
+        int t = Options.SequenceLength;
+        if (prefixTokens.dtype != ScalarType.Int64 || prefixTokens.dim() != 2 || prefixTokens.shape[0] != memory.shape[0] || prefixTokens.shape[1] >= t)
+        {
+            throw new ArgumentException($"prefixTokens has type {prefixTokens.dtype} and shape [{string.Join(", ", prefixTokens.shape)}]; expected int64 [{memory.shape[0]}, n] with 0 ≤ n < {t}.", nameof(prefixTokens));
+        }
+
+        CheckTokenRange(prefixTokens, nameof(prefixTokens));
+        using var scope = NewDisposeScope();
+        long b = memory.shape[0];
+        int n = (int)prefixTokens.shape[1];
+        int d = Options.ModelDimension;
+        Tensor start = _startToken.view(1, 1, d).expand(b, 1, d);
+        Tensor x = n == 0 ? start : cat([start, _tokenEmbedding.forward(prefixTokens + _offsets.narrow(0, 0, n))], 1);
+        x = F.dropout(x + _positions.narrow(0, 0, n + 1), Options.Dropout, training);
+        Tensor h = _decoder.Forward(x, memory);
+        var logits = new Tensor[n + 1];
+        for (int p = 0; p <= n; p++) logits[p] = _heads[p].forward(h.select(1, p)).MoveToOuterDisposeScope();
+        return logits;
+    }
+
+    /// <summary>
+    /// The teacher-forced forward pass used in training: encodes the batch and decodes its target tokens;
+    /// returns the logits of every position, one <c>[B, V_p]</c> tensor per position (T in all).
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch has no targets or does not match the model's options.</exception>
+    public Tensor[] Forward(GeoTokenBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.Validate(Options, requireTargets: true);
+        CheckTokenRange(batch.TargetTokens!, nameof(GeoTokenBatch.TargetTokens));
+        using var scope = NewDisposeScope();
+        Tensor memory = Encode(batch);
+        Tensor[] logits = Decode(memory, batch.TargetTokens!.narrow(1, 0, Options.SequenceLength - 1));
+        foreach (var l in logits) l.MoveToOuterDisposeScope();
+        return logits;
+    }
+
+    /// <summary>
+    /// Starts KV-cached incremental decoding for a batch (inference; no autograd): runs the encoder once
+    /// and computes every decoder layer's cross-attention keys and values once. Put the model in
+    /// evaluation mode (<c>eval()</c>) first unless you want dropout. The returned cache owns its tensors.
+    /// </summary>
+    public GeoTokenDecoderCache BeginDecoding(GeoTokenBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor memory = Encode(batch);
+        return BeginDecodingCore(memory);
+    }
+
+    /// <summary>As <see cref="BeginDecoding(GeoTokenBatch)"/> from an encoder output <c>[B, S, d]</c> (see <see cref="Encode"/>); the cache does not keep a reference to the memory.</summary>
+    public GeoTokenDecoderCache BeginDecoding(Tensor memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        if (memory.dim() != 3 || memory.shape[2] != Options.ModelDimension)
+        {
+            throw new ArgumentException($"memory has shape [{string.Join(", ", memory.shape)}]; expected [B, S, {Options.ModelDimension}].", nameof(memory));
+        }
+
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        return BeginDecodingCore(memory);
+    }
+
+    private GeoTokenDecoderCache BeginDecodingCore(Tensor memory)
+    {
+        var o = Options;
+        long b = memory.shape[0];
+        int layers = o.DecoderLayers;
+        var memKeys = new Tensor[layers];
+        var memValues = new Tensor[layers];
+        var selfKeys = new Tensor[layers];
+        var selfValues = new Tensor[layers];
+        for (int i = 0; i < layers; i++)
+        {
+            var (k, v) = _decoder.Layers[i].MemoryKeyValue(memory);
+            memKeys[i] = k.contiguous().DetachFromDisposeScope();
+            memValues[i] = v.contiguous().DetachFromDisposeScope();
+            selfKeys[i] = zeros([b, o.HeadCount, o.SequenceLength, o.HeadDimension], memory.dtype, memory.device).DetachFromDisposeScope();
+            selfValues[i] = zeros([b, o.HeadCount, o.SequenceLength, o.HeadDimension], memory.dtype, memory.device).DetachFromDisposeScope();
+        }
+
+        return new GeoTokenDecoderCache(this, memKeys, memValues, selfKeys, selfValues);
+    }
+
+    /// <summary>One decoding step for the cache's next position; returns the logits [B, V_p].</summary>
+    internal Tensor StepLogits(GeoTokenDecoderCache cache, Tensor? previousTokens)
+    {
+        int t = cache.Position;
+        long b = cache.BatchSize;
+        int d = Options.ModelDimension;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor x;
+        if (t == 0)
+        {
+            x = _startToken.view(1, 1, d).expand(b, 1, d);
+        }
+        else
+        {
+            CheckTokenRange(previousTokens!.unsqueeze(1), nameof(previousTokens), firstPosition: t - 1);
+            x = _tokenEmbedding.forward(previousTokens! + _offsets[t - 1]).unsqueeze(1);
+        }
+
+        x = F.dropout(x + _positions[t], Options.Dropout, training);
+        Tensor h = _decoder.Step(x, cache.MemoryKeys, cache.MemoryValues, cache.SelfKeys, cache.SelfValues, t);
+        return _heads[t].forward(h.squeeze(1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Throws when a token lies outside its position's vocabulary (the last dimension indexes positions from <paramref name="firstPosition"/>).</summary>
+    private void CheckTokenRange(Tensor tokens, string name, int firstPosition = 0)
+    {
+        using var scope = NewDisposeScope();
+        long n = tokens.shape[^1];
+        if (n == 0) return;
+        Tensor limits = _vocabSizes.narrow(0, firstPosition, n);
+        Tensor bad = tokens.lt(0).logical_or_(tokens.ge(limits));
+        if (!bad.any().item<bool>()) return;
+
+        Tensor index = bad.reshape(-1).nonzero()[0, 0];
+        long flat = index.item<long>();
+        long position = flat % n + firstPosition;
+        long value = tokens.reshape(-1)[flat].item<long>();
+        throw new ArgumentException(
+            $"{name} holds token {value} at position {position} (element {flat} of the flattened tensor); position {position} accepts 0..{_vocab[position] - 1}.",
+            name);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using GeoToken.Model.IO;
+using GeoToken.Model.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GeoToken.Model.Tests.Model;
+
+/// <summary>
+/// Runs benchmarks/peers/geotoken_torch.py (PyTorch 1.13, /usr/bin/python3) on the same weights and batch
+/// and compares logits, loss and every gradient: the peer used by the training benchmark is the same
+/// model, and our forward and backward passes agree with stock PyTorch layers.
+/// </summary>
+public class PyTorchPeerTests
+{
+    public static TheoryData<NormOrder, ContextLayout> Configurations => new()
+    {
+        { NormOrder.Post, ContextLayout.Paper },
+        { NormOrder.Pre, ContextLayout.Compact },
+    };
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void Logits_loss_and_gradients_match_pytorch(NormOrder norm, ContextLayout layout)
+    {
+        var options = TestData.Micro(norm, layout, dropout: 0);
+        random.manual_seed(21);
+        using var model = new GeoTokenModel(options);
+        using var batch = TestData.Batch(options, 4, seed: 8);
+        string modelPath = TestData.TempPath("peer.geotoken");
+        string dir = Path.GetDirectoryName(modelPath)!;
+        string batchPath = Path.Combine(dir, "batch.bin"), outPath = Path.Combine(dir, "torch.bin");
+        GeoTokenModelFile.Save(model, modelPath);
+        TensorFile.Write(batchPath, new System.Text.Json.Nodes.JsonObject { ["kind"] = "batch" },
+        [
+            ("query", batch.QueryFeatures), ("neighbors", batch.NeighborFeatures),
+            ("neighbor_tokens", batch.NeighborTokens), ("targets", batch.TargetTokens!),
+        ]);
+
+        RunPeer($"crosscheck --model {modelPath} --batch {batchPath} --out {outPath}");
+
+        using var scope = NewDisposeScope();
+        var theirs = TensorFile.ReadTensors(TensorFile.ReadHeader(outPath), TensorFile.ReadHeader(outPath).Tensors.Keys);
+        model.eval();
+        var logits = model.Forward(batch);
+        var loss = GeoTokenLoss.Compute(logits, batch.TargetTokens!, GeoTokenLoss.PositionWeights(options.SequenceLength));
+        loss.backward();
+
+        for (int p = 0; p < logits.Length; p++)
+        {
+            float diff = (logits[p] - theirs[$"logits.{p}"]).abs().max().item<float>();
+            Assert.True(diff < 1e-4, $"logits at position {p} differ by {diff}");
+        }
+
+        Assert.Equal(theirs["loss"].item<double>(), loss.item<float>(), 4);
+        int compared = 0;
+        foreach (var (name, param) in model.named_parameters())
+        {
+            var ours = param.grad!;
+            var peer = theirs[$"grad.{name}"];
+            Assert.Equal(ours.shape, peer.shape);
+            double scale = peer.abs().max().item<float>();
+            double diff = (ours - peer).abs().max().item<float>();
+            Assert.True(diff <= 1e-5 + 1e-3 * scale, $"gradient of {name} differs by {diff} (largest {scale})");
+            compared++;
+        }
+
+        Assert.Equal(theirs.Keys.Count(k => k.StartsWith("grad.", StringComparison.Ordinal)), compared);
+        foreach (var t in theirs.Values) t.Dispose();
+    }
+
+    private static void RunPeer(string arguments)
+    {
+        string script = Path.Combine(RepositoryRoot(), "benchmarks", "peers", "geotoken_torch.py");
+        string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        var psi = new ProcessStartInfo(python, $"{script} {arguments}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {python}.");
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0,
+            $"{python} {script} failed ({process.ExitCode}); PyTorch 1.13 is needed (eng/setup.sh --peers installs python3-torch).\n{stdout}\n{stderr.Result}");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "GeoToken.sln"))) return dir.FullName;
+        }
+
+        throw new InvalidOperationException($"No GeoToken.sln above {AppContext.BaseDirectory}.");
+    }
+}

@@ -4,11 +4,12 @@ using GeoToken.Data;
 namespace GeoToken.Retrieval;
 
 /// <summary>
-/// Exact (brute-force) search: every query is compared with every gallery row. Queries are
-/// processed in tiles of 192, gallery rows in packed blocks of 256, with the managed AVX2/FMA
-/// micro-kernel (see <see cref="NeighborIndex"/> for the similarity and ordering), top-k kept by
-/// threshold-filtered bounded heaps. Tiles run in parallel; with fewer query tiles than threads
-/// the gallery is split into shards whose results are merged.
+/// Exact (brute-force) search: every query is compared with every gallery row. Each thread takes
+/// a slice of the query block; gallery rows are packed in blocks of 256 (once per slice) and
+/// multiplied with the slice's query tiles of 192 by the managed AVX2/FMA micro-kernel (see
+/// <see cref="NeighborIndex"/> for the similarity and ordering); top-k is kept by
+/// threshold-filtered bounded heaps. With fewer query tiles than threads the gallery is split
+/// into shards whose results are merged.
 /// </summary>
 public sealed class ExactIndex : NeighborIndex
 {
@@ -25,10 +26,10 @@ public sealed class ExactIndex : NeighborIndex
     public override string Method => "exact";
 
     /// <summary>Queries per kernel tile (tuning; default 192, a multiple of 6).</summary>
-    internal int QueryTile { get; init; } = ScanWorkspace.DefaultQueryTile;
+    internal int QueryTile { get; set; } = ScanWorkspace.DefaultQueryTile;
 
     /// <summary>Gallery rows per packed block (tuning; default 256, a multiple of 16).</summary>
-    internal int RowTile { get; init; } = ScanWorkspace.DefaultRowTile;
+    internal int RowTile { get; set; } = ScanWorkspace.DefaultRowTile;
 
     /// <summary>1/‖g‖ per gallery row.</summary>
     internal ReadOnlySpan<float> InverseNorms => _inverseNorms;
@@ -54,50 +55,42 @@ public sealed class ExactIndex : NeighborIndex
 
     private protected override (long Compared, long Fallback) SearchBlock(FeatureMatrix queries, long start, int count, SearchOptions options, Span<long> ids, Span<float> similarities, CancellationToken cancellationToken)
     {
-        int k = options.K, threads = options.Threads, tile = QueryTile;
+        int k = options.K, threads = options.Threads;
         long rows = Gallery.Rows;
-        int tiles = (count + tile - 1) / tile;
-        int shards = tiles >= threads ? 1 : (int)Math.Clamp(threads / tiles, 1, Math.Max(1, rows / RowTile));
+
+        // One work item per thread: a slice of the queries (scanned in tiles against each packed
+        // gallery block, so a block is packed once per slice) and, when there are fewer slices of at
+        // least one tile than threads, a shard of the gallery (results merged afterwards).
+        int slices = Math.Max(1, Math.Min(threads, count / QueryTile));
+        int shards = slices >= threads ? 1 : (int)Math.Clamp(threads / slices, 1, Math.Max(1, rows / RowTile));
         var idArray = new long[ids.Length];
         var simArray = new float[similarities.Length];
-        TopKHeaps[]? shardHeaps = shards > 1 ? new TopKHeaps[tiles * shards] : null;
+        var heaps = new TopKHeaps[slices * shards];
         Parallelism.For(
-            (long)tiles * shards,
+            (long)slices * shards,
             threads,
             cancellationToken,
-            Rent,
+            () => Rent((count + slices - 1) / slices),
             _pool.Add,
             (item, ws) =>
             {
                 int t = (int)(item / shards), s = (int)(item % shards);
-                long q0 = start + (long)t * tile;
-                int m = (int)Math.Min(tile, start + count - q0);
+                int a = (int)((long)count * t / slices), b = (int)((long)count * (t + 1) / slices);
                 long g0 = rows * s / shards, g1 = rows * (s + 1) / shards;
-                var heaps = shardHeaps is null ? ws.Heaps(m, k) : new TopKHeaps(m, k);
-                Scan(ws, queries, q0, m, g0, g1, heaps, options.ExcludeSelf, cancellationToken);
-                if (shardHeaps is null)
-                {
-                    int o = (int)(q0 - start) * k;
-                    for (int i = 0; i < m; i++) heaps.Sort(i, idArray.AsSpan(o + i * k, k), simArray.AsSpan(o + i * k, k));
-                }
-                else
-                {
-                    shardHeaps[item] = heaps;
-                }
+                var h = new TopKHeaps(b - a, k);
+                Scan(ws, queries, start + a, b - a, g0, g1, h, options.ExcludeSelf, cancellationToken);
+                heaps[item] = h;
             });
-        if (shardHeaps is not null)
+        for (int t = 0; t < slices; t++)
         {
-            for (int t = 0; t < tiles; t++)
+            var merged = heaps[t * shards];
+            for (int s = 1; s < shards; s++)
             {
-                var merged = shardHeaps[t * shards];
-                for (int s = 1; s < shards; s++)
-                {
-                    for (int i = 0; i < merged.Count; i++) merged.MergeFrom(i, shardHeaps[t * shards + s], i);
-                }
-
-                int o = t * tile * k;
-                for (int i = 0; i < merged.Count; i++) merged.Sort(i, idArray.AsSpan(o + i * k, k), simArray.AsSpan(o + i * k, k));
+                for (int i = 0; i < merged.Count; i++) merged.MergeFrom(i, heaps[t * shards + s], i);
             }
+
+            int o = (int)((long)count * t / slices) * k;
+            for (int i = 0; i < merged.Count; i++) merged.Sort(i, idArray.AsSpan(o + i * k, k), simArray.AsSpan(o + i * k, k));
         }
 
         idArray.AsSpan(0, count * k).CopyTo(ids);
@@ -105,11 +98,13 @@ public sealed class ExactIndex : NeighborIndex
         return ((long)count * rows, 0);
     }
 
-    /// <summary>Scores queries [q0, q0 + m) against gallery rows [g0, g1) into <paramref name="heaps"/> (slots 0..m−1).</summary>
+    /// <summary>
+    /// Scores queries [q0, q0 + m) against gallery rows [g0, g1) into <paramref name="heaps"/>
+    /// (slots 0..m−1): each gallery block is packed once, then multiplied with every query tile.
+    /// </summary>
     internal void Scan(ScanWorkspace ws, FeatureMatrix queries, long q0, int m, long g0, long g1, TopKHeaps heaps, bool excludeSelf, CancellationToken cancellationToken)
     {
         ws.LoadQueries(queries, q0, m);
-        for (int i = 0; i < m; i++) ws.QueryRows[i] = ws.QueryAddress(i);
         heaps.Reset(m);
         if (excludeSelf)
         {
@@ -121,9 +116,19 @@ public sealed class ExactIndex : NeighborIndex
             cancellationToken.ThrowIfCancellationRequested();
             int n = (int)Math.Min(ws.RowTile, g1 - g);
             ws.Pack(Gallery, g, n);
-            ws.MultiplyAndOffer(m, n, _inverseNorms.AsSpan((int)g, n), g, default, heaps, identitySlots: true);
+            var scale = _inverseNorms.AsSpan((int)g, n);
+            for (int t = 0; t < m; t += ws.QueryTile)
+            {
+                int mt = Math.Min(ws.QueryTile, m - t);
+                for (int i = 0; i < mt; i++) ws.QueryRows[i] = ws.QueryAddress(t + i);
+                ws.MultiplyAndOffer(mt, n, scale, g, default, heaps, identitySlots: true, slotBase: t);
+            }
         }
     }
 
-    private ScanWorkspace Rent() => _pool.TryTake(out var ws) ? ws : new ScanWorkspace(Gallery.Columns, QueryTile, QueryTile, RowTile);
+    private ScanWorkspace Rent(int queries)
+    {
+        if (_pool.TryTake(out var ws) && ws.QueryCapacity >= queries) return ws;
+        return new ScanWorkspace(Gallery.Columns, queries, QueryTile, RowTile);
+    }
 }

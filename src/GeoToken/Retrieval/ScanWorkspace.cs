@@ -95,14 +95,15 @@ internal sealed unsafe class ScanWorkspace
     /// <summary>
     /// Scores the <paramref name="m"/> queries at <see cref="QueryRows"/> against the <paramref name="n"/>
     /// packed rows and offers the similarities <c>dot·scale[j]</c> to heap slots <see cref="Slots"/>
-    /// (or 0..m−1 when <paramref name="identitySlots"/>) with ids <c>ids[j]</c> or <c>idBase + j</c>.
+    /// (or <paramref name="slotBase"/> + 0..m−1 when <paramref name="identitySlots"/>) with ids
+    /// <c>ids[j]</c> or <c>idBase + j</c>.
     /// </summary>
-    public void MultiplyAndOffer(int m, int n, ReadOnlySpan<float> scale, long idBase, ReadOnlySpan<long> ids, TopKHeaps heaps, bool identitySlots)
+    public void MultiplyAndOffer(int m, int n, ReadOnlySpan<float> scale, long idBase, ReadOnlySpan<long> ids, TopKHeaps heaps, bool identitySlots, int slotBase = 0)
     {
         InnerProductKernel.Multiply(QueryRows, m, Packed, n, Dimension, Scores, Ldc);
         for (int i = 0; i < m; i++)
         {
-            heaps.Offer(identitySlots ? i : Slots[i], Scores.AsSpan(i * Ldc, n), scale, idBase, ids);
+            heaps.Offer(identitySlots ? slotBase + i : Slots[i], Scores.AsSpan(i * Ldc, n), scale, idBase, ids);
         }
     }
 }

@@ -2,7 +2,8 @@
 # Idempotent machine setup for GeoToken.NET.
 #   eng/setup.sh               - what building and the demo need (.NET 10 SDK, libstdc++ for TorchSharp)
 #   eng/setup.sh --test-deps   - also what the tests cross-check against: Google's C++ S2
-#                                (libs2-dev + g++) and NumPy
+#                                (libs2-dev + g++), NumPy, Pillow (image decoding and resizing)
+#                                and exiftool (EXIF GPS and orientation)
 #   eng/setup.sh --peers       - also the peers of benchmarks/peers: PyTorch, FAISS, OpenBLAS
 # Safe to run repeatedly: every step checks before it acts.
 set -euo pipefail
@@ -62,7 +63,7 @@ fi
 
 # 3. Test and peer dependencies (Debian packages) ---------------------------------------------
 pkgs=()
-[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ python3-numpy)
+[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ python3-numpy python3-pil libimage-exiftool-perl)
 [ $want_peers -eq 1 ] && pkgs+=(python3-torch python3-faiss libopenblas0-pthread)
 if [ ${#pkgs[@]} -gt 0 ]; then
   missing=()

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using GeoToken.Decoding;
+using GeoToken.Reranking;
+using Microsoft.Extensions.AI;
+
+namespace GeoToken.AI.Judging;
+
+/// <summary>Builds the judge's messages and response schema for each <see cref="MllmJudgeMode"/>.</summary>
+internal static class JudgePrompt
+{
+    private const string System =
+        "You are an expert in image geolocation (like a top GeoGuessr player). You reason about climate, " +
+        "vegetation, architecture, road markings, signs, language and landmarks, and about where similar " +
+        "photos were taken. Answer with one JSON object only.";
+
+    public static List<ChatMessage> Build(MllmJudgeOptions o, RerankQuery query, IReadOnlyList<GeoCandidate> shown)
+    {
+        var text = new StringBuilder();
+        bool image = o.IncludeImage && query.Image is not null;
+        text.AppendLine(image
+            ? "Where was the attached photo taken?"
+            : "Where was the photo taken? (The photo itself is not available; decide from the evidence below.)");
+        var similar = query.Neighbours.Take(o.SimilarNeighbours).ToArray();
+        switch (o.Mode)
+        {
+            case MllmJudgeMode.PoolSelection:
+                AppendNeighbours(text, "The most similar images in a geotagged gallery were taken at", similar);
+                AppendCandidates(text, "A geolocation model proposes these candidates", shown);
+                text.AppendLine("Choose the number of the most likely candidate. If none is plausible, set choice to null and give your own latitude and longitude.");
+                text.AppendLine("""Reply as {"choice": <number or null>, "latitude": <number or null>, "longitude": <number or null>, "reason": "<short>"}.""");
+                break;
+            case MllmJudgeMode.FreeGeneration:
+                AppendNeighbours(text, "The most similar images in a geotagged gallery were taken at", similar);
+                AppendCandidates(text, "A geolocation model's candidates (hints; you may answer elsewhere)", shown);
+                text.AppendLine("Give your best estimate of the coordinates.");
+                text.AppendLine("""Reply as {"latitude": <number>, "longitude": <number>, "reason": "<short>"}.""");
+                break;
+            case MllmJudgeMode.Rag:
+                var dissimilar = query.Neighbours.Reverse().Take(o.DissimilarNeighbours).Where(n => !similar.Contains(n)).ToArray();
+                AppendNeighbours(text, "Similar images were taken at", similar);
+                AppendNeighbours(text, "Less similar images (probably not the same place) were taken at", dissimilar);
+                text.AppendLine("Use them as references and give your best estimate of the coordinates.");
+                text.AppendLine("""Reply as {"latitude": <number>, "longitude": <number>, "reason": "<short>"}.""");
+                break;
+        }
+
+        var user = new ChatMessage(ChatRole.User, [new TextContent(text.ToString())]);
+        if (image) user.Contents.Add(new DataContent(query.Image!.Data, query.Image.MediaType));
+        return [new ChatMessage(ChatRole.System, System), user];
+    }
+
+    public static ChatResponseFormat Schema(MllmJudgeMode mode)
+    {
+        string schema = mode == MllmJudgeMode.PoolSelection
+            ? """
+              {"type":"object","properties":{
+                "choice":{"type":["integer","null"],"description":"1-based number of the chosen candidate, or null"},
+                "latitude":{"type":["number","null"],"description":"own estimate when choice is null"},
+                "longitude":{"type":["number","null"],"description":"own estimate when choice is null"},
+                "reason":{"type":"string"}},
+               "required":["choice","latitude","longitude","reason"],"additionalProperties":false}
+              """
+            : """
+              {"type":"object","properties":{
+                "latitude":{"type":"number","minimum":-90,"maximum":90},
+                "longitude":{"type":"number","minimum":-180,"maximum":180},
+                "reason":{"type":"string"}},
+               "required":["latitude","longitude","reason"],"additionalProperties":false}
+              """;
+        using var doc = JsonDocument.Parse(schema);
+        return ChatResponseFormat.ForJsonSchema(doc.RootElement.Clone(), "geolocation_answer", "The judged location of the photo.");
+    }
+
+    private static void AppendNeighbours(StringBuilder text, string title, IReadOnlyList<Neighbour> neighbours)
+    {
+        if (neighbours.Count == 0) return;
+        text.AppendLine(title + ":");
+        foreach (var n in neighbours)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- ({n.Position.Latitude:F4}, {n.Position.Longitude:F4}), similarity {n.Similarity:F3}"));
+        }
+    }
+
+    private static void AppendCandidates(StringBuilder text, string title, IReadOnlyList<GeoCandidate> shown)
+    {
+        if (shown.Count == 0) return;
+        int total = shown.Sum(c => c.Count);
+        text.AppendLine(title + ":");
+        for (int i = 0; i < shown.Count; i++)
+        {
+            var c = shown[i];
+            var line = string.Create(CultureInfo.InvariantCulture, $"{i + 1}. ({c.Position.Latitude:F4}, {c.Position.Longitude:F4})");
+            if (total > shown.Count) line += string.Create(CultureInfo.InvariantCulture, $", generated {c.Count} of {total} times");
+            if (!double.IsNaN(c.LogProbability)) line += string.Create(CultureInfo.InvariantCulture, $", model log-probability {c.LogProbability:F2}");
+            text.AppendLine(line);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+namespace GeoToken.AI.Judging;
+
+/// <summary>Settings of <see cref="MllmJudgeReranker"/>.</summary>
+public sealed record MllmJudgeOptions
+{
+    /// <summary>How the judge is asked (default <see cref="MllmJudgeMode.PoolSelection"/>).</summary>
+    public MllmJudgeMode Mode { get; init; } = MllmJudgeMode.PoolSelection;
+
+    /// <summary>At most this many candidates are shown, in pool order (default 10).</summary>
+    public int MaxCandidates { get; init; } = 10;
+
+    /// <summary>Retrieved neighbours shown as "similar images were taken at" (default 5; 0 shows none outside RAG).</summary>
+    public int SimilarNeighbours { get; init; } = 5;
+
+    /// <summary>Least similar retrieved neighbours shown as dissimilar examples in RAG mode (default 5).</summary>
+    public int DissimilarNeighbours { get; init; } = 5;
+
+    /// <summary>Attach the photo when the query has one (default true).</summary>
+    public bool IncludeImage { get; init; } = true;
+
+    /// <summary>Time allowed per attempt (default 60 s).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Attempts before giving up; a failed call or an unusable answer uses one (default 3).</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>Delay before a retry, doubled each time (default 1 s).</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Sampling temperature passed to the model (default 0).</summary>
+    public float? Temperature { get; init; } = 0f;
+
+    /// <summary>The model id passed in <c>ChatOptions.ModelId</c>, when the client needs one per call.</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>Ask for a JSON-schema-constrained response (default true; turn off for servers without structured output).</summary>
+    public bool UseJsonSchema { get; init; } = true;
+}

@@ -1,0 +1,17 @@
+namespace GeoToken.Reranking;
+
+/// <summary>What a reranker may know about the query image.</summary>
+public sealed record RerankQuery
+{
+    /// <summary>An identifier for messages and reports (e.g. the image id).</summary>
+    public string? Id { get; init; }
+
+    /// <summary>The query's feature vectors, one per modality (image first), when available.</summary>
+    public IReadOnlyList<ReadOnlyMemory<float>> Features { get; init; } = [];
+
+    /// <summary>The retrieved neighbours, most similar first.</summary>
+    public IReadOnlyList<Neighbour> Neighbours { get; init; } = [];
+
+    /// <summary>The photo, when there is one.</summary>
+    public ImageInput? Image { get; init; }
+}

@@ -21,6 +21,9 @@ public sealed record SearchStatistics
     /// <summary>Wall-clock time of the search, including writing to the sink.</summary>
     public required TimeSpan Elapsed { get; init; }
 
+    /// <summary><see cref="Elapsed"/> in seconds (for JSON reports).</summary>
+    public double ElapsedSeconds => Elapsed.TotalSeconds;
+
     /// <summary>Query–gallery similarities computed (excluding cluster centroids).</summary>
     public required long VectorsCompared { get; init; }
 

@@ -14,19 +14,20 @@ internal static class VectorNorms
         return 1f / MathF.Sqrt(sumOfSquares);
     }
 
-    /// <summary>The exception for an invalid <paramref name="row"/> (values as float32).</summary>
-    public static InvalidVectorException Invalid(string matrix, long row, ReadOnlySpan<float> values)
+    /// <summary>The exception for an invalid <paramref name="row"/> of <paramref name="source"/> (values as float32).</summary>
+    public static InvalidVectorException Invalid(FeatureMatrix source, string matrix, long row, ReadOnlySpan<float> values)
     {
+        string? path = (source as NpyFeatureMatrix)?.Path;
         for (int c = 0; c < values.Length; c++)
         {
-            if (float.IsNaN(values[c])) return new InvalidVectorException(matrix, row, $"holds NaN (column {c})");
-            if (float.IsInfinity(values[c])) return new InvalidVectorException(matrix, row, $"holds {(values[c] > 0 ? "+Infinity" : "-Infinity")} (column {c})");
+            if (float.IsNaN(values[c])) return new InvalidVectorException(matrix, row, $"holds NaN (column {c})", path);
+            if (float.IsInfinity(values[c])) return new InvalidVectorException(matrix, row, $"holds {(values[c] > 0 ? "+Infinity" : "-Infinity")} (column {c})", path);
         }
 
         float sumOfSquares = TensorPrimitives.SumOfSquares(values);
         return sumOfSquares == 0
-            ? new InvalidVectorException(matrix, row, "is a zero vector (or its squared norm underflows float32)")
-            : new InvalidVectorException(matrix, row, "has a norm too large for float32 (squared norm overflows)");
+            ? new InvalidVectorException(matrix, row, "is a zero vector (or its squared norm underflows float32)", path)
+            : new InvalidVectorException(matrix, row, "has a norm too large for float32 (squared norm overflows)", path);
     }
 
     /// <summary>
@@ -41,7 +42,7 @@ internal static class VectorNorms
         {
             var row = destination.Slice(i * d, d);
             float inv = InverseNorm(row);
-            if (float.IsNaN(inv)) throw Invalid(name, start + i, row);
+            if (float.IsNaN(inv)) throw Invalid(matrix, name, start + i, row);
             TensorPrimitives.Multiply(row, inv, row);
             if (!inverseNorms.IsEmpty) inverseNorms[i] = inv;
         }
@@ -68,7 +69,7 @@ internal static class VectorNorms
                 {
                     var row = block.Slice(i * d, d);
                     float inv = InverseNorm(row);
-                    if (float.IsNaN(inv)) throw Invalid(name, start + i, row);
+                    if (float.IsNaN(inv)) throw Invalid(matrix, name, start + i, row);
                     result[start + i] = inv;
                 }
             }
@@ -79,7 +80,7 @@ internal static class VectorNorms
                 {
                     HalfConversion.Convert(block.Slice(i * d, d), buffer);
                     float inv = InverseNorm(buffer);
-                    if (float.IsNaN(inv)) throw Invalid(name, start + i, buffer);
+                    if (float.IsNaN(inv)) throw Invalid(matrix, name, start + i, buffer);
                     result[start + i] = inv;
                 }
             }

@@ -37,8 +37,8 @@ internal static class RetrievalPeer
         int Int(string key, int fallback) => o.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         int k = Int("k", 10), reps = Int("reps", 3), threads = Int("threads", Environment.ProcessorCount), batch = Int("batch", 16384);
         double target = o.TryGetValue("target", out var t) ? double.Parse(t, CultureInfo.InvariantCulture) : 0.95;
-        using var gallery = NpyMatrix.Open(Path.Combine(data, "gallery.npy"));
-        using var queries = NpyMatrix.Open(Path.Combine(data, "queries.npy"));
+        using var gallery = NpyFile.OpenFeatures(Path.Combine(data, "gallery.npy"));
+        using var queries = NpyFile.OpenFeatures(Path.Combine(data, "queries.npy"));
         var (gt, gtRows, gtCols) = ReadInt64(Path.Combine(data, "gt_I.npy"));
         if (gtRows != queries.Rows || gtCols < k) throw new InvalidDataException($"gt_I.npy is {gtRows} × {gtCols}; {queries.Rows} × ≥{k} expected.");
         using var log = new StreamWriter(outPath, append: true);
@@ -254,14 +254,7 @@ internal static class RetrievalPeer
 
     private static (long[] Values, long Rows, int Columns) ReadInt64(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        int headerLength = bytes[8] | bytes[9] << 8;
-        string header = System.Text.Encoding.ASCII.GetString(bytes, 10, headerLength);
-        if (!header.Contains("'<i8'", StringComparison.Ordinal)) throw new InvalidDataException($"{path}: int64 expected ({header}).");
-        var shape = header[(header.IndexOf("'shape': (", StringComparison.Ordinal) + 10)..];
-        var dims = shape[..shape.IndexOf(')', StringComparison.Ordinal)].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var values = new long[(bytes.Length - 10 - headerLength) / 8];
-        Buffer.BlockCopy(bytes, 10 + headerLength, values, 0, values.Length * 8);
-        return (values, long.Parse(dims[0], CultureInfo.InvariantCulture), int.Parse(dims[1], CultureInfo.InvariantCulture));
+        using var array = NpyFile.OpenMatrix<long>(path);
+        return (array.GetRows(0, (int)array.Rows).ToArray(), array.Rows, array.Columns);
     }
 }

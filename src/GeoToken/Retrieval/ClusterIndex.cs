@@ -26,7 +26,7 @@ public sealed class ClusterIndex : NeighborIndex
 {
     private readonly ClusterTree _tree;
     private readonly GalleryFingerprint _fingerprint;
-    private readonly int[] _defaultProbes;
+    private int[] _defaultProbes;
     private readonly bool _storeVectorsOnSave;
     private readonly ConcurrentBag<Worker> _pool = [];
 
@@ -59,8 +59,8 @@ public sealed class ClusterIndex : NeighborIndex
     /// <summary>The file the index was opened from (null if built in memory).</summary>
     public string? Path { get; }
 
-    /// <summary>Build options and timings (JSON).</summary>
-    public string BuildInfo { get; }
+    /// <summary>Build options, calibration and timings (JSON).</summary>
+    public string BuildInfo { get; private set; }
 
     /// <summary>Rows of each leaf (for diagnostics and benchmarks).</summary>
     public long[] LeafSizes()
@@ -97,9 +97,26 @@ public sealed class ClusterIndex : NeighborIndex
         progress?.Report(new IndexBuildProgress(IndexBuildStage.ValidatingGallery, rows, rows));
         var fingerprint = GalleryFingerprint.Compute(gallery);
 
+        // Calibration rows are held out of every k-means training set, so that as queries they
+        // behave like unseen images rather than points the centroids were fitted to.
+        bool calibrate = options.DefaultProbes is null && options.CalibrationRecall is not null && rows > options.CalibrationK + 1;
+        int[] calibrationRows = calibrate ? SphericalKMeans.SampleWithoutReplacement(rows, (int)Math.Min(rows / 2, options.CalibrationQueries), new Random(HashCode.Combine(options.Seed, 77))) : [];
+        bool[]? heldOut = null;
+        if (calibrationRows.Length > 0)
+        {
+            heldOut = new bool[rows];
+            foreach (int r in calibrationRows) heldOut[r] = true;
+        }
+
         // Top level: k-means on a sample.
         int sampleSize = (int)Math.Min(rows, options.TrainingSampleSize ?? 256L * options.Clusters);
         int[] sampleRows = SphericalKMeans.SampleWithoutReplacement(rows, sampleSize, rng);
+        if (heldOut is not null && sampleRows.Count(r => !heldOut[r]) >= options.Clusters)
+        {
+            sampleRows = sampleRows.Where(r => !heldOut[r]).ToArray();
+            sampleSize = sampleRows.Length;
+        }
+
         var sample = new float[(long)sampleSize * d];
         ReadUnitRows(gallery, sampleRows, sample, progress, cancellationToken);
         var settings = new SphericalKMeans.Settings(options.MiniBatchSize, options.Epochs, options.RefinementIterations, threads);
@@ -128,7 +145,7 @@ public sealed class ClusterIndex : NeighborIndex
             {
                 var rowsOfU = parents[u];
                 int branching = (int)Math.Clamp(Math.Round(Math.Pow(rowsOfU.Length / (double)options.LeafSize, 1.0 / remaining)), 1, rowsOfU.Length);
-                split[u] = Split(gallery, rowsOfU, branching, d, options, new Random(HashCode.Combine(options.Seed, level, u)), cancellationToken);
+                split[u] = Split(gallery, rowsOfU, branching, d, options, heldOut, new Random(HashCode.Combine(options.Seed, level, u)), cancellationToken);
                 long n = Interlocked.Increment(ref done);
                 if ((n & 15) == 0 || n == parents.Length) progress?.Report(new IndexBuildProgress(IndexBuildStage.Splitting, n, parents.Length));
             });
@@ -169,8 +186,105 @@ public sealed class ClusterIndex : NeighborIndex
         var tree = ClusterTree.FromArrays(d, rows, centroids.ToArray(), children.ToArray(), leafStart, ids, norms);
         int[] probes = options.DefaultProbes is { } p ? [.. p] : HeuristicProbes(tree.NodeCounts);
         CheckProbes(probes, tree.NodeCounts, "DefaultProbes");
-        string info = DescribeBuild(options, sampleSize, tree.NodeCounts, clock.Elapsed, gallery);
-        return new ClusterIndex(gallery, tree, fingerprint, probes, options.StoreVectors, info, null);
+        var index = new ClusterIndex(gallery, tree, fingerprint, probes, options.StoreVectors, "{}", null);
+        double? achieved = null;
+        if (calibrationRows.Length > 0)
+        {
+            (index._defaultProbes, achieved) = index.Calibrate(inverseNorms, calibrationRows, options.CalibrationRecall!.Value, options, progress, cancellationToken);
+        }
+
+        index.BuildInfo = DescribeBuild(options, sampleSize, tree.NodeCounts, index._defaultProbes, achieved, clock.Elapsed, gallery);
+        return index;
+    }
+
+    /// <summary>
+    /// The narrowest leaf beam (upper levels: three times as many children as the beam below) whose
+    /// recall@K on the held-out gallery rows <paramref name="picks"/> used as queries (each excluding
+    /// itself) reaches <paramref name="target"/>.
+    /// </summary>
+    private (int[] Probes, double Recall) Calibrate(float[] inverseNorms, int[] picks, double target, ClusterIndexOptions options, IProgress<IndexBuildProgress>? progress, CancellationToken cancellationToken)
+    {
+        int d = Gallery.Columns, k = options.CalibrationK;
+        int n = picks.Length;
+        var data = new float[(long)n * d];
+        for (int i = 0; i < n; i++) Gallery.ReadRow(picks[i], data.AsSpan(i * d, d));
+        var queries = FeatureMatrix.FromArray(data, d);
+        var search = new SearchOptions { K = k + 1, MaxDegreeOfParallelism = options.Threads };
+
+        progress?.Report(new IndexBuildProgress(IndexBuildStage.Calibrating, 0, 1));
+        using var exact = ExactIndex.CreateTrusted(Gallery, inverseNorms);
+        var truth = WithoutSelf(exact.Search(queries, search, cancellationToken), picks, k);
+
+        int leaves = _tree.LeafCount;
+        var cache = new Dictionary<int, double>();
+        int evaluations = 0;
+        double RecallAt(int leafProbes)
+        {
+            if (cache.TryGetValue(leafProbes, out double known)) return known;
+            var found = WithoutSelf(Search(queries, search with { Probes = ProbesFor(leafProbes, _tree.NodeCounts) }, cancellationToken), picks, k);
+            long hits = 0;
+            for (int i = 0; i < n; i++)
+            {
+                var t = truth.AsSpan(i * k, k);
+                foreach (long id in found.AsSpan(i * k, k)) hits += t.Contains(id) ? 1 : 0;
+            }
+
+            progress?.Report(new IndexBuildProgress(IndexBuildStage.Calibrating, ++evaluations, evaluations + 1));
+            return cache[leafProbes] = hits / (double)(n * k);
+        }
+
+        // Doubling, then bisection to within 1/16 of the beam.
+        int lo = 0, hi = leaves;
+        for (int p = 1; p < leaves; p *= 2)
+        {
+            if (RecallAt(p) >= target)
+            {
+                hi = p;
+                break;
+            }
+
+            lo = p;
+        }
+
+        while (hi - lo > Math.Max(1, hi / 16))
+        {
+            int mid = (lo + hi) / 2;
+            if (RecallAt(mid) >= target) hi = mid;
+            else lo = mid;
+        }
+
+        progress?.Report(new IndexBuildProgress(IndexBuildStage.Calibrating, evaluations + 1, evaluations + 1));
+        return (ProbesFor(hi, _tree.NodeCounts), hi == leaves ? 1.0 : RecallAt(hi));
+    }
+
+    // K neighbours per query after dropping the query's own gallery row (or the last one if absent).
+    private static long[] WithoutSelf(NeighborResults results, int[] self, int k)
+    {
+        var kept = new long[(long)self.Length * k];
+        for (int i = 0; i < self.Length; i++)
+        {
+            int o = 0;
+            foreach (long id in results.IndicesOf(i))
+            {
+                if (id == self[i] || o == k) continue;
+                kept[i * k + o++] = id;
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>Beam widths for a leaf beam of <paramref name="leafProbes"/>: each level above keeps clusters with about three times as many children as the beam below.</summary>
+    internal static int[] ProbesFor(int leafProbes, int[] nodeCounts)
+    {
+        var p = new int[nodeCounts.Length];
+        p[^1] = Math.Clamp(leafProbes, 1, nodeCounts[^1]);
+        for (int l = nodeCounts.Length - 2; l >= 0; l--)
+        {
+            p[l] = Math.Clamp((int)Math.Ceiling(3.0 * p[l + 1] * nodeCounts[l] / nodeCounts[l + 1]), 1, nodeCounts[l]);
+        }
+
+        return p;
     }
 
     /// <summary>Builds the index for <paramref name="gallery"/> and writes it to <paramref name="path"/> (atomically) in one call.</summary>
@@ -415,6 +529,8 @@ public sealed class ClusterIndex : NeighborIndex
         if (o.MiniBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o), o.MiniBatchSize, "MiniBatchSize must be at least 1.");
         if (o.Epochs < 0 || o.RefinementIterations < 0) throw new ArgumentOutOfRangeException(nameof(o), "Epochs and RefinementIterations must not be negative.");
         if (o.MaxDegreeOfParallelism is < 1) throw new ArgumentOutOfRangeException(nameof(o), o.MaxDegreeOfParallelism, "MaxDegreeOfParallelism must be at least 1.");
+        if (o.CalibrationRecall is double r && !(r > 0 && r <= 1)) throw new ArgumentOutOfRangeException(nameof(o), r, "CalibrationRecall must be in (0, 1].");
+        if (o.CalibrationQueries < 1 || o.CalibrationK < 1) throw new ArgumentOutOfRangeException(nameof(o), "CalibrationQueries and CalibrationK must be at least 1.");
         if (o.DefaultProbes is { } p && p.Count != o.Levels) throw new ArgumentException($"DefaultProbes has {p.Count} entries; the tree has {o.Levels} levels.", nameof(o));
     }
 
@@ -434,45 +550,30 @@ public sealed class ClusterIndex : NeighborIndex
         }
     }
 
-    /// <summary>
-    /// Default beam widths: the leaf beam covers about 2 % of the leaves; each level above keeps
-    /// enough clusters that their children number about three times the beam below.
-    /// </summary>
-    internal static int[] HeuristicProbes(int[] nodeCounts)
-    {
-        int levels = nodeCounts.Length;
-        var p = new int[levels];
-        p[^1] = Math.Clamp((int)Math.Ceiling(0.02 * nodeCounts[^1]), 1, nodeCounts[^1]);
-        for (int l = levels - 2; l >= 0; l--)
-        {
-            double branching = nodeCounts[l + 1] / (double)nodeCounts[l];
-            p[l] = Math.Clamp((int)Math.Ceiling(3 * p[l + 1] / branching), 1, nodeCounts[l]);
-        }
+    /// <summary>Uncalibrated default beam widths: the leaf beam covers about 2 % of the leaves (see <see cref="ProbesFor"/>).</summary>
+    internal static int[] HeuristicProbes(int[] nodeCounts) => ProbesFor((int)Math.Ceiling(0.02 * nodeCounts[^1]), nodeCounts);
 
-        return p;
-    }
-
-    private static (float[] Centroids, int[][] Members) Split(FeatureMatrix gallery, int[] rowsOfNode, int branching, int d, ClusterIndexOptions options, Random rng, CancellationToken cancellationToken)
+    private static (float[] Centroids, int[][] Members) Split(FeatureMatrix gallery, int[] rowsOfNode, int branching, int d, ClusterIndexOptions options, bool[]? heldOut, Random rng, CancellationToken cancellationToken)
     {
         var unit = new float[(long)rowsOfNode.Length * d];
         ReadUnitRows(gallery, rowsOfNode, unit, null, cancellationToken);
+
+        // Training candidates: the members not held out for calibration (all members if too few remain).
+        int[] candidates = Enumerable.Range(0, rowsOfNode.Length).Where(i => heldOut is null || !heldOut[rowsOfNode[i]]).ToArray();
+        if (candidates.Length < Math.Max(1, branching)) candidates = Enumerable.Range(0, rowsOfNode.Length).ToArray();
         if (branching <= 1)
         {
             var mean = new float[d];
-            for (int i = 0; i < rowsOfNode.Length; i++) System.Numerics.Tensors.TensorPrimitives.Add(mean, unit.AsSpan(i * d, d), mean);
+            foreach (int i in candidates) System.Numerics.Tensors.TensorPrimitives.Add(mean, unit.AsSpan(i * d, d), mean);
             SphericalKMeans.Normalize(mean);
             return (mean, [rowsOfNode]);
         }
 
         // Train on at most 256 rows per child.
-        int trainRows = (int)Math.Min(rowsOfNode.Length, 256L * branching);
-        float[] train = unit;
-        if (trainRows < rowsOfNode.Length)
-        {
-            var pick = SphericalKMeans.SampleWithoutReplacement(rowsOfNode.Length, trainRows, rng);
-            train = new float[(long)trainRows * d];
-            for (int i = 0; i < trainRows; i++) unit.AsSpan(pick[i] * d, d).CopyTo(train.AsSpan(i * d, d));
-        }
+        int trainRows = (int)Math.Min(candidates.Length, 256L * branching);
+        var train = new float[(long)trainRows * d];
+        var pick = trainRows < candidates.Length ? SphericalKMeans.SampleWithoutReplacement(candidates.Length, trainRows, rng) : Enumerable.Range(0, trainRows).ToArray();
+        for (int i = 0; i < trainRows; i++) unit.AsSpan(candidates[pick[i]] * d, d).CopyTo(train.AsSpan(i * d, d));
 
         var settings = new SphericalKMeans.Settings(options.MiniBatchSize, options.Epochs, options.RefinementIterations, Threads: 1);
         float[] c = SphericalKMeans.Train(train, trainRows, d, branching, settings, rng, cancellationToken);
@@ -539,7 +640,7 @@ public sealed class ClusterIndex : NeighborIndex
         progress?.Report(new IndexBuildProgress(IndexBuildStage.Sampling, rows.Length, rows.Length));
     }
 
-    private static string DescribeBuild(ClusterIndexOptions o, int sampleSize, int[] nodeCounts, TimeSpan elapsed, FeatureMatrix gallery)
+    private static string DescribeBuild(ClusterIndexOptions o, int sampleSize, int[] nodeCounts, int[] probes, double? calibratedRecall, TimeSpan elapsed, FeatureMatrix gallery)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -560,6 +661,17 @@ public sealed class ClusterIndex : NeighborIndex
             json.WriteStartArray("nodesPerLevel");
             foreach (int c in nodeCounts) json.WriteNumberValue(c);
             json.WriteEndArray();
+            json.WriteStartArray("defaultProbes");
+            foreach (int p in probes) json.WriteNumberValue(p);
+            json.WriteEndArray();
+            if (calibratedRecall is double r)
+            {
+                json.WriteNumber("calibrationTarget", o.CalibrationRecall!.Value);
+                json.WriteNumber("calibrationQueries", Math.Min(gallery.Rows, o.CalibrationQueries));
+                json.WriteNumber("calibrationK", o.CalibrationK);
+                json.WriteNumber("calibratedRecall", Math.Round(r, 4));
+            }
+
             json.WriteNumber("buildSeconds", Math.Round(elapsed.TotalSeconds, 3));
             json.WriteEndObject();
         }

@@ -36,8 +36,26 @@ public sealed record ClusterIndexOptions
     /// </summary>
     public bool StoreVectors { get; init; } = true;
 
-    /// <summary>Default beam widths per level recorded in the index; null derives them from the tree (see <see cref="ClusterIndex.DefaultProbes"/>).</summary>
+    /// <summary>
+    /// Default beam widths per level recorded in the index. Null (default) calibrates them (see
+    /// <see cref="CalibrationRecall"/>), or derives them from the tree shape when calibration is off.
+    /// </summary>
     public IReadOnlyList<int>? DefaultProbes { get; init; }
+
+    /// <summary>
+    /// Calibration target (default 0.95): after building, <see cref="CalibrationQueries"/> random
+    /// gallery rows are searched as queries (each excluding itself) exactly and through the tree, and
+    /// the default beam is the narrowest reaching this recall@<see cref="CalibrationK"/> (upper levels
+    /// keeping three times as many children as the beam below). Null skips calibration. Gallery rows
+    /// stand in for queries, so recall on real queries may differ a little; measure it for your data.
+    /// </summary>
+    public double? CalibrationRecall { get; init; } = 0.95;
+
+    /// <summary>Gallery rows used as calibration queries (default 1000).</summary>
+    public int CalibrationQueries { get; init; } = 1000;
+
+    /// <summary>Neighbours compared in calibration (default 10).</summary>
+    public int CalibrationK { get; init; } = 10;
 
     /// <summary>Random seed (sampling, seeding, mini-batches). Default 42.</summary>
     public int Seed { get; init; } = 42;

@@ -21,6 +21,9 @@ public enum IndexBuildStage
     /// <summary>Splitting clusters into the deeper levels.</summary>
     Splitting,
 
+    /// <summary>Choosing the default beam widths on a sample of gallery rows used as queries.</summary>
+    Calibrating,
+
     /// <summary>Writing the index file.</summary>
     Writing,
 }

@@ -19,7 +19,7 @@ public sealed class ClusterIndexTests : IDisposable
     public void Searching_every_cluster_gives_exactly_the_exact_results()
     {
         using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Clustered(3000, D, 40, 1), D);
-        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(200, D, 40, 2), D);
+        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(200, D, 40, 1, sampleSeed: 2), D);
         using var index = ClusterIndex.Build(gallery, SmallTree(), cancellationToken: Ct);
         using var exact = ExactIndex.Create(gallery, Ct);
         var all = new SearchOptions { K = 10, Probes = index.NodesPerLevel };
@@ -38,7 +38,7 @@ public sealed class ClusterIndexTests : IDisposable
     public void The_index_round_trips_through_its_file(int levels, bool store)
     {
         using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Clustered(3000, D, 40, 3), D);
-        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(300, D, 40, 4), D);
+        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(300, D, 40, 3, sampleSeed: 4), D);
         string path = Path.Combine(_dir, "gallery.gtidx");
         using var built = ClusterIndex.Build(gallery, SmallTree(levels, store), cancellationToken: Ct);
         built.Save(path, cancellationToken: Ct);
@@ -65,7 +65,7 @@ public sealed class ClusterIndexTests : IDisposable
         var h = RetrievalTestData.ToHalf(RetrievalTestData.Clustered(2000, D, 30, 5));
         using var g16 = FeatureMatrix.FromArray(h, D);
         using var g32 = FeatureMatrix.FromArray(RetrievalTestData.FromHalf(h), D);
-        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(100, D, 30, 6), D);
+        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(100, D, 30, 5, sampleSeed: 6), D);
         string p16 = Path.Combine(_dir, "h.gtidx"), p32 = Path.Combine(_dir, "f.gtidx");
         ClusterIndex.BuildFile(g16, p16, SmallTree(), cancellationToken: Ct);
         var report = ClusterIndex.BuildFile(g32, p32, SmallTree(), cancellationToken: Ct);
@@ -133,7 +133,7 @@ public sealed class ClusterIndexTests : IDisposable
     public void Beam_descent_recalls_more_than_greedy_descent_on_clustered_data()
     {
         using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Clustered(4000, D, 60, 9, 0.5f, 1.2f), D);
-        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(300, D, 60, 10, 0.5f, 1.2f), D);
+        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(300, D, 60, 9, 0.5f, 1.2f, sampleSeed: 10), D);
         using var index = ClusterIndex.Build(gallery, SmallTree(), cancellationToken: Ct);
         using var exact = ExactIndex.Create(gallery, Ct);
         var truth = exact.Search(queries, new SearchOptions { K = 10 }, Ct);
@@ -204,6 +204,24 @@ public sealed class ClusterIndexTests : IDisposable
             if (p.Stage == IndexBuildStage.Training) cts.Cancel();
         });
         Assert.ThrowsAny<OperationCanceledException>(() => ClusterIndex.Build(gallery, SmallTree(), cancelOnTraining, cts.Token));
+    }
+
+    [Fact]
+    public void Default_beams_are_calibrated_to_the_target_recall_on_gallery_rows()
+    {
+        using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Clustered(5000, D, 60, 14, 0.5f, 1.2f), D);
+        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(400, D, 60, 14, 0.5f, 1.2f, sampleSeed: 15), D);
+        using var calibrated = ClusterIndex.Build(gallery, SmallTree() with { CalibrationRecall = 0.9, CalibrationQueries = 300 }, cancellationToken: Ct);
+        using var heuristic = ClusterIndex.Build(gallery, SmallTree() with { CalibrationRecall = null }, cancellationToken: Ct);
+        using var exact = ExactIndex.Create(gallery, Ct);
+        var truth = exact.Search(queries, new SearchOptions { K = 10 }, Ct);
+        var found = calibrated.Search(queries, new SearchOptions { K = 10 }, Ct);
+        double recall = Recall(truth, found, 10);
+        Assert.True(recall >= 0.85, $"recall {recall} probes {string.Join(",", calibrated.DefaultProbes)} nodes {string.Join(",", calibrated.NodesPerLevel)} info {calibrated.BuildInfo}");
+        Assert.Contains("\"calibratedRecall\"", calibrated.BuildInfo);
+        Assert.DoesNotContain("calibratedRecall", heuristic.BuildInfo);
+        Assert.Equal(ClusterIndex.ProbesFor(calibrated.DefaultProbes[^1], [.. calibrated.NodesPerLevel]), calibrated.DefaultProbes);
+        Assert.Equal(ClusterIndex.HeuristicProbes([.. heuristic.NodesPerLevel]), heuristic.DefaultProbes);
     }
 
     internal static double Recall(NeighborResults truth, NeighborResults found, int k)

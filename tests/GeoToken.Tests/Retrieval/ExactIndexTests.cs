@@ -90,7 +90,7 @@ public sealed class ExactIndexTests
         int rows = 500, d = 48;
         var h = RetrievalTestData.ToHalf(RetrievalTestData.Clustered(rows, d, 10, 5));
         var f = RetrievalTestData.FromHalf(h);
-        var qh = RetrievalTestData.ToHalf(RetrievalTestData.Clustered(40, d, 10, 6));
+        var qh = RetrievalTestData.ToHalf(RetrievalTestData.Clustered(40, d, 10, 5, sampleSeed: 6));
         using var g16 = FeatureMatrix.FromArray(h, d);
         using var g32 = FeatureMatrix.FromArray(f, d);
         using var i16 = ExactIndex.Create(g16, Ct);

@@ -17,7 +17,7 @@ public sealed class NeighborFilesTests
         using var dir = new TempDir();
         using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Clustered(500, D, 10, 1), D);
         using var index = ExactIndex.Create(gallery, Ct);
-        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(70, D, 10, 2), D);
+        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(70, D, 10, 1, sampleSeed: 2), D);
         var expected = index.Search(queries, new SearchOptions { K = 7 }, Ct);
         string prefix = dir.File("train");
         using (var sink = new NeighborFileWriter(prefix))
@@ -72,7 +72,7 @@ public sealed class NeighborFilesTests
         string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries");
         var galleryData = RetrievalTestData.Clustered(1200, D, 12, 4);
         WriteDataset(galleryFolder, galleryData);
-        WriteDataset(queryFolder, RetrievalTestData.Clustered(90, D, 12, 5));
+        WriteDataset(queryFolder, RetrievalTestData.Clustered(90, D, 12, 4, sampleSeed: 5));
 
         // Test neighbours, exact.
         var stats = NeighborSearch.Retrieve(galleryFolder, queryFolder, dir.File("test"), new SearchOptions { K = 15 }, cancellationToken: Ct);

@@ -15,10 +15,12 @@ internal static class RetrievalTestData
     }
 
     /// <summary>
-    /// A Gaussian mixture on the sphere: <paramref name="centres"/> random unit centres, each row a
-    /// centre plus isotropic noise of a per-centre spread, unit-normalised.
+    /// A Gaussian mixture on the sphere: <paramref name="centres"/> random unit centres (drawn from
+    /// <paramref name="seed"/>), each row a centre plus isotropic noise of a per-centre spread,
+    /// unit-normalised. Rows are drawn from <paramref name="sampleSeed"/> (default: the model seed), so
+    /// queries of the same mixture are <c>Clustered(n, d, centres, seed, sampleSeed: other)</c>.
     /// </summary>
-    public static float[] Clustered(int rows, int d, int centres, int seed, float minSpread = 0.3f, float maxSpread = 0.8f)
+    public static float[] Clustered(int rows, int d, int centres, int seed, float minSpread = 0.3f, float maxSpread = 0.8f, int? sampleSeed = null)
     {
         var rng = new Random(seed);
         var c = new float[centres * d];
@@ -36,6 +38,7 @@ internal static class RetrievalTestData
             spread[j] = minSpread + (maxSpread - minSpread) * rng.NextSingle();
         }
 
+        if (sampleSeed is int other) rng = new Random(HashCode.Combine(seed, other));
         var x = new float[rows * d];
         for (int i = 0; i < rows; i++)
         {

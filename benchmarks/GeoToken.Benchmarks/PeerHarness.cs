@@ -18,8 +18,10 @@ public static class PeerHarness
         {
             case "s2":
                 return S2(args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
+            case "retrieval":
+                return Retrieval.RetrievalPeer.Run(args[1..]);
             default:
-                Console.Error.WriteLine("usage: peer s2 POINTS.bin REPS");
+                Console.Error.WriteLine("usage: peer s2 POINTS.bin REPS | peer retrieval DATA_DIR OUT.jsonl [options]");
                 return 2;
         }
     }

@@ -15,6 +15,7 @@ internal static class GeoTokenCli
             S2Command.Create(),
             MetricsCommand.Create(),
             SynthCommand.Create(),
+            TrainCommand.Create(),
         };
         return root;
     }

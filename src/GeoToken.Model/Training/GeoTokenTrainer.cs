@@ -89,8 +89,9 @@ public sealed class GeoTokenTrainer : IDisposable
     /// <param name="source">The training examples.</param>
     /// <param name="progress">Receives a report every <see cref="GeoTokenTrainerOptions.ProgressEverySteps"/> steps and at each epoch's end.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
+    /// <param name="validator">Evaluates the model after every epoch (and when a time limit stops training); its reports go to <paramref name="progress"/> and into the result.</param>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite, or the source is empty.</exception>
-    public TrainingResult Train(IGeoTokenBatchSource source, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public TrainingResult Train(IGeoTokenBatchSource source, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, ITrainingValidator? validator = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(source);
@@ -107,7 +108,10 @@ public sealed class GeoTokenTrainer : IDisposable
         }
 
         var losses = new List<double>();
-        while (Epoch < Options.Epochs)
+        var validations = new List<ValidationReport>();
+        var budget = Stopwatch.StartNew();
+        bool outOfTime = false;
+        while (Epoch < Options.Epochs && !outOfTime)
         {
             int[] order = SplitMix64.EpochOrder(Options.Seed, Epoch, count);
             int usable = Options.DropLastPartialBatch ? stepsPerEpoch * Options.BatchSize : count;
@@ -142,12 +146,26 @@ public sealed class GeoTokenTrainer : IDisposable
                 }
 
                 if (cancellationToken.IsCancellationRequested) break;
+                if (Options.MaxDuration is TimeSpan limit && budget.Elapsed >= limit && !epochDone)
+                {
+                    outOfTime = true;
+                    break;
+                }
             }
 
             if (cancellationToken.IsCancellationRequested)
             {
                 if (Options.CheckpointPath is not null) SaveCheckpoint(Options.CheckpointPath);
                 cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            if (outOfTime)
+            {
+                // Stopped by MaxDuration mid-epoch: checkpoint where we are (resumable) and validate.
+                Report(progress, stepsPerEpoch, lastLoss, windowSamples / clock.Elapsed.TotalSeconds, epochCompleted: false);
+                if (validator is not null) validations.Add(RunValidation(validator, progress, stepsPerEpoch, cancellationToken));
+                if (Options.CheckpointPath is not null) SaveCheckpoint(Options.CheckpointPath);
+                break;
             }
 
             if (StepInEpoch != stepsPerEpoch)
@@ -158,6 +176,7 @@ public sealed class GeoTokenTrainer : IDisposable
             double mean = _epochSamples > 0 ? _epochLossSum / _epochSamples : double.NaN;
             Report(progress, stepsPerEpoch, lastLoss, windowSamples / clock.Elapsed.TotalSeconds, epochCompleted: true);
             losses.Add(mean);
+            if (validator is not null) validations.Add(RunValidation(validator, progress, stepsPerEpoch, cancellationToken));
             Epoch++;
             StepInEpoch = 0;
             _epochLossSum = 0;
@@ -165,7 +184,23 @@ public sealed class GeoTokenTrainer : IDisposable
             if (Options.CheckpointPath is not null) SaveCheckpoint(Options.CheckpointPath);
         }
 
-        return new TrainingResult(Epoch, GlobalStep, losses);
+        return new TrainingResult(Epoch, GlobalStep, losses) { Validations = validations, StoppedByTimeLimit = outOfTime };
+    }
+
+    private ValidationReport RunValidation(ITrainingValidator validator, IProgress<TrainingProgress>? progress, int stepsPerEpoch, CancellationToken cancellationToken)
+    {
+        ValidationReport report;
+        try
+        {
+            report = validator.Validate(Model, cancellationToken) with { Epoch = Epoch };
+        }
+        finally
+        {
+            Model.train();
+        }
+
+        progress?.Report(new TrainingProgress(Epoch, StepInEpoch, stepsPerEpoch, GlobalStep, double.NaN, double.NaN, CurrentLearningRate, 0, EpochCompleted: false) { Validation = report });
+        return report;
     }
 
     /// <summary>

@@ -59,6 +59,12 @@ public sealed record GeoTokenTrainerOptions
     /// <summary>Report progress every this many steps (default 10), and always at the end of an epoch.</summary>
     public int ProgressEverySteps { get; init; } = 10;
 
+    /// <summary>
+    /// Stop after this much training time (checked after every step; the run is checkpointed and can be
+    /// resumed); null (default) trains every epoch.
+    /// </summary>
+    public TimeSpan? MaxDuration { get; init; }
+
     /// <summary>Checks every setting.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it and its value.</exception>
     public void Validate()
@@ -76,6 +82,7 @@ public sealed record GeoTokenTrainerOptions
         Require(Beta2 is >= 0 and < 1, $"Beta2 is {Beta2}; it must be in [0, 1).");
         Require(Epsilon >= 0 && double.IsFinite(Epsilon), $"Epsilon is {Epsilon}; it must be non-negative and finite.");
         Require(LearningRateDecay > 0 && double.IsFinite(LearningRateDecay), $"LearningRateDecay is {LearningRateDecay}; it must be positive and finite.");
+        Require(MaxDuration is null || MaxDuration > TimeSpan.Zero, $"MaxDuration is {MaxDuration}; it must be positive, or null.");
         Require(WarmupSteps >= 0, $"WarmupSteps is {WarmupSteps}; it must not be negative.");
         Require(MaxGradientNorm is null || (MaxGradientNorm > 0 && double.IsFinite(MaxGradientNorm.Value)), $"MaxGradientNorm is {MaxGradientNorm}; it must be positive and finite, or null.");
         Require(FirstPositionWeight >= 0 && LastPositionWeight >= 0 && FirstPositionWeight + LastPositionWeight > 0 && double.IsFinite(FirstPositionWeight + LastPositionWeight),

@@ -19,4 +19,8 @@ public sealed record TrainingProgress(
     double EpochMeanLoss,
     double LearningRate,
     double SamplesPerSecond,
-    bool EpochCompleted);
+    bool EpochCompleted)
+{
+    /// <summary>Set on the report that carries a validation result (its loss fields are NaN).</summary>
+    public ValidationReport? Validation { get; init; }
+}

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using GeoToken.Model;
+using GeoToken.Model.Training;
+using GeoToken.Retrieval;
+
+namespace GeoToken.Cli.Commands;
+
+/// <summary><c>geotoken train</c>: train a GeoToken model on dataset folders.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var train = new Option<DirectoryInfo>("--train") { Description = "Training dataset folder (also the retrieval gallery).", Required = true };
+        var val = new Option<DirectoryInfo?>("--val") { Description = "Validation dataset folder, evaluated (greedy) after every epoch." };
+        var output = new Option<FileInfo>("--out") { Description = "Model file to write.", Required = true };
+        var preset = new Option<string>("--preset") { Description = "Model size: tiny, small or paper.", DefaultValueFactory = _ => "small" };
+        var layout = new Option<string?>("--layout") { Description = "Context layout: paper (14 positions per neighbour) or compact (1); default: the preset's." };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 256 };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 5e-5 for paper, 5e-4 for small and tiny)." };
+        var warmup = new Option<int?>("--warmup") { Description = "Linear warm-up steps (default: 0 for paper, 100 for small and tiny)." };
+        var clip = new Option<double?>("--clip") { Description = "Gradient-norm clipping (default: none for paper, 1.0 for small and tiny)." };
+        var decay = new Option<double>("--lr-decay") { Description = "Per-epoch learning-rate multiplier.", DefaultValueFactory = _ => 0.9 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed (weights, dropout, shuffling).", DefaultValueFactory = _ => 1UL };
+        var resume = new Option<bool>("--resume") { Description = "Continue from MODEL.ckpt if it exists." };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a CUDA backend build).", DefaultValueFactory = _ => "cpu" };
+        var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this much training time (checkpointed; --resume continues)." };
+        var valRows = new Option<int>("--val-rows") { Description = "Validate on at most this many rows.", DefaultValueFactory = _ => 2000 };
+        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbours (default: exact search)." };
+        var json = new Option<FileInfo?>("--json") { Description = "Write a JSON summary (epochs, losses, validation metrics, throughput)." };
+        var cmd = new Command("train", "Train a GeoToken model (retrieval-conditioned encoder-decoder) on dataset folders.")
+        {
+            train, val, output, preset, layout, epochs, batch, lr, warmup, clip, decay, seed, resume, device, maxMinutes, valRows, index, json,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            string presetName = parse.GetValue(preset)!;
+            bool paper = presetName.Equals("paper", StringComparison.OrdinalIgnoreCase);
+            ContextLayout? contextLayout = parse.GetValue(layout)?.ToLowerInvariant() switch
+            {
+                null => null,
+                "paper" => ContextLayout.Paper,
+                "compact" => ContextLayout.Compact,
+                var other => throw new CliUsageException($"--layout {other}: use paper or compact."),
+            };
+
+            double? minutes = parse.GetValue(maxMinutes);
+            var options = new TrainingRunOptions
+            {
+                TrainDirectory = parse.GetValue(train)!.FullName,
+                ValidationDirectory = parse.GetValue(val)?.FullName,
+                ValidationRows = parse.GetValue(valRows),
+                OutputPath = parse.GetValue(output)!.FullName,
+                Preset = presetName,
+                Layout = contextLayout,
+                Resume = parse.GetValue(resume),
+                Device = parse.GetValue(device)!,
+                Neighbors = new NeighborCacheOptions { IndexPath = parse.GetValue(index)?.FullName },
+                Trainer = new GeoTokenTrainerOptions
+                {
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batch),
+                    LearningRate = parse.GetValue(lr) ?? (paper ? 5e-5 : 5e-4),
+                    WarmupSteps = parse.GetValue(warmup) ?? (paper ? 0 : 100),
+                    MaxGradientNorm = parse.GetValue(clip) ?? (paper ? null : 1.0),
+                    LearningRateDecay = parse.GetValue(decay),
+                    Seed = parse.GetValue(seed),
+                    MaxDuration = minutes is double m ? TimeSpan.FromMinutes(m) : null,
+                },
+            };
+            var output2 = parse.InvocationConfiguration.Output;
+            var err = parse.InvocationConfiguration.Error;
+            var result = await ProgressDisplay.RunAsync(err, p => TrainingRun.RunAsync(options, new Progress<TrainingRunProgress>(r => Report(p, err, r)), ct)).ConfigureAwait(false);
+            var last = result.Training.Validations.LastOrDefault();
+            output2.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"model: {result.ModelPath} ({result.ParameterCount:N0} parameters, {result.Model.ContextLayout} layout); {result.Training.EpochsCompleted} epochs, {result.Training.GlobalStep} steps in {result.TrainingElapsed.TotalMinutes:F1} min{(result.Training.StoppedByTimeLimit ? " (time limit reached; --resume continues)" : "")}"));
+            if (result.Training.Validations.Count > 0)
+            {
+                MetricsTable.Write(output2, result.Training.Validations.Select(v => ($"greedy, epoch {v.Epoch + 1}", v.Metrics)));
+            }
+
+            if (parse.GetValue(json) is { } j)
+            {
+                JsonReport.Write(j.FullName, new
+                {
+                    model = result.ModelPath,
+                    parameters = result.ParameterCount,
+                    epochs = result.Training.EpochsCompleted,
+                    steps = result.Training.GlobalStep,
+                    minutes = result.TrainingElapsed.TotalMinutes,
+                    stopped_by_time_limit = result.Training.StoppedByTimeLimit,
+                    epoch_losses = result.Training.EpochMeanLosses,
+                    validation = result.Training.Validations.Select(v => new { epoch = v.Epoch + 1, loss = v.Loss, metrics = MetricsJson.From(v.Metrics) }),
+                    last_validation = last is null ? null : MetricsJson.From(last.Metrics),
+                });
+            }
+
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void Report(IProgress<ProgressDisplay.Update> p, TextWriter err, TrainingRunProgress r)
+    {
+        if (r.Training is { Validation: { } v })
+        {
+            err.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {v.Epoch + 1}: validation loss {v.Loss:F3}, greedy accuracy {v.Metrics.Acc1Km:F1} / {v.Metrics.Acc25Km:F1} / {v.Metrics.Acc200Km:F1} / {v.Metrics.Acc750Km:F1} / {v.Metrics.Acc2500Km:F1} % at 1/25/200/750/2500 km"));
+            return;
+        }
+
+        string status = r.Training is { } t
+            ? string.Create(CultureInfo.InvariantCulture, $"epoch {t.Epoch + 1} loss {t.Loss:F3} ({t.SamplesPerSecond:F0} samples/s)")
+            : "";
+        p.Report(new ProgressDisplay.Update(r.Stage, r.Done, r.Total, status));
+    }
+}

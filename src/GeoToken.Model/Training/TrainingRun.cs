@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using GeoToken.Data;
+using GeoToken.Retrieval;
+using TorchSharp;
+
+namespace GeoToken.Model.Training;
+
+/// <summary>
+/// Trains a GeoToken model on dataset folders in one call (the <c>geotoken train</c> command): computes
+/// the neighbour files when absent (training neighbours exclude the image itself), builds the token
+/// tables, creates the model from a preset sized to the data (or resumes the checkpoint), trains with
+/// validation after every epoch, and writes the model file atomically.
+/// </summary>
+public static class TrainingRun
+{
+    /// <summary>Runs the training (on a worker thread).</summary>
+    public static Task<TrainingRunResult> RunAsync(TrainingRunOptions options, IProgress<TrainingRunProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Run(options, progress, cancellationToken), cancellationToken);
+
+    /// <summary>Runs the training on the calling thread.</summary>
+    public static TrainingRunResult Run(TrainingRunOptions options, IProgress<TrainingRunProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        string checkpoint = options.CheckpointPath ?? options.OutputPath + ".ckpt";
+        var device = TorchDevices.Parse(options.Device);
+
+        using var train = GeoDataset.Open(options.TrainDirectory);
+        using var validation = options.ValidationDirectory is null ? null : GeoDataset.Open(options.ValidationDirectory);
+        if (validation is not null) validation.CheckCompatibleWith(train);
+
+        bool resumed = options.Resume && File.Exists(checkpoint);
+        var modelOptions = resumed ? GeoTokenModelFile.ReadOptions(checkpoint) : ModelFor(options, train);
+
+        var neighborProgress = progress is null ? null : new Progress<SearchProgress>(p => progress.Report(new("neighbors", p.QueriesDone, p.QueryCount)));
+        string trainPrefix = NeighborCache.Ensure(train, train, modelOptions.NeighborCount, options.Neighbors, neighborProgress, cancellationToken);
+        string? validationPrefix = validation is null ? null
+            : NeighborCache.Ensure(validation, train, modelOptions.NeighborCount, options.Neighbors, neighborProgress, cancellationToken);
+
+        progress?.Report(new("tokens", 0, train.Rows));
+        var tokenizer = new Tokens.GeoTokenizer(modelOptions.Tokenizer);
+        var trainTokens = TokenTable.Build(train, tokenizer, cancellationToken);
+        var validationTokens = validation is null ? null : TokenTable.Build(validation, tokenizer, cancellationToken);
+        progress?.Report(new("tokens", train.Rows, train.Rows));
+
+        using var trainNeighbors = NeighborFile.Open(trainPrefix);
+        using var validationNeighbors = validationPrefix is null ? null : NeighborFile.Open(validationPrefix);
+        var source = new DatasetBatchSource(train, train, trainNeighbors, trainTokens, trainTokens, modelOptions, new DatasetBatchSourceOptions { Prefetch = options.Prefetch });
+        var validator = validation is null ? null : new GreedyValidator(
+            new DatasetBatchSource(validation, train, validationNeighbors!, trainTokens, validationTokens!, modelOptions, new DatasetBatchSourceOptions { Prefetch = options.Prefetch, MaxRows = options.ValidationRows }),
+            options.Trainer.BatchSize);
+
+        var trainerOptions = options.Trainer with { CheckpointPath = checkpoint };
+        using var trainer = resumed
+            ? GeoTokenTrainer.Resume(checkpoint, trainerOptions, device)
+            : new GeoTokenTrainer(NewModel(modelOptions, device), trainerOptions);
+        using var model = trainer.Model;
+        var trainingClock = Stopwatch.StartNew();
+        var trainProgress = progress is null ? null : new Progress<TrainingProgress>(t =>
+            progress.Report(new(t.Validation is null ? "train" : "validate", t.GlobalStep, (double)t.StepsPerEpoch * trainerOptions.Epochs, t)));
+        var result = trainer.Train(source, trainProgress, cancellationToken, validator);
+        GeoTokenModelFile.Save(model, options.OutputPath);
+        return new TrainingRunResult
+        {
+            ModelPath = Path.GetFullPath(options.OutputPath),
+            CheckpointPath = Path.GetFullPath(checkpoint),
+            Model = modelOptions,
+            ParameterCount = model.ParameterCount,
+            Training = result,
+            Elapsed = clock.Elapsed,
+            TrainingElapsed = trainingClock.Elapsed,
+            Resumed = resumed,
+        };
+    }
+
+    /// <summary>The preset (or explicit shape) with the dataset's feature dimension and modalities.</summary>
+    public static GeoTokenModelOptions ModelFor(TrainingRunOptions options, GeoDataset train)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(train);
+        if (options.Model is { } explicitShape)
+        {
+            if (explicitShape.FeatureDimension != train.Dimension)
+            {
+                throw new ArgumentException($"The model reads {explicitShape.FeatureDimension}-d features but {options.TrainDirectory} holds {train.Dimension}-d ones.");
+            }
+
+            return explicitShape;
+        }
+
+        int modalities = 0;
+        while (modalities < FeatureModalities.All.Count && train.Has(FeatureModalities.All[modalities])) modalities++;
+        var preset = GeoTokenModelOptions.FromPreset(options.Preset);
+        return preset with
+        {
+            FeatureDimension = train.Dimension,
+            ModalityCount = Math.Min(preset.ModalityCount, modalities),
+            ContextLayout = options.Layout ?? preset.ContextLayout,
+        };
+    }
+
+    private static GeoTokenModel NewModel(GeoTokenModelOptions options, torch.Device device)
+    {
+        var model = new GeoTokenModel(options);
+        if (device.type != DeviceType.CPU) model.to(device);
+        return model;
+    }
+}

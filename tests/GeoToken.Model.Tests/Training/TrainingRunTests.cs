@@ -1,0 +1,45 @@
+using GeoToken.Model.Training;
+
+namespace GeoToken.Model.Tests.Training;
+
+public sealed class TrainingRunTests
+{
+    [Fact]
+    public async Task Trains_validates_writes_a_loadable_model_and_resumes()
+    {
+        string root = Path.GetDirectoryName(TestData.TempPath("x"))!;
+        string train = TinyDatasets.Write(Path.Combine(root, "train"), 400, 16, seed: 4);
+        string val = TinyDatasets.Write(Path.Combine(root, "val"), 60, 16, seed: 5);
+        var options = new TrainingRunOptions
+        {
+            TrainDirectory = train,
+            ValidationDirectory = val,
+            OutputPath = Path.Combine(root, "model.gtm"),
+            Model = TestData.Micro() with { FeatureDimension = 16, NeighborCount = 4 },
+            Trainer = new GeoTokenTrainerOptions { Epochs = 5, BatchSize = 50, LearningRate = 2e-3, WarmupSteps = 10, MaxGradientNorm = 1.0, LearningRateDecay = 1.0, Seed = 7 },
+        };
+        var stages = new List<string>();
+        var result = await TrainingRun.RunAsync(options, new SynchronousProgress<TrainingRunProgress>(p => stages.Add(p.Stage)), TestContext.Current.CancellationToken);
+        Assert.Equal(5, result.Training.EpochsCompleted);
+        Assert.Equal(5, result.Training.Validations.Count);
+        Assert.Contains("neighbors", stages);
+        Assert.Contains("validate", stages);
+        Assert.True(result.Training.EpochMeanLosses[^1] < result.Training.EpochMeanLosses[0], "the loss falls");
+        Assert.True(result.Training.Validations[^1].Metrics.Acc2500Km > 60, $"five well-separated cities are learnable: {string.Join(", ", result.Training.Validations.Select(v => $"{v.Loss:F2}/{v.Metrics.Acc2500Km:F0}%"))}; train {string.Join(", ", result.Training.EpochMeanLosses.Select(l => l.ToString("F2")))}");
+        using (var model = GeoTokenModelFile.Load(result.ModelPath))
+        {
+            Assert.Equal(options.Model.DescribeDifferences(model.Options), []);
+        }
+
+        // Resume to a sixth epoch: the checkpoint continues after epoch 5.
+        var more = await TrainingRun.RunAsync(options with { Resume = true, Trainer = options.Trainer with { Epochs = 6 } }, null, TestContext.Current.CancellationToken);
+        Assert.True(more.Resumed);
+        Assert.Equal(6, more.Training.EpochsCompleted);
+        Assert.Single(more.Training.EpochMeanLosses);
+    }
+
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

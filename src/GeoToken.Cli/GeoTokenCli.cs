@@ -15,6 +15,8 @@ internal static class GeoTokenCli
             S2Command.Create(),
             MetricsCommand.Create(),
             SynthCommand.Create(),
+            IndexCommand.Create(),
+            RetrieveCommand.Create(),
             TrainCommand.Create(),
         };
         return root;

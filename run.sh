@@ -16,7 +16,9 @@ case "$cmd" in
   test)
     eng/setup.sh --test-deps
     dotnet build GeoToken.sln -c Release -warnaserror
-    exec dotnet test GeoToken.sln -c Release --no-build "$@"
+    dotnet test GeoToken.sln -c Release --no-build "$@"
+    # The NuGet packages, consumed from a local folder feed by samples/PackageConsumer.
+    exec eng/pack-check.sh
     ;;
   bench)
     eng/setup.sh --peers

@@ -9,10 +9,20 @@ namespace GeoToken.Model.Decoding;
 /// dispose it when done.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Decoding proceeds one position at a time for the whole batch: the first <see cref="Step"/> (position 0,
 /// the face) takes no tokens; each later call takes the tokens chosen for the previous position and
-/// returns the log-probabilities of the next. <see cref="Reorder"/> selects, reorders or repeats rows
-/// of the batch (beam search, several samples per query). Runs without autograd. Not thread-safe.
+/// returns the log-probabilities of the next. <see cref="Reorder(Tensor)"/> selects, reorders or repeats rows
+/// of the batch (beam search, several samples per query); <see cref="Expand"/> repeats every row.
+/// Runs without autograd. Not thread-safe.
+/// </para>
+/// <para>
+/// Rows that decode the same query share its cross-attention keys and values: when every query's rows
+/// are consecutive and equally many (as after <see cref="Expand"/>, or a <see cref="Reorder(Tensor)"/> that keeps
+/// each row within its query's group, as beam search does), the memory keys/values stay one row per query
+/// and a query's rows attend to them together; only the small self-attention cache follows the rows.
+/// Any other <see cref="Reorder(Tensor)"/> gives every row its own copy of the memory keys/values.
+/// </para>
 /// </remarks>
 public sealed class GeoTokenDecoderCache : IDisposable
 {
@@ -31,10 +41,17 @@ public sealed class GeoTokenDecoderCache : IDisposable
         _selfKeys = selfKeys;
         _selfValues = selfValues;
         BatchSize = (int)memoryKeys[0].shape[0];
+        RowsPerMemory = 1;
     }
 
-    /// <summary>Rows in the batch (changes with <see cref="Reorder"/>).</summary>
+    /// <summary>Rows in the batch (changes with <see cref="Reorder(Tensor)"/> and <see cref="Expand"/>).</summary>
     public int BatchSize { get; private set; }
+
+    /// <summary>
+    /// How many consecutive rows share one row of the cross-attention memory keys/values: row <c>r</c> decodes
+    /// against memory row <c>r / RowsPerMemory</c>. 1 after <see cref="GeoTokenModel.BeginDecoding(GeoTokenBatch)"/>.
+    /// </summary>
+    public int RowsPerMemory { get; private set; }
 
     /// <summary>The position the next <see cref="Step"/> predicts: 0 (face) … <see cref="Length"/> − 1; equals <see cref="Length"/> when the sequence is complete.</summary>
     public int Position { get; private set; }
@@ -100,9 +117,8 @@ public sealed class GeoTokenDecoderCache : IDisposable
     }
 
     /// <summary>
-    /// Replaces the batch by rows <paramref name="batchIndices"/> of it (<c>index_select</c> on the batch
-    /// dimension of every cached tensor): reorders, drops or repeats rows, e.g. to expand each query
-    /// into several beams or samples, or to follow the beams that survived a step.
+    /// Replaces the batch by rows <paramref name="batchIndices"/> of it: reorders, drops or repeats rows,
+    /// e.g. to expand each query into several beams or samples, or to follow the beams that survived a step.
     /// </summary>
     /// <param name="batchIndices">int64 <c>[B']</c>, each in 0..<see cref="BatchSize"/> − 1.</param>
     public void Reorder(Tensor batchIndices)
@@ -114,21 +130,92 @@ public sealed class GeoTokenDecoderCache : IDisposable
             throw new ArgumentException($"batchIndices has type {batchIndices.dtype} and shape [{string.Join(", ", batchIndices.shape)}]; expected a non-empty int64 vector.", nameof(batchIndices));
         }
 
+        long[] rows;
+        using (var cpu = batchIndices.cpu()) rows = cpu.data<long>().ToArray();
+        Reorder(rows);
+    }
+
+    /// <summary>As <see cref="Reorder(Tensor)"/>, with the row indices as an array.</summary>
+    /// <param name="batchIndices">Non-empty, each in 0..<see cref="BatchSize"/> − 1.</param>
+    public void Reorder(ReadOnlySpan<long> batchIndices)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (batchIndices.Length < 1) throw new ArgumentException("batchIndices is empty; at least one row must remain.", nameof(batchIndices));
+        for (int i = 0; i < batchIndices.Length; i++)
+        {
+            if ((ulong)batchIndices[i] >= (ulong)BatchSize)
+            {
+                throw new ArgumentException($"batchIndices holds {batchIndices[i]} (element {i}); rows are 0..{BatchSize - 1}.", nameof(batchIndices));
+            }
+        }
+
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var device = _memoryKeys[0].device;
-        var idx = batchIndices.to(device);
-        long min = idx.min().item<long>(), max = idx.max().item<long>();
-        if (min < 0 || max >= BatchSize)
+        int n = batchIndices.Length, r = RowsPerMemory, memoryRows = (int)_memoryKeys[0].shape[0];
+
+        // Memory rows of the new rows: grouped (equal consecutive runs of distinct memory rows) or not.
+        var runs = new List<long>();
+        int runLength = -1;
+        bool grouped = true;
+        for (int i = 0; i < n;)
         {
-            throw new ArgumentException($"batchIndices holds {(min < 0 ? min : max)}; rows are 0..{BatchSize - 1}.", nameof(batchIndices));
+            long m = batchIndices[i] / r;
+            int j = i + 1;
+            while (j < n && batchIndices[j] / r == m) j++;
+            if (runLength < 0) runLength = j - i;
+            else if (runLength != j - i) grouped = false;
+            runs.Add(m);
+            i = j;
         }
 
-        Select(_memoryKeys, idx);
-        Select(_memoryValues, idx);
-        Select(_selfKeys, idx);
-        Select(_selfValues, idx);
-        BatchSize = (int)idx.shape[0];
+        if (grouped && runs.Distinct().Count() != runs.Count) grouped = false;
+        if (grouped)
+        {
+            bool sameMemory = runs.Count == memoryRows && runs.Select((m, i) => m == i).All(x => x);
+            if (!sameMemory)
+            {
+                using var memIdx = tensor(runs.ToArray(), device: device);
+                Select(_memoryKeys, memIdx);
+                Select(_memoryValues, memIdx);
+            }
+
+            RowsPerMemory = runLength;
+        }
+        else
+        {
+            var perRow = new long[n];
+            for (int i = 0; i < n; i++) perRow[i] = batchIndices[i] / r;
+            using var memIdx = tensor(perRow, device: device);
+            Select(_memoryKeys, memIdx);
+            Select(_memoryValues, memIdx);
+            RowsPerMemory = 1;
+        }
+
+        bool identity = n == BatchSize;
+        for (int i = 0; identity && i < n; i++) identity = batchIndices[i] == i;
+        if (!identity)
+        {
+            using var idx = tensor(batchIndices.ToArray(), device: device);
+            Select(_selfKeys, idx);
+            Select(_selfValues, idx);
+        }
+
+        BatchSize = n;
+    }
+
+    /// <summary>
+    /// Repeats every row <paramref name="copies"/> times in place (row <c>r</c> becomes rows
+    /// <c>r·copies … r·copies + copies − 1</c>), e.g. to decode several samples or beams per query.
+    /// The memory keys/values are not copied.
+    /// </summary>
+    public void Expand(int copies)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(copies, 1);
+        if (copies == 1) return;
+        var rows = new long[(long)BatchSize * copies];
+        for (int i = 0; i < rows.Length; i++) rows[i] = i / copies;
+        Reorder(rows);
     }
 
     /// <summary>Releases every cached tensor.</summary>

@@ -50,18 +50,22 @@ internal sealed class DecoderLayer : nn.Module
     /// <summary>The cross-attention keys and values of the encoder memory [B, S, d], each [B, h, S, d/h].</summary>
     public (Tensor Key, Tensor Value) MemoryKeyValue(Tensor memory) => _crossAttn.KeyValue(memory);
 
-    /// <summary>Full causal decoding of <paramref name="x"/> [B, L, d] against the memory's keys and values.</summary>
-    public Tensor Forward(Tensor x, Tensor memoryKey, Tensor memoryValue) =>
-        Run(x, memoryKey, memoryValue, selfKeyCache: null, selfValueCache: null, position: 0);
+    /// <summary>
+    /// Full causal decoding of <paramref name="x"/> [N, L, d] against the memory's keys and values
+    /// [N / <paramref name="rowsPerMemory"/>, h, S, d/h]: rows <c>r·R … r·R + R − 1</c> of <paramref name="x"/> attend to memory row <c>r</c>.
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor memoryKey, Tensor memoryValue, int rowsPerMemory = 1) =>
+        Run(x, memoryKey, memoryValue, selfKeyCache: null, selfValueCache: null, position: 0, rowsPerMemory);
 
     /// <summary>
-    /// One position <paramref name="x"/> [B, 1, d] at <paramref name="position"/>: its self-attention key and value
-    /// are written into the caches [B, h, capacity, d/h] at that position, and it attends to positions 0..position.
+    /// One position <paramref name="x"/> [N, 1, d] at <paramref name="position"/>: its self-attention key and value
+    /// are written into the caches [N, h, capacity, d/h] at that position, and it attends to positions 0..position.
+    /// Memory rows are shared by groups of <paramref name="rowsPerMemory"/> consecutive rows (see <see cref="Forward"/>).
     /// </summary>
-    public Tensor Step(Tensor x, Tensor memoryKey, Tensor memoryValue, Tensor selfKeyCache, Tensor selfValueCache, int position) =>
-        Run(x, memoryKey, memoryValue, selfKeyCache, selfValueCache, position);
+    public Tensor Step(Tensor x, Tensor memoryKey, Tensor memoryValue, Tensor selfKeyCache, Tensor selfValueCache, int position, int rowsPerMemory = 1) =>
+        Run(x, memoryKey, memoryValue, selfKeyCache, selfValueCache, position, rowsPerMemory);
 
-    private Tensor Run(Tensor x, Tensor memoryKey, Tensor memoryValue, Tensor? selfKeyCache, Tensor? selfValueCache, int position)
+    private Tensor Run(Tensor x, Tensor memoryKey, Tensor memoryValue, Tensor? selfKeyCache, Tensor? selfValueCache, int position, int rowsPerMemory)
     {
         using var scope = NewDisposeScope();
         Tensor h = _preNorm ? _selfAttnNorm.forward(x) : x;
@@ -69,13 +73,28 @@ internal sealed class DecoderLayer : nn.Module
         Tensor x1 = _preNorm ? x + F.dropout(selfOut, _dropout, training) : _selfAttnNorm.forward(x + F.dropout(selfOut, _dropout, training));
 
         Tensor h2 = _preNorm ? _crossAttnNorm.forward(x1) : x1;
-        Tensor crossOut = _crossAttn.Attend(_crossAttn.Query(h2), memoryKey, memoryValue, causal: false);
+        Tensor crossOut = CrossAttention(h2, memoryKey, memoryValue, rowsPerMemory);
         Tensor x2 = _preNorm ? x1 + F.dropout(crossOut, _dropout, training) : _crossAttnNorm.forward(x1 + F.dropout(crossOut, _dropout, training));
 
         Tensor h3 = _preNorm ? _ffnNorm.forward(x2) : x2;
         Tensor ffOut = _ffn.Forward(h3);
         Tensor x3 = _preNorm ? x2 + F.dropout(ffOut, _dropout, training) : _ffnNorm.forward(x2 + F.dropout(ffOut, _dropout, training));
         return x3.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Cross-attention of <paramref name="h"/> [N, L, d] over memory keys/values [N / R, h, S, d/h]. With R &gt; 1 the
+    /// R·L queries of a memory row's group are attended together as one longer query sequence (no mask):
+    /// every query attends independently, so this equals repeating the memory R times, without copying it.
+    /// </summary>
+    private Tensor CrossAttention(Tensor h, Tensor memoryKey, Tensor memoryValue, int rowsPerMemory)
+    {
+        if (rowsPerMemory == 1) return _crossAttn.Attend(_crossAttn.Query(h), memoryKey, memoryValue, causal: false);
+        long n = h.shape[0], l = h.shape[1], d = h.shape[2];
+        using var grouped = h.reshape(n / rowsPerMemory, rowsPerMemory * l, d);
+        using var q = _crossAttn.Query(grouped);
+        using var o = _crossAttn.Attend(q, memoryKey, memoryValue, causal: false);
+        return o.reshape(n, l, d);
     }
 
     private Tensor SelfAttention(Tensor h, Tensor? keyCache, Tensor? valueCache, int position)

@@ -100,7 +100,8 @@ public sealed class GeoTokenModel : nn.Module
         _heads = new ModuleList<Linear>();
         for (int p = 0; p < Tokenizer.Length; p++) _heads.Add(nn.Linear(d, _vocab[p]));
 
-        _positions = SinusoidalPositions.Table(Math.Max(options.ContextLength, options.SequenceLength), d);
+        // Decoder positions 0..T (T + 1: the state after the last token feeds the reward head).
+        _positions = SinusoidalPositions.Table(Math.Max(options.ContextLength, options.SequenceLength + 1), d);
         _offsets = tensor(Tokenizer.Offsets.ToArray().Select(o => (long)o).ToArray());
         _vocabSizes = tensor(_vocab.Select(v => (long)v).ToArray());
         register_buffer("positional_encoding", _positions, persistent: false);
@@ -280,9 +281,37 @@ public sealed class GeoTokenModel : nn.Module
         }
 
         x = F.dropout(x + _positions[t], Options.Dropout, training);
-        Tensor h = _decoder.Step(x, cache.MemoryKeys, cache.MemoryValues, cache.SelfKeys, cache.SelfValues, t);
+        Tensor h = _decoder.Step(x, cache.MemoryKeys, cache.MemoryValues, cache.SelfKeys, cache.SelfValues, t, cache.RowsPerMemory);
         return _heads[t].forward(h.squeeze(1)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The decoder's output states for full (teacher-forced) token sequences: <paramref name="tokens"/> int64
+    /// <c>[N, T]</c> (<c>N</c> = <paramref name="cache"/>'s batch size; row <c>r</c> decodes against the memory of
+    /// the cache's row <c>r</c>) → <c>[N, T + 1, d]</c>: the state at position <c>p</c> has read the start vector
+    /// and tokens 0..p−1, so positions 0..T−1 feed the output heads and position <c>T</c> is the state after the
+    /// last token (the reward head's input). Uses only the cache's cross-attention keys/values.
+    /// </summary>
+    internal Tensor DecoderStates(GeoTokenDecoderCache cache, Tensor tokens)
+    {
+        int t = Options.SequenceLength, d = Options.ModelDimension;
+        if (tokens.dtype != ScalarType.Int64 || tokens.dim() != 2 || tokens.shape[0] != cache.BatchSize || tokens.shape[1] != t)
+        {
+            throw new ArgumentException($"tokens has type {tokens.dtype} and shape [{string.Join(", ", tokens.shape)}]; expected int64 [{cache.BatchSize}, {t}].", nameof(tokens));
+        }
+
+        CheckTokenRange(tokens, nameof(tokens));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        long n = tokens.shape[0];
+        Tensor start = _startToken.view(1, 1, d).expand(n, 1, d);
+        Tensor x = cat([start, _tokenEmbedding.forward(tokens + _offsets)], 1);
+        x = F.dropout(x + _positions.narrow(0, 0, t + 1), Options.Dropout, training);
+        return _decoder.Forward(x, cache.MemoryKeys, cache.MemoryValues, cache.RowsPerMemory).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The output head of <paramref name="position"/> applied to decoder states <c>[N, d]</c>: logits <c>[N, V_p]</c>.</summary>
+    internal Tensor HeadLogits(int position, Tensor states) => _heads[position].forward(states);
 
     /// <summary>Throws when a token lies outside its position's vocabulary (the last dimension indexes positions from <paramref name="firstPosition"/>).</summary>
     private void CheckTokenRange(Tensor tokens, string name, int firstPosition = 0)

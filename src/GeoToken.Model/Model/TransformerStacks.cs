@@ -66,14 +66,26 @@ internal sealed class DecoderStack : nn.Module
         return x.MoveToOuterDisposeScope();
     }
 
-    /// <summary>One position [B, 1, d] through every layer with the given caches.</summary>
+    /// <summary>
+    /// Full causal decoding of <paramref name="x"/> [N, L, d] against precomputed memory keys/values
+    /// (one per layer, [N / R, h, S, d/h]; groups of <paramref name="rowsPerMemory"/> consecutive rows share a memory row).
+    /// </summary>
+    public Tensor Forward(Tensor x, IReadOnlyList<Tensor> memoryKeys, IReadOnlyList<Tensor> memoryValues, int rowsPerMemory)
+    {
+        using var scope = NewDisposeScope();
+        for (int i = 0; i < _layers.Count; i++) x = _layers[i].Forward(x, memoryKeys[i], memoryValues[i], rowsPerMemory);
+        if (_norm is not null) x = _norm.forward(x);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One position [N, 1, d] through every layer with the given caches (groups of <paramref name="rowsPerMemory"/> rows share a memory row).</summary>
     public Tensor Step(Tensor x, IReadOnlyList<Tensor> memoryKeys, IReadOnlyList<Tensor> memoryValues,
-        IReadOnlyList<Tensor> selfKeys, IReadOnlyList<Tensor> selfValues, int position)
+        IReadOnlyList<Tensor> selfKeys, IReadOnlyList<Tensor> selfValues, int position, int rowsPerMemory = 1)
     {
         using var scope = NewDisposeScope();
         for (int i = 0; i < _layers.Count; i++)
         {
-            x = _layers[i].Step(x, memoryKeys[i], memoryValues[i], selfKeys[i], selfValues[i], position);
+            x = _layers[i].Step(x, memoryKeys[i], memoryValues[i], selfKeys[i], selfValues[i], position, rowsPerMemory);
         }
 
         if (_norm is not null) x = _norm.forward(x);

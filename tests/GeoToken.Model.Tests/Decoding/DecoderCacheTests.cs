@@ -95,6 +95,106 @@ public class DecoderCacheTests
         Assert.True(repeatDiff < 1e-5, $"repeated rows differ by {repeatDiff}");
     }
 
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void Expanded_rows_share_the_memory_and_match_full_redecoding_after_group_preserving_reorders(NormOrder norm, ContextLayout layout)
+    {
+        random.manual_seed(12);
+        var options = TestData.Micro(norm, layout, dropout: 0);
+        using var model = new GeoTokenModel(options);
+        model.eval();
+        using var batch = TestData.Batch(options, 2, seed: 13);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var memory = model.Encode(batch);
+        using var cache = model.BeginDecoding(batch);
+        cache.Expand(3);
+        Assert.Equal(6, cache.BatchSize);
+        Assert.Equal(3, cache.RowsPerMemory);
+
+        // Six rows (three per image) with their own token histories; after every step the rows are
+        // permuted within their image's group, as beam search does.
+        var g = new Generator(3);
+        var vocab = model.Tokenizer.VocabularySizes.ToArray();
+        var history = new List<long[]> { };
+        var rowsOfImage = new long[] { 0, 0, 0, 1, 1, 1 };
+        Tensor? previous = null;
+        for (int p = 0; p < options.SequenceLength; p++)
+        {
+            var cached = cache.StepLogits(previous);
+            var prefix = tensor(history.Count == 0 ? new long[6 * 0] : Enumerable.Range(0, 6).SelectMany(r => history.Select(h => h[r])).ToArray(), [6, history.Count]);
+            var full = model.Decode(memory.index_select(0, tensor(rowsOfImage)), prefix);
+            float diff = (cached - full[p]).abs().max().item<float>();
+            Assert.True(diff < 1e-5, $"position {p}: max |cached − full| = {diff}");
+
+            var chosen = randint(vocab[p], [6], generator: g).data<long>().ToArray();
+            var order = new long[] { 2, 0, 0, 4, 5, 3 }; // within groups, with a repeat
+            if (p < options.SequenceLength - 1)
+            {
+                cache.Reorder(order);
+                Assert.Equal(3, cache.RowsPerMemory);
+                history = history.Select(h => order.Select(o => h[o]).ToArray()).ToList();
+                chosen = order.Select(o => chosen[o]).ToArray();
+                history.Add(chosen);
+                previous = tensor(chosen);
+            }
+        }
+
+        // A reorder that mixes images' rows unevenly falls back to one memory row per row.
+        using var cache2 = model.BeginDecoding(batch);
+        cache2.Expand(2);
+        cache2.Reorder(new long[] { 0, 2, 3 });
+        Assert.Equal(1, cache2.RowsPerMemory);
+        Assert.Equal(3, cache2.BatchSize);
+        var first = cache2.StepLogits(null);
+        var reference = model.Decode(memory.index_select(0, tensor(new long[] { 0, 1, 1 })), zeros([3, 0], ScalarType.Int64))[0];
+        Assert.True((first - reference).abs().max().item<float>() < 1e-5);
+
+        // Dropping an image keeps the grouping.
+        using var cache3 = model.BeginDecoding(batch);
+        cache3.Expand(2);
+        cache3.Reorder(new long[] { 2, 3 });
+        Assert.Equal(2, cache3.RowsPerMemory);
+        var second = cache3.StepLogits(null);
+        var reference2 = model.Decode(memory.index_select(0, tensor(new long[] { 1, 1 })), zeros([2, 0], ScalarType.Int64))[0];
+        Assert.True((second - reference2).abs().max().item<float>() < 1e-5);
+    }
+
+    [Fact]
+    public void Teacher_forced_states_feed_the_heads_like_full_decoding_with_or_without_shared_memory()
+    {
+        random.manual_seed(14);
+        var options = TestData.Micro(NormOrder.Pre, ContextLayout.Compact, dropout: 0);
+        using var model = new GeoTokenModel(options);
+        model.eval();
+        using var batch = TestData.Batch(options, 2, seed: 15);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        int t = options.SequenceLength;
+        var memory = model.Encode(batch);
+        var rows = tensor(new long[] { 0, 0, 1, 1 });
+        var tokens = cat([batch.TargetTokens!, batch.TargetTokens!.flip(0)], 0).index_select(0, tensor(new long[] { 0, 2, 1, 3 }));
+
+        using var shared = model.BeginDecoding(batch);
+        shared.Expand(2);
+        Assert.Equal(2, shared.RowsPerMemory);
+        var states = model.DecoderStates(shared, tokens);
+        Assert.Equal(new long[] { 4, t + 1, options.ModelDimension }, states.shape);
+
+        var full = model.Decode(memory.index_select(0, rows), tokens.narrow(1, 0, t - 1));
+        for (int p = 0; p < t; p++)
+        {
+            float diff = (model.HeadLogits(p, states.select(1, p)) - full[p]).abs().max().item<float>();
+            Assert.True(diff < 1e-5, $"position {p}: {diff}");
+        }
+
+        using var perRow = model.BeginDecoding(memory.index_select(0, rows));
+        Assert.Equal(1, perRow.RowsPerMemory);
+        var states2 = model.DecoderStates(perRow, tokens);
+        Assert.True((states - states2).abs().max().item<float>() < 1e-5);
+        Assert.True((states[0, t] - states[1, t]).abs().max().item<float>() > 1e-4, "different sequences of one image end in different states");
+    }
+
     [Fact]
     public void Bad_step_arguments_name_the_problem()
     {

@@ -18,6 +18,7 @@ internal static class GeoTokenCli
             IndexCommand.Create(),
             RetrieveCommand.Create(),
             TrainCommand.Create(),
+            EvalCommand.Create(),
         };
         return root;
     }

@@ -1,5 +1,6 @@
 using GeoToken.Evaluation;
 using GeoToken.Geometry;
+using GeoToken.Model.Decoding;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Training;
@@ -19,7 +20,7 @@ public sealed class GreedyValidator(DatasetBatchSource source, int batchSize = 2
         ArgumentNullException.ThrowIfNull(model);
         model.eval();
         var weights = GeoTokenLoss.PositionWeights(model.Options.SequenceLength);
-        var tokenizer = model.Tokenizer;
+        var search = new GeoTokenSearch(model);
         var order = Enumerable.Range(0, _source.Count).ToArray();
         var distances = new double[order.Length];
         double lossSum = 0;
@@ -33,13 +34,10 @@ public sealed class GreedyValidator(DatasetBatchSource source, int batchSize = 2
                 batch.To(model.Device);
                 int b = batch.Count;
                 lossSum += GeoTokenLoss.Compute(model.Forward(batch), batch.TargetTokens!, weights).item<float>() * b;
-                var tokens = GreedyTokens(model, batch);
-                var row = new int[tokens.GetLength(1)];
+                var greedy = search.Greedy(batch, cancellationToken: cancellationToken);
                 for (int i = 0; i < b; i++)
                 {
-                    for (int p = 0; p < row.Length; p++) row[p] = tokens[i, p];
-                    var predicted = tokenizer.DecodeCenter(row);
-                    distances[done + i] = Geodesy.HaversineKm(predicted, _source.Queries.GetLocation(done + i));
+                    distances[done + i] = Geodesy.HaversineKm(greedy[i].Position, _source.Queries.GetLocation(done + i));
                 }
 
                 done += b;
@@ -47,26 +45,5 @@ public sealed class GreedyValidator(DatasetBatchSource source, int batchSize = 2
         }
 
         return new ValidationReport(-1, lossSum / order.Length, GeoMetrics.FromDistances(distances));
-    }
-
-    /// <summary>Greedy decoding of a batch: the argmax token at every position, [B, T].</summary>
-    internal static int[,] GreedyTokens(GeoTokenModel model, GeoTokenBatch batch)
-    {
-        using var scope = NewDisposeScope();
-        using var cache = model.BeginDecoding(batch);
-        var chosen = new List<Tensor>();
-        Tensor? previous = null;
-        while (!cache.IsComplete)
-        {
-            previous = cache.Step(previous).argmax(-1);
-            chosen.Add(previous);
-        }
-
-        var all = stack(chosen, 1).to(ScalarType.Int32).cpu();
-        int b = (int)all.shape[0], t = (int)all.shape[1];
-        var data = all.data<int>().ToArray();
-        var result = new int[b, t];
-        Buffer.BlockCopy(data, 0, result, 0, data.Length * sizeof(int));
-        return result;
     }
 }

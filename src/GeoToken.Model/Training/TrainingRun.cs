@@ -1,3 +1,4 @@
+using GeoToken.Progress;
 using System.Diagnostics;
 using GeoToken.Data;
 using GeoToken.Retrieval;
@@ -32,7 +33,7 @@ public static class TrainingRun
         bool resumed = options.Resume && File.Exists(checkpoint);
         var modelOptions = resumed ? GeoTokenModelFile.ReadOptions(checkpoint) : ModelFor(options, train);
 
-        var neighborProgress = progress is null ? null : new Progress<SearchProgress>(p => progress.Report(new("neighbors", p.QueriesDone, p.QueryCount)));
+        var neighborProgress = progress.Map((SearchProgress p) => new TrainingRunProgress("neighbors", p.QueriesDone, p.QueryCount));
         string trainPrefix = NeighborCache.Ensure(train, train, modelOptions.NeighborCount, options.Neighbors, neighborProgress, cancellationToken);
         string? validationPrefix = validation is null ? null
             : NeighborCache.Ensure(validation, train, modelOptions.NeighborCount, options.Neighbors, neighborProgress, cancellationToken);
@@ -56,8 +57,8 @@ public static class TrainingRun
             : new GeoTokenTrainer(NewModel(modelOptions, device), trainerOptions);
         using var model = trainer.Model;
         var trainingClock = Stopwatch.StartNew();
-        var trainProgress = progress is null ? null : new Progress<TrainingProgress>(t =>
-            progress.Report(new(t.Validation is null ? "train" : "validate", t.GlobalStep, (double)t.StepsPerEpoch * trainerOptions.Epochs, t)));
+        var trainProgress = progress.Map((TrainingProgress t) =>
+            new TrainingRunProgress(t.Validation is null ? "train" : "validate", t.GlobalStep, (double)t.StepsPerEpoch * trainerOptions.Epochs, t));
         var result = trainer.Train(source, trainProgress, cancellationToken, validator);
         GeoTokenModelFile.Save(model, options.OutputPath);
         return new TrainingRunResult

@@ -1,3 +1,4 @@
+using GeoToken.Progress;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -123,7 +124,7 @@ public sealed class ClusterIndex : NeighborIndex
         float[] top = SphericalKMeans.Train(sample, sampleSize, d, options.Clusters, settings, rng, cancellationToken, (stage, done, total) => progress?.Report(new IndexBuildProgress(stage, done, total)));
         sample = [];
         int topCount = top.Length / d;
-        var assignProgress = progress is null ? null : new Progress<SearchProgress>(p => progress.Report(new IndexBuildProgress(IndexBuildStage.Assigning, p.QueriesDone, p.QueryCount)));
+        var assignProgress = progress.Map((SearchProgress p) => new IndexBuildProgress(IndexBuildStage.Assigning, p.QueriesDone, p.QueryCount));
         var assigned = SphericalKMeans.Assign(gallery, top, topCount, d, threads, cancellationToken, assignProgress);
         var labels = new int[rows];
         for (long r = 0; r < rows; r++) labels[r] = (int)assigned.Indices[(int)r];

@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text.Json.Serialization;
+using GeoToken.Evaluation;
+using GeoToken.IO;
+using GeoToken.Model.Decoding;
+using GeoToken.Model.Evaluation;
+using GeoToken.Reports;
+
+namespace GeoToken.Cli.Commands;
+
+/// <summary><c>geotoken eval</c>: every strategy side by side on a query set.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "Model file (geotoken train).", Required = true };
+        var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder (the training set).", Required = true };
+        var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder with true locations.", Required = true };
+        var json = new Option<FileInfo?>("--json") { Description = "Write a list of {strategy, metrics…, ms_per_image} as JSON." };
+        var predictions = new Option<FileInfo?>("--predictions") { Description = "Write every strategy's prediction per image as CSV (LAT_pred/LON_pred = --primary)." };
+        var primary = new Option<string>("--primary") { Description = "Strategy written as LAT_pred/LON_pred.", DefaultValueFactory = _ => "consensus" };
+        var report = new Option<DirectoryInfo?>("--report") { Description = "Write an HTML report with error CDFs and world maps into this folder." };
+        var maxQueries = new Option<int?>("--max-queries") { Description = "Evaluate only the first N queries." };
+        var batch = new Option<int>("--batch") { Description = "Images decoded together.", DefaultValueFactory = _ => 64 };
+        var beam = new Option<int>("--beam") { Description = "Beam width.", DefaultValueFactory = _ => 5 };
+        var samples = new Option<int>("--samples") { Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
+        var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0UL };
+        var calibration = new Option<FileInfo?>("--calibration") { Description = "Fit the uncertainty radius on this (validation) query set and write it as JSON for predict." };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var judge = new JudgeSettings();
+        var cmd = new Command("eval", "Evaluate knn, greedy, beam, the reranked candidate pool and the pool oracle side by side.")
+        {
+            model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, samples, temperature, seed, calibration, device,
+        };
+        judge.AddTo(cmd);
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var options = new EvaluationRunOptions
+            {
+                ModelPath = parse.GetValue(model)!.FullName,
+                GalleryDirectory = parse.GetValue(gallery)!.FullName,
+                QueryDirectory = parse.GetValue(query)!.FullName,
+                MaxQueries = parse.GetValue(maxQueries),
+                BatchSize = parse.GetValue(batch),
+                BeamWidth = parse.GetValue(beam),
+                Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) },
+                Device = parse.GetValue(device)!,
+            };
+            if (judge.Create(parse) is { } judgeReranker) options = options with { Rerankers = [.. options.Rerankers, judgeReranker] };
+            var err = parse.InvocationConfiguration.Error;
+            var result = await ProgressDisplay.RunAsync(err, p => EvaluationRun.RunAsync(options, new Progress<(int Done, int Total)>(x => p.Report(new("evaluate", x.Done, x.Total))), ct)).ConfigureAwait(false);
+            var output = parse.InvocationConfiguration.Output;
+            MetricsTable.Write(output, result.Strategies.Select(s => (s.MillisecondsPerImage is { } ms ? string.Create(CultureInfo.InvariantCulture, $"{s.Name} ({ms:F1} ms/img)") : s.Name, s.Metrics)));
+            foreach (var (reason, count) in result.FallbackReasons.OrderByDescending(kv => kv.Value).Take(5)) err.WriteLine($"fallback ×{count}: {reason}");
+            output.WriteLine($"uncertainty (consensus pool radius): {result.UncertaintyCalibration}");
+
+            if (parse.GetValue(json) is { } j)
+            {
+                JsonReport.Write(j.FullName, result.Strategies.Select(s => new StrategyJson(s)).ToArray());
+            }
+
+            if (parse.GetValue(predictions) is { } p) WritePredictions(p.FullName, result, parse.GetValue(primary)!);
+            if (parse.GetValue(calibration) is { } c) JsonReport.Write(c.FullName, result.UncertaintyCalibration);
+            if (parse.GetValue(report) is { } r)
+            {
+                string html = EvaluationReport.Write(r.FullName, result.Truth, result.Strategies, new EvaluationReportOptions
+                {
+                    Title = "GeoToken evaluation",
+                    Notes = [$"model {options.ModelPath}", $"gallery {options.GalleryDirectory}", $"queries {options.QueryDirectory} ({result.Truth.Count} images)"],
+                    MapStrategies = result.Strategies.Select(s => s.Name).Where(n => n is "knn" or "greedy" or "consensus" or "oracle").ToArray(),
+                }, ct);
+                output.WriteLine($"report: {html}");
+            }
+
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void WritePredictions(string path, EvaluationRunResult result, string primary)
+    {
+        var main = result.Strategies.FirstOrDefault(s => s.Name == primary)
+            ?? throw new CliUsageException($"--primary {primary} is not one of the strategies: {string.Join(", ", result.Strategies.Select(s => s.Name))}.");
+        AtomicFile.Write(path, stream =>
+        {
+            using var w = CsvWriter.Create(stream);
+            var header = new List<string> { "IMG_ID", "LAT", "LON", "LAT_pred", "LON_pred" };
+            foreach (var s in result.Strategies) header.AddRange([$"LAT_pred_{s.Name}", $"LON_pred_{s.Name}"]);
+            w.WriteRow([.. header]);
+            for (int i = 0; i < result.Truth.Count; i++)
+            {
+                w.Write(result.ImageIds[i]);
+                w.Write(result.Truth[i].Latitude);
+                w.Write(result.Truth[i].Longitude);
+                w.Write(main.Predictions[i].Latitude);
+                w.Write(main.Predictions[i].Longitude);
+                foreach (var s in result.Strategies)
+                {
+                    w.Write(s.Predictions[i].Latitude);
+                    w.Write(s.Predictions[i].Longitude);
+                }
+
+                w.EndRow();
+            }
+        });
+    }
+
+    private sealed record StrategyJson : MetricsJson
+    {
+        [SetsRequiredMembers]
+        public StrategyJson(StrategyEvaluation s)
+        {
+            Strategy = s.Name;
+            N = s.Metrics.Count;
+            Acc1Km = s.Metrics.Acc1Km;
+            Acc25Km = s.Metrics.Acc25Km;
+            Acc200Km = s.Metrics.Acc200Km;
+            Acc750Km = s.Metrics.Acc750Km;
+            Acc2500Km = s.Metrics.Acc2500Km;
+            MedianKm = s.Metrics.MedianKm;
+            MeanKm = s.Metrics.MeanKm;
+            MeanGeoScore = s.Metrics.MeanGeoScore;
+            MsPerImage = s.MillisecondsPerImage;
+        }
+
+        [JsonPropertyName("strategy")] [JsonPropertyOrder(-1)] public string Strategy { get; }
+
+        [JsonPropertyName("ms_per_image")] public double? MsPerImage { get; }
+    }
+}

@@ -1,0 +1,49 @@
+using GeoToken.Decoding;
+using GeoToken.Model.Decoding;
+using GeoToken.Reranking;
+using GeoToken.Retrieval;
+
+namespace GeoToken.Model.Evaluation;
+
+/// <summary>What <see cref="EvaluationRun"/> evaluates (the <c>geotoken eval</c> command's options).</summary>
+public sealed record EvaluationRunOptions
+{
+    /// <summary>The model file.</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>The gallery dataset folder (the training set the model was trained with).</summary>
+    public required string GalleryDirectory { get; init; }
+
+    /// <summary>The query dataset folder (test or validation images with their true locations).</summary>
+    public required string QueryDirectory { get; init; }
+
+    /// <summary>Evaluate only the first this many queries (default: all).</summary>
+    public int? MaxQueries { get; init; }
+
+    /// <summary>Images decoded together (default 64).</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Beam width of the <c>beam</c> strategy (default 5).</summary>
+    public int BeamWidth { get; init; } = 5;
+
+    /// <summary>The candidate pool the rerankers choose from (default: the paper's, greedy + 30 samples at T = 0.7).</summary>
+    public CandidatePoolOptions Pool { get; init; } = new();
+
+    /// <summary>
+    /// Rerankers of the pool, each a strategy (default: <c>logprob</c> and <c>consensus</c>; add
+    /// similarity, reward or judge rerankers here).
+    /// </summary>
+    public IReadOnlyList<IReranker> Rerankers { get; init; } = [new LogProbReranker(), new ConsensusReranker()];
+
+    /// <summary>Direct predictors, each a strategy named after it (e.g. the GPS gallery).</summary>
+    public IReadOnlyList<ICandidateGenerator> Generators { get; init; } = [];
+
+    /// <summary>Where neighbour files are kept and how they are computed when absent.</summary>
+    public NeighborCacheOptions Neighbors { get; init; } = new();
+
+    /// <summary>Torch device (default cpu).</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>The pool mass whose radius is reported as uncertainty (default 0.9).</summary>
+    public double UncertaintyMass { get; init; } = 0.9;
+}

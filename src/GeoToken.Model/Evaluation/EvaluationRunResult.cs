@@ -1,0 +1,30 @@
+using GeoToken.Evaluation;
+using GeoToken.Geometry;
+using GeoToken.Uncertainty;
+
+namespace GeoToken.Model.Evaluation;
+
+/// <summary>The strategies evaluated side by side on one query set.</summary>
+public sealed record EvaluationRunResult
+{
+    /// <summary>Every strategy's metrics, per-image predictions and latency, in table order.</summary>
+    public required IReadOnlyList<StrategyEvaluation> Strategies { get; init; }
+
+    /// <summary>The true locations, in query order.</summary>
+    public required IReadOnlyList<LatLng> Truth { get; init; }
+
+    /// <summary>The query image ids, in query order.</summary>
+    public required IReadOnlyList<string> ImageIds { get; init; }
+
+    /// <summary>
+    /// Raw pool-mass radii of the <c>consensus</c> prediction fitted against the truth (split-conformal),
+    /// for use by the predictor when this query set is a validation split.
+    /// </summary>
+    public required RadiusCalibration UncertaintyCalibration { get; init; }
+
+    /// <summary>Why rerankers fell back, with counts (e.g. an MLLM judge's failures).</summary>
+    public required IReadOnlyDictionary<string, int> FallbackReasons { get; init; }
+
+    /// <summary>The model's shape.</summary>
+    public required GeoTokenModelOptions Model { get; init; }
+}

@@ -1,0 +1,145 @@
+using GeoToken.Data;
+using GeoToken.Decoding;
+using GeoToken.Geometry;
+using static TorchSharp.torch;
+
+namespace GeoToken.Model.Reranking;
+
+/// <summary>
+/// GeoCLIP's GPS-gallery predictor: a fixed gallery of coordinates embedded once by a
+/// <see cref="SimilarityModel"/>'s location encoder; an image is placed at the gallery coordinates whose
+/// embeddings are most similar to its image embedding.
+/// </summary>
+/// <remarks>
+/// Search is exact and flat (one matrix product over the whole gallery per batch of queries; 100,000
+/// coordinates × 512 dimensions is 200 MB of float32 embeddings). Thread-safe: concurrent calls serialize on
+/// the model. Dispose to release the embeddings.
+/// </remarks>
+public sealed class GpsGallery : IDisposable
+{
+    private readonly SimilarityModel _model;
+    private readonly LatLng[] _coordinates;
+    private readonly Tensor _embeddings; // [N, D], L2-normalised
+    private bool _disposed;
+
+    private GpsGallery(SimilarityModel model, LatLng[] coordinates, Tensor embeddings)
+    {
+        _model = model;
+        _coordinates = coordinates;
+        _embeddings = embeddings;
+    }
+
+    /// <summary>The gallery coordinates, in order.</summary>
+    public IReadOnlyList<LatLng> Coordinates => _coordinates;
+
+    /// <summary>Gallery size.</summary>
+    public int Count => _coordinates.Length;
+
+    /// <summary>Embeds <paramref name="coordinates"/> with <paramref name="model"/>'s location encoder (in chunks of <paramref name="chunkSize"/>).</summary>
+    /// <exception cref="ArgumentException">The gallery is empty.</exception>
+    public static GpsGallery Create(SimilarityModel model, IReadOnlyList<LatLng> coordinates, int chunkSize = 8192, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(coordinates);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        if (coordinates.Count == 0) throw new ArgumentException("The GPS gallery is empty.", nameof(coordinates));
+        var coords = coordinates.ToArray();
+        lock (model.Gate)
+        {
+            using var noGrad = no_grad();
+            var chunks = new List<Tensor>();
+            try
+            {
+                for (int start = 0; start < coords.Length; start += chunkSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    int n = Math.Min(chunkSize, coords.Length - start);
+                    chunks.Add(model.EmbedLocations(model.UnitVectors(coords.AsSpan(start, n))).DetachFromDisposeScope());
+                }
+
+                var all = cat(chunks, 0).DetachFromDisposeScope();
+                return new GpsGallery(model, coords, all);
+            }
+            finally
+            {
+                foreach (var c in chunks) c.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A gallery of a dataset's coordinates (e.g. the training set's).</summary>
+    public static GpsGallery FromDataset(SimilarityModel model, GeoDataset dataset, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (dataset.Rows > Array.MaxLength) throw new ArgumentException($"{dataset.MetaPath} has too many rows ({dataset.Rows}) for one gallery.", nameof(dataset));
+        return Create(model, dataset.GetLocations(0, (int)dataset.Rows).ToArray(), cancellationToken: cancellationToken);
+    }
+
+    /// <summary>The <paramref name="topK"/> best gallery coordinates for one image's features, best first.</summary>
+    public IReadOnlyList<GalleryMatch> Predict(ReadOnlySpan<float> imageFeatures, int topK = 1) => Predict(imageFeatures, 1, topK)[0];
+
+    /// <summary>
+    /// The <paramref name="topK"/> best gallery coordinates for each of <paramref name="count"/> images whose
+    /// features are stored one after the other in <paramref name="imageFeatures"/>, best first.
+    /// </summary>
+    /// <exception cref="ArgumentException">The features do not hold <paramref name="count"/> vectors of the model's dimension.</exception>
+    public IReadOnlyList<IReadOnlyList<GalleryMatch>> Predict(ReadOnlySpan<float> imageFeatures, int count, int topK)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int d = _model.Options.FeatureDimension;
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(topK, 1);
+        if (imageFeatures.Length != (long)count * d)
+        {
+            throw new ArgumentException($"imageFeatures holds {imageFeatures.Length} floats; {count} images × {d} dimensions need {(long)count * d}.", nameof(imageFeatures));
+        }
+
+        int k = Math.Min(topK, Count);
+        float[] values;
+        long[] indices;
+        lock (_model.Gate)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var img = _model.EmbedImages(tensor(imageFeatures.ToArray(), [count, d], device: _model.Device));
+            var sims = img.matmul(_embeddings.t()); // [count, N]
+            var (v, i) = sims.topk(k, dim: 1, largest: true, sorted: true);
+            values = v.cpu().data<float>().ToArray();
+            indices = i.cpu().data<long>().ToArray();
+        }
+
+        var result = new IReadOnlyList<GalleryMatch>[count];
+        for (int q = 0; q < count; q++)
+        {
+            var matches = new GalleryMatch[k];
+            for (int j = 0; j < k; j++)
+            {
+                int index = (int)indices[q * k + j];
+                matches[j] = new GalleryMatch(index, _coordinates[index], values[q * k + j]);
+            }
+
+            result[q] = matches;
+        }
+
+        return result;
+    }
+
+    /// <summary>Releases the embeddings.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _embeddings.Dispose();
+    }
+}
+
+/// <summary>A gallery coordinate chosen for an image.</summary>
+/// <param name="Index">Its index in the gallery.</param>
+/// <param name="Position">The coordinate.</param>
+/// <param name="Similarity">Cosine similarity between the image and location embeddings.</param>
+public sealed record GalleryMatch(int Index, LatLng Position, double Similarity)
+{
+    /// <summary>This match as a free-position candidate (<see cref="CandidateSources.GpsGallery"/>, no cell, no log-probability).</summary>
+    public GeoCandidate ToCandidate() => GeoCandidate.At(Position, CandidateSources.GpsGallery);
+}

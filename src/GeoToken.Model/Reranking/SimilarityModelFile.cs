@@ -1,0 +1,92 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GeoToken.Model.IO;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GeoToken.Model.Reranking;
+
+/// <summary>
+/// Saves and loads <see cref="SimilarityModel"/>s in the GeoToken tensor-file container (the format of
+/// <see cref="GeoTokenModelFile"/>), kind <c>"similarity-model"</c>: the options and every weight and Fourier
+/// frequency matrix (named <c>similarity.</c> + state-dict key). Written atomically.
+/// </summary>
+public static class SimilarityModelFile
+{
+    internal const string Kind = "similarity-model";
+    private const string Prefix = "similarity.";
+
+    /// <summary>Writes the model to <paramref name="path"/> (to a temporary file, then renamed into place).</summary>
+    public static void Save(SimilarityModel model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        lock (model.Gate)
+        {
+            var header = new JsonObject
+            {
+                ["kind"] = Kind,
+                ["producer"] = "GeoToken.Model " + (typeof(SimilarityModelFile).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?"),
+                ["similarity"] = JsonSerializer.SerializeToNode(model.Options, GeoTokenModelFile.Json),
+            };
+            TensorFile.Write(path, header, model.state_dict().Select(kv => (Prefix + kv.Key, kv.Value)).ToList());
+        }
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save"/> onto <paramref name="device"/> (CPU when null), in evaluation mode.</summary>
+    /// <exception cref="InvalidDataException">The file is not a similarity model, has another format version, or does not match its options.</exception>
+    public static SimilarityModel Load(string path, Device? device = null)
+    {
+        var contents = TensorFile.ReadHeader(path);
+        if ((string?)contents.Header["kind"] != Kind)
+        {
+            throw new InvalidDataException($"'{path}' is a GeoToken file of kind '{contents.Header["kind"]}', not a similarity model ('{Kind}').");
+        }
+
+        SimilarityModelOptions options;
+        try
+        {
+            options = contents.Header["similarity"]?.Deserialize<SimilarityModelOptions>(GeoTokenModelFile.Json) ?? throw new InvalidDataException($"'{path}' has no similarity model options.");
+            options.Validate();
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"'{path}' has invalid similarity model options: {e.Message}", e);
+        }
+
+        var model = new SimilarityModel(options);
+        try
+        {
+            var state = model.state_dict();
+            var problems = new List<string>();
+            foreach (var (name, t) in state)
+            {
+                if (!contents.Tensors.TryGetValue(Prefix + name, out var e)) problems.Add($"missing '{name}'");
+                else if (e.DType != t.dtype || !e.Shape.SequenceEqual(t.shape)) problems.Add($"'{name}' is {e.DType} [{string.Join(", ", e.Shape)}] in the file but {t.dtype} [{string.Join(", ", t.shape)}] in the model");
+            }
+
+            problems.AddRange(contents.Tensors.Keys.Where(k => !k.StartsWith(Prefix, StringComparison.Ordinal) || !state.ContainsKey(k[Prefix.Length..])).Select(k => $"unexpected '{k}'"));
+            if (problems.Count > 0) throw new InvalidDataException($"'{path}' does not fit its similarity model options: {string.Join("; ", problems.Take(10))}.");
+            var loaded = TensorFile.ReadTensors(contents, state.Keys.Select(k => Prefix + k));
+            try
+            {
+                using var noGrad = no_grad();
+                foreach (var (name, t) in state) t.copy_(loaded[Prefix + name]);
+            }
+            finally
+            {
+                foreach (var t in loaded.Values) t.Dispose();
+            }
+
+            if (device is not null) model.to(device);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+}

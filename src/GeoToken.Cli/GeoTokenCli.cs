@@ -19,6 +19,8 @@ internal static class GeoTokenCli
             RetrieveCommand.Create(),
             TrainCommand.Create(),
             EvalCommand.Create(),
+            PredictCommand.Create(),
+            GalleryCommand.Create(),
         };
         return root;
     }

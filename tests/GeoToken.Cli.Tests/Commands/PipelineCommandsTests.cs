@@ -2,13 +2,13 @@ using System.Text.Json;
 
 namespace GeoToken.Cli.Tests.Commands;
 
-/// <summary>synth → index → retrieve → train through the real command tree, on a small SynthGeo set.</summary>
+/// <summary>synth → index → retrieve → train → eval → predict through the real command tree, on a small SynthGeo set.</summary>
 public sealed class PipelineCommandsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Synth_index_retrieve_and_train_work_together()
+    public async Task Synth_index_retrieve_train_eval_and_predict_work_together()
     {
         string dir = CliRunner.TempDir();
         var synth = await CliRunner.RunAsync("synth", "--out", dir, "--train", "3000", "--test", "200", "--dim", "64", "--seed", "3");
@@ -42,6 +42,43 @@ public sealed class PipelineCommandsTests
             Assert.Equal(1, doc.RootElement.GetProperty("epochs").GetInt32());
             Assert.Equal(200, doc.RootElement.GetProperty("last_validation").GetProperty("n").GetInt32());
         }
+
+        string evalJson = Path.Combine(dir, "eval.json"), calibration = Path.Combine(dir, "calibration.json"), report = Path.Combine(dir, "report");
+        var eval = await CliRunner.RunAsync("eval", "--model", model, "--gallery", Path.Combine(dir, "train"), "--query", Path.Combine(dir, "test"),
+            "--max-queries", "40", "--samples", "6", "--json", evalJson, "--predictions", Path.Combine(dir, "pred.csv"), "--calibration", calibration, "--report", report);
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        using (var doc = JsonDocument.Parse(await File.ReadAllTextAsync(evalJson, Ct)))
+        {
+            var names = doc.RootElement.EnumerateArray().Select(e => e.GetProperty("strategy").GetString()!).ToArray();
+            Assert.Equal(["knn", "greedy", "beam", "logprob", "consensus", "oracle"], names);
+            Assert.All(doc.RootElement.EnumerateArray(), e => Assert.Equal(40, e.GetProperty("n").GetInt32()));
+            // The oracle is the pool's best candidate, so it is at least as close as any reranked choice.
+            double Median(string s) => doc.RootElement.EnumerateArray().First(e => e.GetProperty("strategy").GetString() == s).GetProperty("median_km").GetDouble();
+            Assert.True(Median("oracle") <= Median("consensus") && Median("oracle") <= Median("logprob"));
+        }
+
+        Assert.Equal(41, File.ReadAllLines(Path.Combine(dir, "pred.csv")).Length);
+        Assert.True(File.Exists(Path.Combine(report, "report.html")));
+
+        string predictJson = Path.Combine(dir, "predict.json");
+        var predict = await CliRunner.RunAsync("predict", "--model", model, "--gallery", Path.Combine(dir, "train"), "--features", Path.Combine(dir, "test", "image.npy"),
+            "--rows", "3", "--samples", "6", "--calibration", calibration, "--json", predictJson);
+        Assert.True(predict.ExitCode == 0, predict.Error);
+        Assert.Contains("row 2", predict.Output);
+        using (var doc = JsonDocument.Parse(await File.ReadAllTextAsync(predictJson, Ct)))
+        {
+            Assert.Equal(3, doc.RootElement.GetArrayLength());
+            var first = doc.RootElement[0];
+            Assert.True(first.GetProperty("uncertainty_calibrated").GetBoolean());
+            var best = first.GetProperty("locations")[0];
+            Assert.InRange(best.GetProperty("lat").GetDouble(), -90, 90);
+            Assert.False(string.IsNullOrEmpty(best.GetProperty("place").GetString()));
+            Assert.Equal(15, first.GetProperty("neighbours").GetArrayLength());
+        }
+
+        var both = await CliRunner.RunAsync("predict", "--model", model, "--gallery", Path.Combine(dir, "train"));
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("--features", both.Error);
     }
 
     [Fact]

@@ -1,0 +1,198 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using GeoToken.Data;
+using GeoToken.Model.Decoding;
+using GeoToken.Model.Prediction;
+using GeoToken.Onnx;
+using GeoToken.Photos;
+using GeoToken.Reranking;
+using GeoToken.Uncertainty;
+using Spectre.Console;
+
+namespace GeoToken.Cli.Commands;
+
+/// <summary><c>geotoken predict</c>: locate images given as photos (through an ONNX encoder) or as feature rows.</summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "Model file (geotoken train).", Required = true };
+        var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder the model retrieves from (its training set).", Required = true };
+        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the gallery (default: exact search)." };
+        var features = new Option<FileInfo[]>("--features") { Description = "Query features as .npy (rows × d), one file per modality in order image, loc, text.", AllowMultipleArgumentsPerToken = true };
+        var rows = new Option<int?>("--rows") { Description = "With --features: only the first N rows." };
+        var image = new Option<FileSystemInfo?>("--image") { Description = "A photo, or a folder of photos, to locate (needs --encoder)." };
+        var encoder = new EncoderSettings(required: false);
+        var top = new Option<int>("--top") { Description = "Ranked answers shown per image.", DefaultValueFactory = _ => 3 };
+        var reranker = new Option<string>("--reranker") { Description = "consensus or logprob.", DefaultValueFactory = _ => "consensus" };
+        var samples = new Option<int>("--samples") { Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
+        var calibration = new Option<FileInfo?>("--calibration") { Description = "Uncertainty calibration from geotoken eval --calibration." };
+        var batch = new Option<int>("--batch") { Description = "Images located together.", DefaultValueFactory = _ => 32 };
+        var json = new Option<FileInfo?>("--json") { Description = "Write every prediction (ranked locations, places, uncertainty, neighbours) as JSON." };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var judge = new JudgeSettings();
+        var cmd = new Command("predict", "Locate photos (--image with --encoder) or feature rows (--features): ranked positions, uncertainty radius and the nearest place.")
+        {
+            model, gallery, index, features, rows, image, top, reranker, samples, temperature, calibration, batch, json, device,
+        };
+        judge.AddTo(cmd);
+        encoder.AddTo(cmd);
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var featureFiles = parse.GetValue(features) ?? [];
+            var imagePath = parse.GetValue(image);
+            if ((featureFiles.Length > 0) == (imagePath is not null)) throw new CliUsageException("Give either --features FILE.npy… or --image PATH (with --encoder).");
+            if (parse.GetValue(top) < 1) throw new CliUsageException("--top must be at least 1.");
+            if (parse.GetValue(batch) < 1) throw new CliUsageException("--batch must be at least 1.");
+            IReranker rerank = judge.Create(parse) ?? parse.GetValue(reranker)!.ToLowerInvariant() switch
+            {
+                "consensus" => new ConsensusReranker(),
+                "logprob" => new LogProbReranker(),
+                var other => throw new CliUsageException($"--reranker {other}: use consensus or logprob (or --judge-model for the MLLM judge)."),
+            };
+            var options = new GeoTokenPredictorOptions
+            {
+                ModelPath = parse.GetValue(model)!.FullName,
+                GalleryDirectory = parse.GetValue(gallery)!.FullName,
+                IndexPath = parse.GetValue(index)?.FullName,
+                Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature) },
+                Reranker = rerank,
+                Calibration = parse.GetValue(calibration) is { } c ? ReadCalibration(c.FullName) : null,
+                Device = parse.GetValue(device)!,
+            };
+            var err = parse.InvocationConfiguration.Error;
+            var queries = imagePath is not null
+                ? await EncodeImages(imagePath, encoder.Create(parse), ct).ConfigureAwait(false)
+                : ReadFeatures(featureFiles, parse.GetValue(rows));
+
+            using var predictor = GeoTokenPredictor.Open(options, ct);
+            var predictions = await ProgressDisplay.RunAsync(err, async p =>
+            {
+                var all = new List<GeoPrediction>(queries.Count);
+                int size = parse.GetValue(batch);
+                for (int start = 0; start < queries.Count; start += size)
+                {
+                    var chunk = queries.Skip(start).Take(size).ToArray();
+                    all.AddRange(await predictor.PredictAsync(chunk, ct).ConfigureAwait(false));
+                    p.Report(new("predict", all.Count, queries.Count));
+                }
+
+                return all;
+            }).ConfigureAwait(false);
+
+            Write(parse.InvocationConfiguration.Output, predictions, parse.GetValue(top));
+            if (parse.GetValue(json) is { } j) JsonReport.Write(j.FullName, predictions.Select(p => PredictionJson.From(p, parse.GetValue(top))).ToArray());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static RadiusCalibration ReadCalibration(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RadiusCalibration>(File.ReadAllText(path), JsonReport.Options)
+                ?? throw new CliUsageException($"{path} holds no calibration.");
+        }
+        catch (JsonException e)
+        {
+            throw new CliUsageException($"{path} is not a calibration written by geotoken eval --calibration: {e.Message}");
+        }
+    }
+
+    private static List<GeoQuery> ReadFeatures(FileInfo[] files, int? limit)
+    {
+        var matrices = new List<FeatureMatrix>();
+        try
+        {
+            foreach (var f in files) matrices.Add(NpyFile.OpenFeatures(f.FullName));
+            long n = matrices[0].Rows;
+            foreach (var (m, f) in matrices.Zip(files))
+            {
+                if (m.Rows != n) throw new CliUsageException($"{f.FullName} has {m.Rows} rows but {files[0].FullName} has {n}.");
+            }
+
+            if (limit is { } l)
+            {
+                if (l < 1) throw new CliUsageException("--rows must be at least 1.");
+                n = Math.Min(n, l);
+            }
+
+            var queries = new List<GeoQuery>((int)n);
+            for (long r = 0; r < n; r++)
+            {
+                var views = new ReadOnlyMemory<float>[matrices.Count];
+                for (int m = 0; m < matrices.Count; m++)
+                {
+                    var row = new float[matrices[m].Columns];
+                    matrices[m].ReadRow(r, row);
+                    views[m] = row;
+                }
+
+                queries.Add(new GeoQuery { Id = $"row {r}", Features = views });
+            }
+
+            return queries;
+        }
+        finally
+        {
+            foreach (var m in matrices) m.Dispose();
+        }
+    }
+
+    private static async Task<List<GeoQuery>> EncodeImages(FileSystemInfo target, OnnxImageEncoder? encoder, CancellationToken ct)
+    {
+        using var onnx = encoder;
+        if (onnx is null) throw new CliUsageException("--image needs --encoder MODEL.onnx (the image encoder whose features the model was trained on).");
+        string[] paths = target switch
+        {
+            FileInfo { Exists: true } f => [f.FullName],
+            DirectoryInfo { Exists: true } d => [.. (await new PhotoFolderScanner().ScanAsync(d.FullName, cancellationToken: ct).ConfigureAwait(false)).Photos.Where(p => p.Status is PhotoStatus.Usable or PhotoStatus.NoGps or PhotoStatus.BadGps).Select(p => p.Path)],
+            _ => throw new CliUsageException($"--image {target.FullName} does not exist."),
+        };
+        if (paths.Length == 0) throw new CliUsageException($"{target.FullName} holds no photos.");
+        var embeddings = await onnx.EncodeAsync(paths, cancellationToken: ct).ConfigureAwait(false);
+        return [.. paths.Select((p, i) => new GeoQuery { Id = Path.GetFileName(p), Features = [embeddings.GetRow(i)], Image = ImageInput.FromFile(p) })];
+    }
+
+    private static void Write(TextWriter output, IReadOnlyList<GeoPrediction> predictions, int top)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        var table = new Table().AddColumns("image", "rank", "lat, lon", "nearest place", "± km", "score", "S2 cell");
+        foreach (var p in predictions)
+        {
+            foreach (var l in p.Locations.Take(top))
+            {
+                table.AddRow(
+                    Markup.Escape(l.Rank == 1 ? p.Id ?? "" : ""),
+                    l.Rank.ToString(CultureInfo.InvariantCulture),
+                    string.Create(CultureInfo.InvariantCulture, $"{l.Position.Latitude:F4}, {l.Position.Longitude:F4}"),
+                    Markup.Escape(l.Place is { } place ? string.Create(CultureInfo.InvariantCulture, $"{place} ({place.DistanceKm:F0} km)") : ""),
+                    l.Rank == 1 ? string.Create(CultureInfo.InvariantCulture, $"{p.UncertaintyKm:F0}{(p.UncertaintyCalibrated ? "" : "*")}") : "",
+                    l.Score.ToString("G4", CultureInfo.InvariantCulture),
+                    l.CellToken ?? "");
+            }
+        }
+
+        console.Write(table);
+        if (predictions.Any(p => !p.UncertaintyCalibrated))
+        {
+            output.WriteLine($"* raw radius holding {predictions[0].UncertaintyMass:P0} of the candidate pool's mass; calibrate it with geotoken eval --calibration and predict --calibration.");
+        }
+    }
+
+    private sealed record PredictionJson(string? Id, double UncertaintyKm, double UncertaintyMass, bool UncertaintyCalibrated, string DecidedBy,
+        IReadOnlyList<string> FallbackReasons, IReadOnlyList<LocationJson> Locations, IReadOnlyList<NeighbourJson> Neighbours)
+    {
+        public static PredictionJson From(GeoPrediction p, int top) => new(p.Id, p.UncertaintyKm, p.UncertaintyMass, p.UncertaintyCalibrated, p.DecidedBy, p.FallbackReasons,
+            [.. p.Locations.Take(top).Select(l => new LocationJson(l.Rank, l.Position.Latitude, l.Position.Longitude, l.CellToken, l.Score,
+                double.IsNaN(l.LogProbability) ? null : l.LogProbability, l.Count, l.Place?.Name, l.Place?.CountryCode, l.Place?.DistanceKm))],
+            [.. p.Neighbours.Select(n => new NeighbourJson(n.Row, n.Similarity, n.Position.Latitude, n.Position.Longitude))]);
+    }
+
+    private sealed record LocationJson(int Rank, double Lat, double Lon, string? S2Cell, double Score, double? LogProbability, int Count, string? Place, string? Country, double? PlaceDistanceKm);
+
+    private sealed record NeighbourJson(long GalleryRow, double Similarity, double Lat, double Lon);
+}

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using GeoToken.Onnx;
+using GeoToken.Preprocessing;
+
+namespace GeoToken.Cli;
+
+/// <summary>The ONNX image-encoder options shared by <c>gallery</c> and <c>predict</c>.</summary>
+internal sealed class EncoderSettings(bool required)
+{
+    private readonly Option<FileInfo?> _model = new("--encoder") { Description = "ONNX image encoder (the one the gallery and model features come from).", Required = required };
+    private readonly Option<string> _preprocess = new("--preprocess") { Description = "Encoder preprocessing: clip, imagenet or caffe-squeezenet.", DefaultValueFactory = _ => "clip" };
+    private readonly Option<string?> _output = new("--encoder-output") { Description = "Encoder tensor to use as features (default: the model's float output; e.g. a penultimate layer)." };
+
+    public void AddTo(Command command)
+    {
+        command.Add(_model);
+        command.Add(_preprocess);
+        command.Add(_output);
+    }
+
+    /// <summary>The encoder, or null when <c>--encoder</c> was not given.</summary>
+    public OnnxImageEncoder? Create(ParseResult parse)
+    {
+        if (parse.GetValue(_model) is not { } file) return null;
+        var preprocessing = parse.GetValue(_preprocess)!.ToLowerInvariant() switch
+        {
+            "clip" => ImagePreprocessing.Clip,
+            "imagenet" => ImagePreprocessing.ImageNet,
+            "caffe-squeezenet" => ImagePreprocessing.CaffeSqueezeNet,
+            var other => throw new CliUsageException($"--preprocess {other}: use clip, imagenet or caffe-squeezenet."),
+        };
+        return new OnnxImageEncoder(file.FullName, new OnnxImageEncoderOptions { Preprocessing = preprocessing, OutputName = parse.GetValue(_output) });
+    }
+}

@@ -1,0 +1,59 @@
+using GeoToken.Model.Decoding;
+using GeoToken.Places;
+using GeoToken.Reranking;
+using GeoToken.Uncertainty;
+
+namespace GeoToken.Model.Prediction;
+
+/// <summary>What a <see cref="GeoTokenPredictor"/> is made of. Only the model and the gallery are required.</summary>
+public sealed record GeoTokenPredictorOptions
+{
+    /// <summary>The model file (<c>geotoken train</c>).</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>The gallery dataset folder the model retrieves its context from (normally its training set).</summary>
+    public required string GalleryDirectory { get; init; }
+
+    /// <summary>A cluster index of the gallery (<c>geotoken index</c>); null searches the gallery exhaustively.</summary>
+    public string? IndexPath { get; init; }
+
+    /// <summary>The candidate pool (default: the paper's, greedy + 30 samples at T = 0.7).</summary>
+    public CandidatePoolOptions Pool { get; init; } = new();
+
+    /// <summary>
+    /// Picks the answer from the pool (default: <see cref="ConsensusReranker"/>). Compose with
+    /// <see cref="FallbackReranker"/> or <see cref="CascadeReranker"/>. The predictor does not own it.
+    /// </summary>
+    public IReranker? Reranker { get; init; }
+
+    /// <summary>Pool mass whose radius is reported as the uncertainty (default 0.9).</summary>
+    public double UncertaintyMass { get; init; } = 0.9;
+
+    /// <summary>
+    /// A calibration of the uncertainty radius fitted on a validation split (<c>geotoken eval --calibration</c>);
+    /// when null the raw pool radius is reported and marked uncalibrated.
+    /// </summary>
+    public RadiusCalibration? Calibration { get; init; }
+
+    /// <summary>Places for naming predictions (default: the bundled GeoNames extract); null-valued via <see cref="NamePlaces"/> = false.</summary>
+    public GeoNamesCities? Places { get; init; }
+
+    /// <summary>Whether predictions carry the nearest place's name (default true).</summary>
+    public bool NamePlaces { get; init; } = true;
+
+    /// <summary>Torch device (default cpu; cuda or cuda:N with a CUDA backend).</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Throws unless the options are usable.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("GeoTokenPredictorOptions.ModelPath is empty.");
+        if (string.IsNullOrWhiteSpace(GalleryDirectory)) throw new ArgumentException("GeoTokenPredictorOptions.GalleryDirectory is empty.");
+        if (!(UncertaintyMass > 0 && UncertaintyMass <= 1)) throw new ArgumentException($"GeoTokenPredictorOptions.UncertaintyMass is {UncertaintyMass}; it must be in (0, 1].");
+        if (Calibration is not null && Math.Abs(Calibration.NominalMass - UncertaintyMass) > 1e-9)
+        {
+            throw new ArgumentException($"The calibration was fitted for mass {Calibration.NominalMass} but UncertaintyMass is {UncertaintyMass}.");
+        }
+    }
+}

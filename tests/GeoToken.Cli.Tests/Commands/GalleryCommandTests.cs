@@ -1,0 +1,42 @@
+namespace GeoToken.Cli.Tests.Commands;
+
+/// <summary><c>geotoken gallery</c> on the nine real geotagged photos with the real SqueezeNet encoder.</summary>
+public sealed class GalleryCommandTests
+{
+    private static string Assets(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine([dir.FullName, "tests", "GeoToken.Onnx.Tests", "TestData", .. parts]);
+            if (Path.Exists(candidate)) return candidate;
+        }
+
+        throw new DirectoryNotFoundException($"tests/GeoToken.Onnx.Tests/TestData/{string.Join('/', parts)} not found above {AppContext.BaseDirectory}");
+    }
+
+    [Fact]
+    public async Task Builds_a_gallery_from_photos_and_rerunning_encodes_nothing_new()
+    {
+        string dir = CliRunner.TempDir();
+        string photos = Path.Combine(dir, "photos");
+        Directory.CreateDirectory(photos);
+        foreach (var f in Directory.GetFiles(Assets("photos"))) File.Copy(f, Path.Combine(photos, Path.GetFileName(f)));
+        await File.WriteAllTextAsync(Path.Combine(photos, "notes.jpg"), "not a photo", TestContext.Current.CancellationToken);
+        string[] args = ["gallery", "--photos", photos, "--encoder", Assets("models", "squeezenet_snacks.onnx"), "--preprocess", "caffe-squeezenet", "--encoder-output", "pool10_flattened", "--out", Path.Combine(dir, "gallery")];
+
+        var first = await CliRunner.RunAsync(args);
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.Contains("9 photos (9 added", first.Output);
+        Assert.Contains("9 encoded", first.Output);
+        Assert.Contains("notes.jpg", first.Output); // listed as unusable, not silently dropped
+        Assert.Equal(10, File.ReadAllLines(Path.Combine(dir, "gallery", "meta.csv")).Length);
+
+        var second = await CliRunner.RunAsync(args);
+        Assert.True(second.ExitCode == 0, second.Error);
+        Assert.Contains("9 unchanged; 0 encoded", second.Output);
+
+        var bad = await CliRunner.RunAsync("gallery", "--photos", photos, "--encoder", Path.Combine(dir, "missing.onnx"), "--out", Path.Combine(dir, "g2"));
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("missing.onnx", bad.Error);
+    }
+}

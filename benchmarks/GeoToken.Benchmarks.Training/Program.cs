@@ -5,6 +5,11 @@
 //       writes DIR/model.geotoken (initial weights) and DIR/batches.bin (K synthetic batches)
 //   train --dir DIR [--steps N] [--warmup W] [--threads T]
 //       times N optimizer steps (after W untimed ones) cycling over the batches; prints one JSON line
+//   memory --data DIR [--preset small] [--batch-size B] [--seconds S] [--threads T]
+//       trains on a dataset folder from disk (memory-mapped features, shuffled batches, prefetch) for S seconds and
+//       prints one JSON line with the peak private (anonymous) memory, which excludes the page cache of the mapped
+//       feature files. Neighbours are random gallery rows written to a neighbour file first: which rows they are
+//       does not change what training holds in memory, and exact 15-NN of millions of rows takes far longer.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -24,6 +29,7 @@ try
     {
         "prepare" => Prepare(opts),
         "train" => Train(opts),
+        "memory" => Memory(opts),
         _ => Usage(),
     };
 }
@@ -33,10 +39,96 @@ catch (Exception e) when (e is ArgumentException or KeyNotFoundException or Form
     return 2;
 }
 
+static int Memory(Dictionary<string, string> o)
+{
+    string dir = Get(o, "data");
+    int batchSize = int.Parse(Get(o, "batch-size", "256"), CultureInfo.InvariantCulture);
+    double seconds = double.Parse(Get(o, "seconds", "120"), CultureInfo.InvariantCulture);
+    torch.set_num_threads(int.Parse(Get(o, "threads", "2"), CultureInfo.InvariantCulture));
+    long startAnon = AnonymousKb();
+    using var data = GeoToken.Data.GeoDataset.Open(dir);
+    var options = GeoTokenModelOptions.FromPreset(Get(o, "preset", "small")) with { ModalityCount = data.Modalities.Count, FeatureDimension = data.Dimension };
+    string prefix = Path.Combine(Path.GetTempPath(), $"geotoken-memory-{Environment.ProcessId}");
+    var clock = Stopwatch.StartNew();
+    using (var writer = new GeoToken.Retrieval.NeighborFileWriter(prefix))
+    {
+        int k = options.NeighborCount;
+        writer.Begin(data.Rows, k);
+        var rng = new Random(1);
+        const int Chunk = 65536;
+        var ids = new long[Chunk * k];
+        var sims = new float[Chunk * k];
+        for (long q = 0; q < data.Rows; q += Chunk)
+        {
+            int n = (int)Math.Min(Chunk, data.Rows - q);
+            for (int i = 0; i < n * k; i++) (ids[i], sims[i]) = (rng.NextInt64(data.Rows), 1f - i % k * 0.01f);
+            writer.Write(q, ids.AsSpan(0, n * k), sims.AsSpan(0, n * k));
+        }
+
+        writer.Complete();
+    }
+
+    double neighborSeconds = clock.Elapsed.TotalSeconds;
+    using var neighbors = GeoToken.Retrieval.NeighborFile.Open(prefix);
+    var tokens = TokenTable.Build(data, new GeoToken.Tokens.GeoTokenizer(options.Tokenizer));
+    var source = new DatasetBatchSource(data, data, neighbors, tokens, tokens, options);
+    random.manual_seed(1);
+    using var model = new GeoTokenModel(options);
+    using var trainer = new GeoTokenTrainer(model, new GeoTokenTrainerOptions { Epochs = 1, BatchSize = batchSize, LearningRate = 1e-3, MaxDuration = TimeSpan.FromSeconds(seconds), ProgressEverySteps = 5 });
+    long peakAnon = AnonymousKb();
+    var samples = new List<long>();
+    var progress = new SyncProgress<TrainingProgress>(_ =>
+    {
+        long a = AnonymousKb();
+        samples.Add(a);
+        peakAnon = Math.Max(peakAnon, a);
+    });
+    clock.Restart();
+    var result = trainer.Train(source, progress);
+    double trainSeconds = clock.Elapsed.TotalSeconds;
+    File.Delete(prefix + "_I.npy");
+    File.Delete(prefix + "_D.npy");
+    var json = new JsonObject
+    {
+        ["rows"] = data.Rows,
+        ["modalities"] = options.ModalityCount,
+        ["dimension"] = options.FeatureDimension,
+        ["feature_bytes_on_disk"] = data.Modalities.Sum(m => new FileInfo(data.GetFeaturePath(m)).Length),
+        ["preset"] = Get(o, "preset", "small"),
+        ["batch_size"] = batchSize,
+        ["steps"] = result.GlobalStep,
+        ["train_seconds"] = trainSeconds,
+        ["samples_per_second"] = result.GlobalStep * batchSize / trainSeconds,
+        ["neighbor_file_seconds"] = neighborSeconds,
+        ["anon_kb_at_start"] = startAnon,
+        ["anon_kb_first_report"] = samples.Count > 0 ? samples[0] : null,
+        ["anon_kb_last_report"] = samples.Count > 0 ? samples[^1] : null,
+        ["peak_anon_kb"] = peakAnon,
+        ["peak_anon_gb"] = peakAnon / 1048576.0,
+        ["vm_hwm_kb"] = StatusKb("VmHWM"),
+    };
+    Console.WriteLine(json.ToJsonString());
+    return 0;
+}
+
+// Private memory: anonymous resident pages (heap, native tensors), excluding file-backed pages of memory maps.
+static long AnonymousKb() => StatusKb("RssAnon");
+
+static long StatusKb(string field)
+{
+    foreach (var line in File.ReadLines("/proc/self/status"))
+    {
+        if (line.StartsWith(field + ":", StringComparison.Ordinal)) return long.Parse(line.AsSpan(field.Length + 1).Trim().ToString().Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
+    throw new InvalidOperationException($"/proc/self/status has no {field} (Linux only).");
+}
+
 static int Usage()
 {
     Console.Error.WriteLine("usage: prepare --config small|paper [--layout paper|compact] --batch-size B --batches K --out DIR [--seed S]");
     Console.Error.WriteLine("       train --dir DIR [--steps N] [--warmup W] [--threads T]");
+    Console.Error.WriteLine("       memory --data DIR [--preset small] [--batch-size B] [--seconds S] [--threads T]");
     return 2;
 }
 
@@ -134,4 +226,10 @@ static int Train(Dictionary<string, string> o)
     }));
     foreach (var batch in batches) batch.Dispose();
     return 0;
+}
+
+/// <summary>Reports on the calling thread.</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -18,6 +18,7 @@ using GeoToken.SynthGeo;
 using Spectre.Console;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 110);
 string outDir = Path.GetFullPath(Arg("--out") ?? Path.Combine("out", "quickstart"));
 double trainSeconds = double.Parse(Arg("--train-seconds") ?? "150", CultureInfo.InvariantCulture);
 using var cts = new CancellationTokenSource();
@@ -110,13 +111,14 @@ for (int i = 0; i < predictions.Count; i++)
         var place = p.Best.Place!;
         var truthPlace = GeoToken.Places.GeoNamesCities.Default.Nearest(truth);
         shown.AddRow(Markup.Escape(p.Id ?? ""), $"{p.Best.Position.Latitude:F2}, {p.Best.Position.Longitude:F2}", Markup.Escape($"{place.Name}, {place.CountryCode}"),
-            $"{p.UncertaintyKm:F0} km", Markup.Escape($"{truthPlace.Name}, {truthPlace.CountryCode}"), $"{error:F0} km");
+            p.UncertaintyKm >= GeoToken.Uncertainty.RadiusCalibration.WholeEarthKm ? "whole Earth" : $"{p.UncertaintyKm:F0} km", Markup.Escape($"{truthPlace.Name}, {truthPlace.CountryCode}"), $"{error:F0} km");
     }
 }
 
 AnsiConsole.Write(shown);
 var calibration = evaluation.UncertaintyCalibration;
-AnsiConsole.MarkupLine($"   The 90% radius (scale {calibration.Scale:F2}, fitted on test images 0–299) held the truth for {covered} of {predictions.Count} held-out images ({100.0 * covered / predictions.Count:F0}%).");
+AnsiConsole.MarkupLine($"   The 90% radius ({Markup.Escape(calibration.ToString())}, fitted on test images 0–299)");
+AnsiConsole.MarkupLine($"   held the truth for {covered} of {predictions.Count} held-out images ({100.0 * covered / predictions.Count:F0}%).");
 AnsiConsole.MarkupLine($"[bold]Done[/] in {clock.Elapsed.TotalMinutes:F1} min. Next: the geotoken CLI (train --preset small, eval --report, predict), see README.md.");
 return 0;
 

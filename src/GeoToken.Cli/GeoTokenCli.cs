@@ -21,6 +21,7 @@ internal static class GeoTokenCli
             EvalCommand.Create(),
             PredictCommand.Create(),
             GalleryCommand.Create(),
+            RewardCommand.Create(),
         };
         return root;
     }

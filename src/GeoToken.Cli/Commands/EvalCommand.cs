@@ -29,11 +29,12 @@ internal static class EvalCommand
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0UL };
         var calibration = new Option<FileInfo?>("--calibration") { Description = "Fit the uncertainty radius on this (validation) query set and write it as JSON for predict." };
+        var reward = new Option<FileInfo?>("--reward") { Description = "Reward head (geotoken reward): adds the reward strategy." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var judge = new JudgeSettings();
         var cmd = new Command("eval", "Evaluate knn, greedy, beam, the reranked candidate pool and the pool oracle side by side.")
         {
-            model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, samples, temperature, seed, calibration, device,
+            model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, samples, temperature, seed, calibration, reward, device,
         };
         judge.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
@@ -48,6 +49,7 @@ internal static class EvalCommand
                 BeamWidth = parse.GetValue(beam),
                 Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) },
                 Device = parse.GetValue(device)!,
+                RewardHeadPath = parse.GetValue(reward)?.FullName,
             };
             if (judge.Create(parse) is { } judgeReranker) options = options with { Rerankers = [.. options.Rerankers, judgeReranker] };
             var err = parse.InvocationConfiguration.Error;
@@ -70,7 +72,7 @@ internal static class EvalCommand
                 {
                     Title = "GeoToken evaluation",
                     Notes = [$"model {options.ModelPath}", $"gallery {options.GalleryDirectory}", $"queries {options.QueryDirectory} ({result.Truth.Count} images)"],
-                    MapStrategies = result.Strategies.Select(s => s.Name).Where(n => n is "knn" or "greedy" or "consensus" or "oracle").ToArray(),
+                    MapStrategies = result.Strategies.Select(s => s.Name).Where(n => n is "knn" or "greedy" or "consensus" or "reward" or "oracle").ToArray(),
                 }, ct);
                 output.WriteLine($"report: {html}");
             }

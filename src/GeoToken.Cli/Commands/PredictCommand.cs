@@ -25,9 +25,10 @@ internal static class PredictCommand
         var image = new Option<FileSystemInfo?>("--image") { Description = "A photo, or a folder of photos, to locate (needs --encoder)." };
         var encoder = new EncoderSettings(required: false);
         var top = new Option<int>("--top") { Description = "Ranked answers shown per image.", DefaultValueFactory = _ => 3 };
-        var reranker = new Option<string>("--reranker") { Description = "consensus or logprob.", DefaultValueFactory = _ => "consensus" };
+        var reranker = new Option<string>("--reranker") { Description = "consensus, logprob or reward (with --reward).", DefaultValueFactory = _ => "consensus" };
         var samples = new Option<int>("--samples") { Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
+        var reward = new Option<FileInfo?>("--reward") { Description = "Reward head (geotoken reward); use with --reranker reward." };
         var calibration = new Option<FileInfo?>("--calibration") { Description = "Uncertainty calibration from geotoken eval --calibration." };
         var batch = new Option<int>("--batch") { Description = "Images located together.", DefaultValueFactory = _ => 32 };
         var json = new Option<FileInfo?>("--json") { Description = "Write every prediction (ranked locations, places, uncertainty, neighbours) as JSON." };
@@ -35,7 +36,7 @@ internal static class PredictCommand
         var judge = new JudgeSettings();
         var cmd = new Command("predict", "Locate photos (--image with --encoder) or feature rows (--features): ranked positions, uncertainty radius and the nearest place.")
         {
-            model, gallery, index, features, rows, image, top, reranker, samples, temperature, calibration, batch, json, device,
+            model, gallery, index, features, rows, image, top, reranker, samples, temperature, reward, calibration, batch, json, device,
         };
         judge.AddTo(cmd);
         encoder.AddTo(cmd);
@@ -50,13 +51,16 @@ internal static class PredictCommand
             {
                 "consensus" => new ConsensusReranker(),
                 "logprob" => new LogProbReranker(),
-                var other => throw new CliUsageException($"--reranker {other}: use consensus or logprob (or --judge-model for the MLLM judge)."),
+                "reward" when parse.GetValue(reward) is not null => new FallbackReranker(new RewardReranker(), new ConsensusReranker()),
+                "reward" => throw new CliUsageException("--reranker reward needs --reward FILE (geotoken reward)."),
+                var other => throw new CliUsageException($"--reranker {other}: use consensus, logprob or reward (or --judge-model for the MLLM judge)."),
             };
             var options = new GeoTokenPredictorOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
                 GalleryDirectory = parse.GetValue(gallery)!.FullName,
                 IndexPath = parse.GetValue(index)?.FullName,
+                RewardHeadPath = parse.GetValue(reward)?.FullName,
                 Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature) },
                 Reranker = rerank,
                 Calibration = parse.GetValue(calibration) is { } c ? ReadCalibration(c.FullName) : null,

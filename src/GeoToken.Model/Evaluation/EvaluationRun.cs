@@ -40,12 +40,14 @@ public static class EvaluationRun
         int n = source.Count;
         if (n == 0) throw new InvalidOperationException($"{options.QueryDirectory} has no queries to evaluate.");
 
+        using var reward = options.RewardHeadPath is null ? null : Reranking.RewardHeadFile.Load(options.RewardHeadPath, model.Device);
+        IReadOnlyList<IReranker> rerankers = reward is not null && !options.Rerankers.Any(r => r is RewardReranker) ? [.. options.Rerankers, new RewardReranker()] : options.Rerankers;
         var search = new GeoTokenSearch(model);
         var poolBuilder = new CandidatePoolBuilder(model, options.Pool);
         var names = new List<string> { "knn" };
         names.AddRange(options.Generators.Select(g => g.Name));
         names.AddRange(["greedy", "beam"]);
-        names.AddRange(options.Rerankers.Select(r => r.Name));
+        names.AddRange(rerankers.Select(r => r.Name));
         names.Add("oracle");
         var predictions = names.ToDictionary(s => s, _ => new LatLng[n]);
         var seconds = names.ToDictionary(s => s, _ => 0.0);
@@ -71,6 +73,7 @@ public static class EvaluationRun
                 var beams = search.BeamSearch(batch, new BeamSearchOptions { Width = options.BeamWidth, ReturnCount = 1 }, cancellationToken);
                 seconds["beam"] += Lap(clock);
                 var pools = poolBuilder.Build(batch, keys, cancellationToken);
+                if (reward is not null) pools = reward.Score(model, batch, pools);
                 double poolSeconds = Lap(clock);
 
                 for (int i = 0; i < b; i++)
@@ -92,7 +95,7 @@ public static class EvaluationRun
                         seconds[g.Name] += Lap(clock);
                     }
 
-                    foreach (var r in options.Rerankers)
+                    foreach (var r in rerankers)
                     {
                         var result = await r.RerankAsync(query, pool, cancellationToken).ConfigureAwait(false);
                         predictions[r.Name][row] = result.Best.Candidate.Position;

@@ -35,6 +35,12 @@ public sealed record EvaluationRunOptions
     /// </summary>
     public IReadOnlyList<IReranker> Rerankers { get; init; } = [new LogProbReranker(), new ConsensusReranker()];
 
+    /// <summary>
+    /// A reward head (<see cref="Reranking.RewardHeadFile"/>) that scores every pool; when set, the <c>reward</c>
+    /// strategy (<see cref="RewardReranker"/>) is evaluated too.
+    /// </summary>
+    public string? RewardHeadPath { get; init; }
+
     /// <summary>Direct predictors, each a strategy named after it (e.g. the GPS gallery).</summary>
     public IReadOnlyList<ICandidateGenerator> Generators { get; init; } = [];
 

@@ -192,6 +192,35 @@ internal static class TensorFile
         return result;
     }
 
+    /// <summary>
+    /// Copies the tensors named <paramref name="prefix"/> + state-dict key into <paramref name="module"/>'s state,
+    /// after checking that the file holds exactly the module's tensors with the same types and shapes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file's tensors do not fit the module; the message lists the differences.</exception>
+    public static void LoadState(Contents contents, nn.Module module, string prefix, string what)
+    {
+        var state = module.state_dict();
+        var problems = new List<string>();
+        foreach (var (name, t) in state)
+        {
+            if (!contents.Tensors.TryGetValue(prefix + name, out var e)) problems.Add($"missing '{name}'");
+            else if (e.DType != t.dtype || !e.Shape.SequenceEqual(t.shape)) problems.Add($"'{name}' is {e.DType} [{string.Join(", ", e.Shape)}] in the file but {t.dtype} [{string.Join(", ", t.shape)}] in the model");
+        }
+
+        problems.AddRange(contents.Tensors.Keys.Where(k => !k.StartsWith(prefix, StringComparison.Ordinal) || !state.ContainsKey(k[prefix.Length..])).Select(k => $"unexpected '{k}'"));
+        if (problems.Count > 0) throw new InvalidDataException($"'{contents.Path}' does not fit its {what} options: {string.Join("; ", problems.Take(10))}.");
+        var loaded = ReadTensors(contents, state.Keys.Select(k => prefix + k));
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var (name, t) in state) t.copy_(loaded[prefix + name]);
+        }
+        finally
+        {
+            foreach (var t in loaded.Values) t.Dispose();
+        }
+    }
+
     private static long Align(long n) => (n + Alignment - 1) / Alignment * Alignment;
 
     private static void Pad(Stream stream, long target)

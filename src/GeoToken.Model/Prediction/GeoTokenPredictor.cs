@@ -33,12 +33,14 @@ public sealed class GeoTokenPredictor : IDisposable
     private readonly CandidatePoolBuilder _poolBuilder;
     private readonly IReranker _reranker;
     private readonly GeoNamesCities? _places;
+    private readonly Reranking.RewardHead? _reward;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly int _m, _d, _k, _t;
     private bool _disposed;
 
-    private GeoTokenPredictor(GeoTokenPredictorOptions options, GeoTokenModel model, GeoDataset gallery, NeighborIndex index, TokenTable tokens, FeatureMatrix[] galleryFeatures)
+    private GeoTokenPredictor(GeoTokenPredictorOptions options, GeoTokenModel model, GeoDataset gallery, NeighborIndex index, TokenTable tokens, FeatureMatrix[] galleryFeatures, Reranking.RewardHead? reward)
     {
+        _reward = reward;
         _options = options;
         _model = model;
         _gallery = gallery;
@@ -70,6 +72,7 @@ public sealed class GeoTokenPredictor : IDisposable
         GeoTokenModel? model = null;
         GeoDataset? gallery = null;
         NeighborIndex? index = null;
+        Reranking.RewardHead? reward = null;
         try
         {
             model = GeoTokenModelFile.Load(options.ModelPath, TorchDevices.Parse(options.Device));
@@ -99,10 +102,17 @@ public sealed class GeoTokenPredictor : IDisposable
 
             index = NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken);
             var tokens = TokenTable.Build(gallery, model.Tokenizer, cancellationToken);
-            return new GeoTokenPredictor(options, model, gallery, index, tokens, features);
+            reward = options.RewardHeadPath is null ? null : Reranking.RewardHeadFile.Load(options.RewardHeadPath, model.Device);
+            if (reward is not null && reward.ModelDimension != o.ModelDimension)
+            {
+                throw new ArgumentException($"The reward head {options.RewardHeadPath} reads {reward.ModelDimension}-d states; the model {options.ModelPath} has {o.ModelDimension}.");
+            }
+
+            return new GeoTokenPredictor(options, model, gallery, index, tokens, features, reward);
         }
         catch
         {
+            reward?.Dispose();
             index?.Dispose();
             gallery?.Dispose();
             model?.Dispose();
@@ -140,6 +150,7 @@ public sealed class GeoTokenPredictor : IDisposable
             using var batch = Batch(flat, neighbors, b);
             batch.To(_model.Device);
             pools = _poolBuilder.Build(batch, keys, cancellationToken);
+            if (_reward is not null) pools = _reward.Score(_model, batch, pools);
         }
         finally
         {
@@ -172,6 +183,7 @@ public sealed class GeoTokenPredictor : IDisposable
             if (_disposed) return;
             _disposed = true;
             _model.Dispose();
+            _reward?.Dispose();
             _index.Dispose();
             _gallery.Dispose();
         }

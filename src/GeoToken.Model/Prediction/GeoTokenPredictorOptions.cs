@@ -26,6 +26,12 @@ public sealed record GeoTokenPredictorOptions
     /// </summary>
     public IReranker? Reranker { get; init; }
 
+    /// <summary>
+    /// A reward head file (<c>geotoken reward</c>) that scores every pool, so that <see cref="RewardReranker"/>
+    /// can rank it; null: pools carry no rewards.
+    /// </summary>
+    public string? RewardHeadPath { get; init; }
+
     /// <summary>Pool mass whose radius is reported as the uncertainty (default 0.9).</summary>
     public double UncertaintyMass { get; init; } = 0.9;
 

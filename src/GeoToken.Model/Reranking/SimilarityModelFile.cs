@@ -58,27 +58,7 @@ public static class SimilarityModelFile
         var model = new SimilarityModel(options);
         try
         {
-            var state = model.state_dict();
-            var problems = new List<string>();
-            foreach (var (name, t) in state)
-            {
-                if (!contents.Tensors.TryGetValue(Prefix + name, out var e)) problems.Add($"missing '{name}'");
-                else if (e.DType != t.dtype || !e.Shape.SequenceEqual(t.shape)) problems.Add($"'{name}' is {e.DType} [{string.Join(", ", e.Shape)}] in the file but {t.dtype} [{string.Join(", ", t.shape)}] in the model");
-            }
-
-            problems.AddRange(contents.Tensors.Keys.Where(k => !k.StartsWith(Prefix, StringComparison.Ordinal) || !state.ContainsKey(k[Prefix.Length..])).Select(k => $"unexpected '{k}'"));
-            if (problems.Count > 0) throw new InvalidDataException($"'{path}' does not fit its similarity model options: {string.Join("; ", problems.Take(10))}.");
-            var loaded = TensorFile.ReadTensors(contents, state.Keys.Select(k => Prefix + k));
-            try
-            {
-                using var noGrad = no_grad();
-                foreach (var (name, t) in state) t.copy_(loaded[Prefix + name]);
-            }
-            finally
-            {
-                foreach (var t in loaded.Values) t.Dispose();
-            }
-
+            TensorFile.LoadState(contents, model, Prefix, "similarity model");
             if (device is not null) model.to(device);
             model.eval();
             return model;

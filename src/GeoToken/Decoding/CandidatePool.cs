@@ -5,7 +5,7 @@ public static class CandidatePool
 {
     /// <summary>
     /// Merges candidates by cell (free-position candidates by exact position): counts add up,
-    /// sources combine, the highest log-probability is kept. Order: first appearance.
+    /// sources combine, the highest log-probability is kept (and the first reward). Order: first appearance.
     /// </summary>
     public static IReadOnlyList<GeoCandidate> Merge(IEnumerable<GeoCandidate> candidates)
     {
@@ -25,6 +25,7 @@ public static class CandidatePool
                     LogProbability = double.IsNaN(m.LogProbability) ? c.LogProbability
                         : double.IsNaN(c.LogProbability) ? m.LogProbability : Math.Max(m.LogProbability, c.LogProbability),
                     Tokens = m.Tokens ?? c.Tokens,
+                    Reward = double.IsNaN(m.Reward) ? c.Reward : m.Reward,
                 };
             }
             else

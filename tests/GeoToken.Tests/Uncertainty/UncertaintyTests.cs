@@ -55,5 +55,22 @@ public sealed class UncertaintyTests
         var (rt, et) = Draw(5000);
         double fresh = Enumerable.Range(0, rt.Length).Count(i => et[i] <= cal.Apply(rt[i])) / (double)rt.Length;
         Assert.InRange(fresh, 0.87, 0.93);
+        Assert.InRange(cal.MedianRadiusKm, 10, RadiusCalibration.WholeEarthKm);
+    }
+
+    [Fact]
+    public void Confidently_wrong_pools_get_an_added_distance_and_radii_never_exceed_the_whole_earth()
+    {
+        // A weak model: pools concentrated in a few km, errors of thousands of km unrelated to the pool's spread.
+        var rng = new Random(5);
+        var r = Enumerable.Range(0, 1000).Select(_ => 0.5 + 20 * rng.NextDouble()).ToArray();
+        var e = Enumerable.Range(0, 1000).Select(_ => 15000 * rng.NextDouble()).ToArray();
+        var cal = RadiusCalibration.Fit(r, e, 0.9);
+        Assert.Equal(RadiusCalibrationForm.Offset, cal.Form);
+        Assert.InRange(cal.CalibratedCoverage, 0.9, 0.92);
+        Assert.InRange(cal.MedianRadiusKm, 13000, RadiusCalibration.WholeEarthKm);
+        Assert.All(r, x => Assert.InRange(cal.Apply(x), cal.FloorKm, RadiusCalibration.WholeEarthKm));
+        Assert.Equal(RadiusCalibration.WholeEarthKm, cal.Apply(1e6));
+        Assert.Contains("radius + ", cal.ToString());
     }
 }

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Globalization;
+using GeoToken.Model.Decoding;
+using GeoToken.Model.Reranking;
+
+namespace GeoToken.Cli.Commands;
+
+/// <summary><c>geotoken reward</c>: fine-tune the reward head of a trained model on its training pools.</summary>
+internal static class RewardCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "Trained model file (geotoken train).", Required = true };
+        var train = new Option<DirectoryInfo>("--train") { Description = "The model's training dataset folder.", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Reward head file to write (use with eval/predict --reward).", Required = true };
+        var rows = new Option<int?>("--rows") { Description = "Train on this many random training images per epoch (default: all)." };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch") { Description = "Images per step (each brings its whole pool).", DefaultValueFactory = _ => 32 };
+        var samples = new Option<int>("--samples") { Description = "Samples per pool (plus greedy).", DefaultValueFactory = _ => 30 };
+        var lr = new Option<double>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3 };
+        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbours (default: exact search)." };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var cmd = new Command("reward", "Train the paper's reward head (is a candidate within 200 km?) on pools the model samples for its training images.")
+        {
+            model, train, output, rows, epochs, batch, samples, lr, index, device,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var options = new RewardTrainingOptions
+            {
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                MaxRows = parse.GetValue(rows),
+                LearningRate = parse.GetValue(lr),
+                Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples) },
+            };
+            RewardTrainingProgress? last = null;
+            var result = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p => RewardTrainingRun.RunAsync(
+                parse.GetValue(model)!.FullName, parse.GetValue(train)!.FullName, parse.GetValue(output)!.FullName, options,
+                new Retrieval.NeighborCacheOptions { IndexPath = parse.GetValue(index)?.FullName }, parse.GetValue(device)!,
+                new Progress<(string Stage, double Done, double Total, RewardTrainingProgress? Report)>(r =>
+                {
+                    last = r.Report ?? last;
+                    p.Report(new(r.Report is { } t ? string.Create(CultureInfo.InvariantCulture, $"reward: loss {t.Loss:F3}, accuracy {t.Accuracy:P0}") : r.Stage, r.Done, r.Total));
+                }), ct)).ConfigureAwait(false);
+            parse.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"reward head: {parse.GetValue(output)!.FullName}; {result.Steps} steps on {result.Candidates:N0} candidates ({result.PositiveRate:P1} within 200 km); last epoch loss {result.EpochLosses[^1]:F3}, accuracy {result.EpochAccuracies[^1]:P1}"));
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,120 @@
+using GeoToken.Geometry;
+using GeoToken.Model.Decoding;
+using GeoToken.Model.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace GeoToken.Model.Reranking;
+
+/// <summary>
+/// Fine-tunes a <see cref="RewardHead"/> on the candidate pools a frozen GeoToken model samples for training
+/// images: each candidate is labelled by whether it lies within the head's threshold of its own image's true
+/// position, and decoded against that image's own memory (query and neighbours).
+/// </summary>
+public static class RewardTrainer
+{
+    /// <summary>Trains <paramref name="head"/> in place; <paramref name="model"/> is left unchanged (evaluation mode).</summary>
+    /// <param name="model">The trained GeoToken model (frozen).</param>
+    /// <param name="head">The head to train (on the model's device).</param>
+    /// <param name="source">Training rows with their neighbours (the true positions come from its query dataset).</param>
+    /// <param name="options">Epochs, batch size, pool and optimizer settings.</param>
+    /// <param name="progress">Receives a report every <see cref="RewardTrainingOptions.ProgressEverySteps"/> steps.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <exception cref="ArgumentException">The options are invalid or the head does not fit the model.</exception>
+    public static RewardTrainingResult Train(GeoTokenModel model, RewardHead head, DatasetBatchSource source, RewardTrainingOptions? options = null,
+        IProgress<RewardTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(source);
+        options ??= new RewardTrainingOptions();
+        options.Validate();
+        if (head.ModelDimension != model.Options.ModelDimension)
+        {
+            throw new ArgumentException($"The reward head reads {head.ModelDimension}-d states but the model's are {model.Options.ModelDimension}-d.", nameof(head));
+        }
+
+        model.eval();
+        head.train();
+        var builder = new CandidatePoolBuilder(model, options.Pool with { Seed = options.Seed });
+        using var optimizer = optim.AdamW(head.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay);
+        var rng = new Random(unchecked((int)options.Seed));
+        int rows = Math.Min(source.Count, options.MaxRows ?? int.MaxValue);
+        int stepsPerEpoch = (rows + options.BatchSize - 1) / options.BatchSize;
+        var epochLosses = new List<double>();
+        var epochAccuracies = new List<double>();
+        long steps = 0, candidates = 0, positives = 0;
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            var order = Enumerable.Range(0, source.Count).ToArray();
+            rng.Shuffle(order);
+            order = order[..rows];
+            double lossSum = 0, correct = 0, seen = 0, windowLoss = 0, windowCorrect = 0, windowSeen = 0, windowPositive = 0;
+            int step = 0, offset = 0, windowSteps = 0;
+            foreach (var batch in source.ReadBatches(order, options.BatchSize, cancellationToken))
+            {
+                using (batch)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int b = batch.Count;
+                    var batchRows = order.AsSpan(offset, b).ToArray();
+                    offset += b;
+                    batch.To(model.Device);
+                    var keys = batchRows.Select(r => (long)epoch * source.Count + r).ToArray();
+                    var pools = builder.Build(batch, keys, cancellationToken);
+                    var truth = batchRows.Select(r => source.Queries.GetLocation(r)).ToArray();
+                    double l, right;
+                    float[] labels;
+                    int pos;
+                    optimizer.zero_grad();
+                    using (var scope = NewDisposeScope())
+                    {
+                        var (states, index) = RewardHead.CandidateStates(model, batch, pools);
+                        step++;
+                        if (index.Length == 0) continue;
+                        labels = head.Labels(pools, index, truth);
+                        pos = labels.Count(x => x > 0.5f);
+                        var y = tensor(labels, device: model.Device);
+
+                        // Class-balanced binary cross-entropy: near candidates are rare for a weak model.
+                        double posWeight = pos == 0 ? 1 : Math.Clamp((labels.Length - pos) / (double)pos, 1, 50);
+                        var logits = head.forward(states);
+                        var weights = y * (posWeight - 1) + 1;
+                        var loss = (weights * (y * F.softplus(-logits) + (1 - y) * F.softplus(logits))).sum() / weights.sum();
+                        loss.backward();
+                        l = loss.item<float>();
+                        right = logits.gt(0).eq(y.gt(0.5f)).sum().item<long>();
+                    }
+
+                    // Outside the dispose scope: the optimizer's state tensors must outlive the step.
+                    optimizer.step();
+                    steps++;
+
+                    lossSum += l * labels.Length;
+                    correct += right;
+                    seen += labels.Length;
+                    candidates += labels.Length;
+                    positives += pos;
+                    windowLoss += l;
+                    windowCorrect += right;
+                    windowSeen += labels.Length;
+                    windowPositive += pos;
+                    windowSteps++;
+                    if (step % options.ProgressEverySteps == 0 || step == stepsPerEpoch)
+                    {
+                        progress?.Report(new RewardTrainingProgress(epoch, step, stepsPerEpoch, windowLoss / windowSteps, windowCorrect / windowSeen, windowPositive / windowSeen));
+                        windowLoss = windowCorrect = windowSeen = windowPositive = 0;
+                        windowSteps = 0;
+                    }
+                }
+            }
+
+            epochLosses.Add(seen > 0 ? lossSum / seen : double.NaN);
+            epochAccuracies.Add(seen > 0 ? correct / seen : double.NaN);
+        }
+
+        head.eval();
+        return new RewardTrainingResult(steps, candidates, epochLosses, epochAccuracies, candidates > 0 ? (double)positives / candidates : double.NaN);
+    }
+}

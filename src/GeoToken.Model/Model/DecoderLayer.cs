@@ -70,15 +70,15 @@ internal sealed class DecoderLayer : nn.Module
         using var scope = NewDisposeScope();
         Tensor h = _preNorm ? _selfAttnNorm.forward(x) : x;
         Tensor selfOut = SelfAttention(h, selfKeyCache, selfValueCache, position);
-        Tensor x1 = _preNorm ? x + F.dropout(selfOut, _dropout, training) : _selfAttnNorm.forward(x + F.dropout(selfOut, _dropout, training));
+        Tensor x1 = _preNorm ? x.Plus(F.dropout(selfOut, _dropout, training)) : _selfAttnNorm.forward(x.Plus(F.dropout(selfOut, _dropout, training)));
 
         Tensor h2 = _preNorm ? _crossAttnNorm.forward(x1) : x1;
         Tensor crossOut = CrossAttention(h2, memoryKey, memoryValue, rowsPerMemory);
-        Tensor x2 = _preNorm ? x1 + F.dropout(crossOut, _dropout, training) : _crossAttnNorm.forward(x1 + F.dropout(crossOut, _dropout, training));
+        Tensor x2 = _preNorm ? x1.Plus(F.dropout(crossOut, _dropout, training)) : _crossAttnNorm.forward(x1.Plus(F.dropout(crossOut, _dropout, training)));
 
         Tensor h3 = _preNorm ? _ffnNorm.forward(x2) : x2;
         Tensor ffOut = _ffn.Forward(h3);
-        Tensor x3 = _preNorm ? x2 + F.dropout(ffOut, _dropout, training) : _ffnNorm.forward(x2 + F.dropout(ffOut, _dropout, training));
+        Tensor x3 = _preNorm ? x2.Plus(F.dropout(ffOut, _dropout, training)) : _ffnNorm.forward(x2.Plus(F.dropout(ffOut, _dropout, training)));
         return x3.MoveToOuterDisposeScope();
     }
 

@@ -42,10 +42,10 @@ internal sealed class EncoderLayer : nn.Module
         Tensor h = _preNorm ? _selfAttnNorm.forward(x) : x;
         var (q, k, v) = _selfAttn.QueryKeyValue(h);
         Tensor a = _selfAttn.Attend(q, k, v, causal: false);
-        Tensor x1 = _preNorm ? x + F.dropout(a, _dropout, training) : _selfAttnNorm.forward(x + F.dropout(a, _dropout, training));
+        Tensor x1 = _preNorm ? x.Plus(F.dropout(a, _dropout, training)) : _selfAttnNorm.forward(x.Plus(F.dropout(a, _dropout, training)));
         Tensor h2 = _preNorm ? _ffnNorm.forward(x1) : x1;
         Tensor f = _ffn.Forward(h2);
-        Tensor x2 = _preNorm ? x1 + F.dropout(f, _dropout, training) : _ffnNorm.forward(x1 + F.dropout(f, _dropout, training));
+        Tensor x2 = _preNorm ? x1.Plus(F.dropout(f, _dropout, training)) : _ffnNorm.forward(x1.Plus(F.dropout(f, _dropout, training)));
         return x2.MoveToOuterDisposeScope();
     }
 }

@@ -154,14 +154,14 @@ public sealed class GeoTokenModel : nn.Module
             Tensor projected = stack(views, 2); // [B, 1+k, M, d]
             Tensor queryProjected = projected.select(1, 0); // [B, M, d]
             Tensor neighborProjected = projected.narrow(1, 1, k); // [B, k, M, d]
-            Tensor tokenEmb = _contextTokenEmbedding.forward(batch.NeighborTokens + _offsets); // [B, k, T, d]
+            Tensor tokenEmb = _contextTokenEmbedding.forward(batch.NeighborTokens.Plus(_offsets)); // [B, k, T, d]
             Tensor neighbors = o.ContextLayout == ContextLayout.Paper
                 ? cat([neighborProjected, tokenEmb], 2).reshape(b, k * (mCount + o.SequenceLength), d)
-                : neighborProjected.sum(2) + tokenEmb.mean([2]);
+                : neighborProjected.sum(2).Plus(tokenEmb.mean([2]));
             sequence = cat([cls, queryProjected, neighbors], 1);
         }
 
-        Tensor x = F.dropout(sequence + _positions.narrow(0, 0, sequence.shape[1]), o.Dropout, training);
+        Tensor x = F.dropout(sequence.Plus(_positions.narrow(0, 0, sequence.shape[1])), o.Dropout, training);
         return _encoder.Forward(x).MoveToOuterDisposeScope();
     }
 
@@ -187,8 +187,8 @@ public sealed class GeoTokenModel : nn.Module
         int n = (int)prefixTokens.shape[1];
         int d = Options.ModelDimension;
         Tensor start = _startToken.view(1, 1, d).expand(b, 1, d);
-        Tensor x = n == 0 ? start : cat([start, _tokenEmbedding.forward(prefixTokens + _offsets.narrow(0, 0, n))], 1);
-        x = F.dropout(x + _positions.narrow(0, 0, n + 1), Options.Dropout, training);
+        Tensor x = n == 0 ? start : cat([start, _tokenEmbedding.forward(prefixTokens.Plus(_offsets.narrow(0, 0, n)))], 1);
+        x = F.dropout(x.Plus(_positions.narrow(0, 0, n + 1)), Options.Dropout, training);
         Tensor h = _decoder.Forward(x, memory);
         var logits = new Tensor[n + 1];
         for (int p = 0; p <= n; p++) logits[p] = _heads[p].forward(h.select(1, p)).MoveToOuterDisposeScope();
@@ -277,10 +277,10 @@ public sealed class GeoTokenModel : nn.Module
         else
         {
             CheckTokenRange(previousTokens!.unsqueeze(1), nameof(previousTokens), firstPosition: t - 1);
-            x = _tokenEmbedding.forward(previousTokens! + _offsets[t - 1]).unsqueeze(1);
+            x = _tokenEmbedding.forward(previousTokens!.Plus(_offsets[t - 1])).unsqueeze(1);
         }
 
-        x = F.dropout(x + _positions[t], Options.Dropout, training);
+        x = F.dropout(x.Plus(_positions[t]), Options.Dropout, training);
         Tensor h = _decoder.Step(x, cache.MemoryKeys, cache.MemoryValues, cache.SelfKeys, cache.SelfValues, t, cache.RowsPerMemory);
         return _heads[t].forward(h.squeeze(1)).MoveToOuterDisposeScope();
     }
@@ -305,8 +305,8 @@ public sealed class GeoTokenModel : nn.Module
         using var scope = NewDisposeScope();
         long n = tokens.shape[0];
         Tensor start = _startToken.view(1, 1, d).expand(n, 1, d);
-        Tensor x = cat([start, _tokenEmbedding.forward(tokens + _offsets)], 1);
-        x = F.dropout(x + _positions.narrow(0, 0, t + 1), Options.Dropout, training);
+        Tensor x = cat([start, _tokenEmbedding.forward(tokens.Plus(_offsets))], 1);
+        x = F.dropout(x.Plus(_positions.narrow(0, 0, t + 1)), Options.Dropout, training);
         return _decoder.Forward(x, cache.MemoryKeys, cache.MemoryValues, cache.RowsPerMemory).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -81,11 +82,25 @@ public sealed class AdamWOptimizer : IDisposable
             long t = ++_steps[i];
             double bc1 = 1 - Math.Pow(Beta1, t);
             double bc2 = 1 - Math.Pow(Beta2, t);
-            if (WeightDecay != 0) p.mul_(1 - lr * WeightDecay);
-            _expAvg[i].mul_(Beta1).add_(grad, alpha: 1 - Beta1);
-            _expAvgSq[i].mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-            var denom = _expAvgSq[i].sqrt().div_(Math.Sqrt(bc2)).add_(Epsilon);
-            p.addcdiv_(_expAvg[i], denom, value: -lr / bc1);
+            // Every scalar is held in a using for the duration of its call (see Scalars: TorchSharp's implicit
+            // temporaries can be finalized while libtorch reads them).
+            if (WeightDecay != 0)
+            {
+                using var decay = (1 - lr * WeightDecay).ToScalar();
+                p.mul_(decay);
+            }
+
+            using var beta1 = Beta1.ToScalar();
+            using var oneMinusBeta1 = (1 - Beta1).ToScalar();
+            using var beta2 = Beta2.ToScalar();
+            using var oneMinusBeta2 = (1 - Beta2).ToScalar();
+            using var bias2 = Math.Sqrt(bc2).ToScalar();
+            using var epsilon = Epsilon.ToScalar();
+            using var step = (-lr / bc1).ToScalar();
+            _expAvg[i].mul_(beta1).add_(grad, oneMinusBeta1);
+            _expAvgSq[i].mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
+            var denom = _expAvgSq[i].sqrt().div_(bias2).add_(epsilon);
+            p.addcdiv_(_expAvg[i], denom, step);
         }
     }
 

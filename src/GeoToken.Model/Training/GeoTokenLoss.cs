@@ -46,7 +46,7 @@ public static class GeoTokenLoss
         for (int p = 0; p < logits.Count; p++)
         {
             var term = F.cross_entropy(logits[p], targets.select(1, p)).mul(weights[p] / total);
-            loss = loss is null ? term : loss.add_(term);
+            loss = loss is null ? term : loss.add_(term, Scalars.One);
         }
 
         return loss!.MoveToOuterDisposeScope();

@@ -194,21 +194,36 @@ internal static class TensorFile
 
     /// <summary>
     /// Copies the tensors named <paramref name="prefix"/> + state-dict key into <paramref name="module"/>'s state,
-    /// after checking that the file holds exactly the module's tensors with the same types and shapes.
+    /// after checking that the file holds exactly the module's tensors under that prefix, with the same types and
+    /// shapes. Tensors under other prefixes (e.g. a checkpoint's optimizer state) are allowed only when
+    /// <paramref name="otherTensorsAllowed"/> is set.
     /// </summary>
+    /// <param name="contents">The file's header and tensor directory.</param>
+    /// <param name="module">The module to fill.</param>
+    /// <param name="prefix">The name prefix of the module's tensors in the file.</param>
+    /// <param name="what">What the file must fit, for messages (e.g. "the model").</param>
+    /// <param name="otherTensorsAllowed">Whether tensors outside <paramref name="prefix"/> may be present.</param>
     /// <exception cref="InvalidDataException">The file's tensors do not fit the module; the message lists the differences.</exception>
-    public static void LoadState(Contents contents, nn.Module module, string prefix, string what)
+    public static void LoadState(Contents contents, nn.Module module, string prefix, string what, bool otherTensorsAllowed = false)
     {
         var state = module.state_dict();
+        var inFile = contents.Tensors.Keys.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Select(n => n[prefix.Length..]).ToHashSet(StringComparer.Ordinal);
+        var missing = state.Keys.Where(k => !inFile.Contains(k)).ToList();
+        var unexpected = inFile.Where(k => !state.ContainsKey(k)).Select(k => prefix + k).ToList();
+        if (!otherTensorsAllowed) unexpected.AddRange(contents.Tensors.Keys.Where(n => !n.StartsWith(prefix, StringComparison.Ordinal)));
         var problems = new List<string>();
+        if (missing.Count > 0) problems.Add($"missing weights: {List(missing)}");
+        if (unexpected.Count > 0) problems.Add($"unexpected weights: {List(unexpected)}");
         foreach (var (name, t) in state)
         {
-            if (!contents.Tensors.TryGetValue(prefix + name, out var e)) problems.Add($"missing '{name}'");
-            else if (e.DType != t.dtype || !e.Shape.SequenceEqual(t.shape)) problems.Add($"'{name}' is {e.DType} [{string.Join(", ", e.Shape)}] in the file but {t.dtype} [{string.Join(", ", t.shape)}] in the model");
+            if (!contents.Tensors.TryGetValue(prefix + name, out var e)) continue;
+            if (e.DType != t.dtype || !e.Shape.SequenceEqual(t.shape))
+            {
+                problems.Add($"'{name}' is {e.DType} [{string.Join(", ", e.Shape)}] in the file but {t.dtype} [{string.Join(", ", t.shape)}] in the model");
+            }
         }
 
-        problems.AddRange(contents.Tensors.Keys.Where(k => !k.StartsWith(prefix, StringComparison.Ordinal) || !state.ContainsKey(k[prefix.Length..])).Select(k => $"unexpected '{k}'"));
-        if (problems.Count > 0) throw new InvalidDataException($"'{contents.Path}' does not fit its {what} options: {string.Join("; ", problems.Take(10))}.");
+        if (problems.Count > 0) throw new InvalidDataException($"'{contents.Path}' does not fit {what}: {string.Join("; ", problems)}.");
         var loaded = ReadTensors(contents, state.Keys.Select(k => prefix + k));
         try
         {
@@ -219,6 +234,8 @@ internal static class TensorFile
         {
             foreach (var t in loaded.Values) t.Dispose();
         }
+
+        static string List(List<string> names) => $"{string.Join(", ", names.Take(10))}{(names.Count > 10 ? $" (+{names.Count - 10} more)" : "")}";
     }
 
     private static long Align(long n) => (n + Alignment - 1) / Alignment * Alignment;

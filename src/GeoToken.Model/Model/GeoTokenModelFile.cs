@@ -166,40 +166,8 @@ public static class GeoTokenModelFile
     }
 
     /// <summary>Copies every <c>model.*</c> tensor of the file into the model's parameters, checking names and shapes first.</summary>
-    internal static void CopyWeights(GeoTokenModel model, TensorFile.Contents contents)
-    {
-        var state = model.state_dict();
-        var inFile = contents.Tensors.Keys.Where(n => n.StartsWith(ModelPrefix, StringComparison.Ordinal)).Select(n => n[ModelPrefix.Length..]).ToHashSet(StringComparer.Ordinal);
-        var missing = state.Keys.Where(k => !inFile.Contains(k)).ToList();
-        var unexpected = inFile.Where(k => !state.ContainsKey(k)).ToList();
-        var problems = new List<string>();
-        if (missing.Count > 0) problems.Add($"missing weights: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? $" (+{missing.Count - 10} more)" : "")}");
-        if (unexpected.Count > 0) problems.Add($"unexpected weights: {string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? $" (+{unexpected.Count - 10} more)" : "")}");
-        foreach (var (name, t) in state)
-        {
-            if (!contents.Tensors.TryGetValue(ModelPrefix + name, out var e)) continue;
-            if (e.DType != t.dtype || !e.Shape.SequenceEqual(t.shape))
-            {
-                problems.Add($"'{name}' is {e.DType} [{string.Join(", ", e.Shape)}] in the file but {t.dtype} [{string.Join(", ", t.shape)}] in the model");
-            }
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new InvalidDataException($"'{contents.Path}' does not fit the model: {string.Join("; ", problems)}.");
-        }
-
-        var loaded = TensorFile.ReadTensors(contents, state.Keys.Select(k => ModelPrefix + k));
-        try
-        {
-            using var noGrad = no_grad();
-            foreach (var (name, t) in state) t.copy_(loaded[ModelPrefix + name]);
-        }
-        finally
-        {
-            foreach (var t in loaded.Values) t.Dispose();
-        }
-    }
+    internal static void CopyWeights(GeoTokenModel model, TensorFile.Contents contents) =>
+        TensorFile.LoadState(contents, model, ModelPrefix, "the model", otherTensorsAllowed: true);
 
     /// <summary>Builds a model without consuming torch's global random numbers (its initial weights are overwritten anyway).</summary>
     internal static GeoTokenModel CreateWithoutTouchingRng(GeoTokenModelOptions options)

@@ -79,22 +79,7 @@ public sealed class GeoTokenPredictor : IDisposable
             model.eval();
             gallery = GeoDataset.Open(options.GalleryDirectory);
             var o = model.Options;
-            var features = new FeatureMatrix[o.ModalityCount];
-            for (int m = 0; m < features.Length; m++)
-            {
-                var modality = FeatureModalities.All[m];
-                if (!gallery.Has(modality))
-                {
-                    throw new ArgumentException($"The model reads {o.ModalityCount} feature view(s) but the gallery {options.GalleryDirectory} has no {modality.FileName()}.");
-                }
-
-                features[m] = gallery.GetFeatures(modality);
-                if (features[m].Columns != o.FeatureDimension)
-                {
-                    throw new ArgumentException($"The gallery's {modality.FileName()} has dimension {features[m].Columns}; the model {options.ModelPath} reads {o.FeatureDimension}.");
-                }
-            }
-
+            var features = DatasetBatchSource.FeatureViews(gallery, o.ModalityCount, o.FeatureDimension, "gallery");
             if (gallery.Rows < o.NeighborCount)
             {
                 throw new ArgumentException($"The gallery {options.GalleryDirectory} has {gallery.Rows} rows; the model needs {o.NeighborCount} neighbours per query.");

@@ -55,7 +55,7 @@ public static class RewardHeadFile
 
         try
         {
-            TensorFile.LoadState(contents, head, Prefix, "reward head");
+            TensorFile.LoadState(contents, head, Prefix, "its reward head options");
             if (device is not null) head.to(device);
             head.eval();
             return head;

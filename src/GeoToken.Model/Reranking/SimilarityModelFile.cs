@@ -58,7 +58,7 @@ public static class SimilarityModelFile
         var model = new SimilarityModel(options);
         try
         {
-            TensorFile.LoadState(contents, model, Prefix, "similarity model");
+            TensorFile.LoadState(contents, model, Prefix, "its similarity model options");
             if (device is not null) model.to(device);
             model.eval();
             return model;

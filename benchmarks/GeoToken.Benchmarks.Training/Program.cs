@@ -1,7 +1,7 @@
 // Training-throughput benchmark of GeoToken.Model (TorchSharp), the .NET half of
 // benchmarks/peers/run_training_peer.sh; benchmarks/peers/geotoken_torch.py is the PyTorch half.
 //
-//   prepare --config small|paper [--layout paper|compact] --batch-size B --batches K --out DIR [--seed S]
+//   prepare --config small|paper [--layout paper|compact] [--copy on|off] --batch-size B --batches K --out DIR [--seed S]
 //       writes DIR/model.geotoken (initial weights) and DIR/batches.bin (K synthetic batches)
 //   train --dir DIR [--steps N] [--warmup W] [--threads T]
 //       times N optimizer steps (after W untimed ones) cycling over the batches; prints one JSON line
@@ -126,7 +126,7 @@ static long StatusKb(string field)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: prepare --config small|paper [--layout paper|compact] --batch-size B --batches K --out DIR [--seed S]");
+    Console.Error.WriteLine("usage: prepare --config small|paper [--layout paper|compact] [--copy on|off] --batch-size B --batches K --out DIR [--seed S]");
     Console.Error.WriteLine("       train --dir DIR [--steps N] [--warmup W] [--threads T]");
     Console.Error.WriteLine("       memory --data DIR [--preset small] [--batch-size B] [--seconds S] [--threads T]");
     return 2;
@@ -153,6 +153,7 @@ static int Prepare(Dictionary<string, string> o)
 {
     var options = GeoTokenModelOptions.FromPreset(Get(o, "config"));
     if (o.TryGetValue("layout", out var layout)) options = options with { ContextLayout = Enum.Parse<ContextLayout>(layout, ignoreCase: true) };
+    if (o.TryGetValue("copy", out var copy)) options = options with { NeighborCopy = copy == "on" };
     int batchSize = int.Parse(Get(o, "batch-size"), CultureInfo.InvariantCulture);
     int batches = int.Parse(Get(o, "batches", "4"), CultureInfo.InvariantCulture);
     ulong seed = ulong.Parse(Get(o, "seed", "1"), CultureInfo.InvariantCulture);

@@ -101,6 +101,31 @@ class Projection(nn.Module):
         return F.normalize(self.fc2(F.relu(self.fc1(x))), p=2.0, dim=-1, eps=1e-12)
 
 
+class CopyHead(nn.Module):
+    """Neighbour copy: attention over the neighbours; those agreeing with the prefix lend their next token, mixed in by a gate."""
+
+    def __init__(self, d, k):
+        super().__init__()
+        self.query = nn.Linear(d, d)
+        self.key = nn.Linear(d, d)
+        self.gate = nn.Linear(d, 1)
+        self.rank_bias = nn.Parameter(torch.zeros(k))
+
+    def forward(self, logits, h, neighbor_memory, neighbor_tokens, prefix):
+        """logits: list of [B, V_p]; h: [B, n+1, d]; returns log-probabilities per position."""
+        d = h.shape[-1]
+        scores = torch.einsum("bpd,bkd->bpk", self.query(h), self.key(neighbor_memory)) / math.sqrt(d) + self.rank_bias
+        gate = torch.sigmoid(self.gate(h)).squeeze(-1)  # [B, n+1]
+        out = []
+        for p, l in enumerate(logits):
+            agrees = (neighbor_tokens[:, :, :p] == prefix[:, None, :p]).all(-1)  # [B, k]
+            pointer = scores[:, p].softmax(-1) * agrees.float()
+            copy = torch.einsum("bk,bkv->bv", pointer, F.one_hot(neighbor_tokens[:, :, p], l.shape[-1]).float())
+            g = gate[:, p].unsqueeze(-1)
+            out.append(((1 - g * pointer.sum(-1, keepdim=True)) * l.softmax(-1) + g * copy).clamp_min(1e-30).log())
+        return out
+
+
 class GeoTokenTorch(nn.Module):
     """o: the "model" section of a GeoToken file header (GeoTokenModelOptions, camelCase)."""
 
@@ -125,6 +150,7 @@ class GeoTokenTorch(nn.Module):
         dec_layer = nn.TransformerDecoderLayer(d, h, ff, p, batch_first=True, norm_first=self.pre)
         self.decoder = nn.TransformerDecoder(dec_layer, o["decoderLayers"], norm=nn.LayerNorm(d) if self.pre else None)
         self.heads = nn.ModuleList([nn.Linear(d, v) for v in self.vocab])
+        self.copy_head = CopyHead(d, self.k) if o.get("neighborCopy", False) else None
         context = 1 + self.m + self.k * ((self.m + self.t) if self.paper_layout else 1)
         self.register_buffer("pe", sinusoids(max(context, self.t), d), persistent=False)
         self.register_buffer("offsets", torch.tensor(offsets, dtype=torch.int64), persistent=False)
@@ -145,17 +171,22 @@ class GeoTokenTorch(nn.Module):
         x = F.dropout(x + self.pe[: x.shape[1]], self.dropout, self.training)
         return self.encoder(x)
 
-    def decode(self, memory, prefix):
+    def decode(self, memory, prefix, neighbor_tokens=None):
         b, n, d = memory.shape[0], prefix.shape[1], self.d
         start = self.start_token.view(1, 1, d).expand(b, 1, d)
         x = torch.cat([start, self.token_embedding(prefix + self.offsets[:n])], 1)
         x = F.dropout(x + self.pe[: n + 1], self.dropout, self.training)
         h = self.decoder(x, memory, tgt_mask=self.causal[: n + 1, : n + 1])
-        return [self.heads[p](h[:, p]) for p in range(n + 1)]
+        logits = [self.heads[p](h[:, p]) for p in range(n + 1)]
+        if self.copy_head is None:
+            return logits
+        stride = (self.m + self.t) if self.paper_layout else 1
+        first = torch.tensor([1 + self.m + j * stride for j in range(self.k)])
+        return self.copy_head(logits, h, memory[:, first], neighbor_tokens, prefix)
 
     def forward(self, query, neighbors, neighbor_tokens, targets):
         memory = self.encode(query, neighbors, neighbor_tokens)
-        return self.decode(memory, targets[:, : self.t - 1])
+        return self.decode(memory, targets[:, : self.t - 1], neighbor_tokens)
 
     def loss(self, logits, targets, first=2.0, last=1.0):
         w = [first + (last - first) * p / (self.t - 1) for p in range(self.t)] if self.t > 1 else [first]

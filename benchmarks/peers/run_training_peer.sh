@@ -6,7 +6,8 @@
 #   benchmarks/peers/run_training_peer.sh [--repeats R] [--configs "small paper"] [--work DIR]
 #
 # Configurations (name: preset, context layout, batch size, timed steps, untimed warm-up steps):
-#   small: the `small` preset (d=256, 4+4 layers), compact layout (19 encoder positions), batch 64
+#   small: the `small` preset (d=256, 4+4 layers), compact layout (19 encoder positions), neighbour-copy head, batch 64
+#   small-nocopy: the same without the neighbour-copy head
 #   paper: the `paper` preset (d=512, 10+10 layers, ≈55M parameters), paper layout (214 positions), batch 8
 # The two implementations run alternately, R times each; the medians of their samples/s are compared.
 # Timings are only meaningful on an otherwise idle machine (check `uptime`): with 2 cores and 2 torch
@@ -49,12 +50,13 @@ results="$work/results.jsonl"
 : > "$results"
 for cfg in $configs; do
   case "$cfg" in
-    small) preset=small; layout=compact; batch=64; steps=20; warmup=3 ;;
-    paper) preset=paper; layout=paper; batch=8; steps=6; warmup=2 ;;
-    *) echo "unknown configuration '$cfg' (small, paper)" >&2; exit 2 ;;
+    small) preset=small; layout=compact; copy=on; batch=64; steps=20; warmup=3 ;;
+    small-nocopy) preset=small; layout=compact; copy=off; batch=64; steps=20; warmup=3 ;;
+    paper) preset=paper; layout=paper; copy=off; batch=8; steps=6; warmup=2 ;;
+    *) echo "unknown configuration '$cfg' (small, small-nocopy, paper)" >&2; exit 2 ;;
   esac
   dir="$work/$cfg"
-  dotnet "$bench_dll" prepare --config "$preset" --layout "$layout" --batch-size "$batch" --batches 4 --out "$dir"
+  dotnet "$bench_dll" prepare --config "$preset" --layout "$layout" --copy "$copy" --batch-size "$batch" --batches 4 --out "$dir"
   for r in $(seq 1 "$repeats"); do
     # Alternate which side goes first so that slow drifts in machine load hit both.
     if [ $((r % 2)) -eq 1 ]; then order="torchsharp pytorch"; else order="pytorch torchsharp"; fi
@@ -73,7 +75,7 @@ done
 "$python" - "$results" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print(f"{'config':7} {'layout':8} {'batch':>5} {'params':>11}  {'TorchSharp samples/s':>21}  {'PyTorch samples/s':>18}  {'ratio':>5}  {'best-of ratio':>13}")
+print(f"{'config':12} {'layout':8} {'batch':>5} {'params':>11}  {'TorchSharp samples/s':>21}  {'PyTorch samples/s':>18}  {'ratio':>5}  {'best-of ratio':>13}")
 for cfg in dict.fromkeys(r["config"] for r in rows):
     sel = {s: [r["result"]["samples_per_second"] for r in rows if r["config"] == cfg and r["side"] == s] for s in ("torchsharp", "pytorch")}
     if not sel["torchsharp"] or not sel["pytorch"]:
@@ -82,10 +84,10 @@ for cfg in dict.fromkeys(r["config"] for r in rows):
     best = {s: max(v) for s, v in sel.items()}
     first = next(r for r in rows if r["config"] == cfg)
     res = first["result"]
-    print(f"{cfg:7} {first['layout']:8} {res['batch_size']:>5} {res['parameters']:>11,}  {med['torchsharp']:>21.2f}  {med['pytorch']:>18.2f}  "
+    print(f"{cfg:12} {first['layout']:8} {res['batch_size']:>5} {res['parameters']:>11,}  {med['torchsharp']:>21.2f}  {med['pytorch']:>18.2f}  "
           f"{med['torchsharp'] / med['pytorch']:>5.2f}  {best['torchsharp'] / best['pytorch']:>13.2f}")
     fmt = lambda v: ", ".join(f"{x:.2f}" for x in v)
-    print(f"{'':7}   runs: TorchSharp [{fmt(sel['torchsharp'])}]  PyTorch [{fmt(sel['pytorch'])}]")
+    print(f"{'':12}   runs: TorchSharp [{fmt(sel['torchsharp'])}]  PyTorch [{fmt(sel['pytorch'])}]")
 print("(samples/s columns are medians over runs; ratio = TorchSharp / PyTorch)")
 for s in ("torchsharp", "pytorch"):
     r = next((x["result"] for x in rows if x["side"] == s), None)

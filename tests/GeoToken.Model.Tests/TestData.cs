@@ -7,8 +7,9 @@ namespace GeoToken.Model.Tests;
 internal static class TestData
 {
     /// <summary>A model small enough for millisecond forward passes: d = 32, 4 heads, ff 64, 2 + 2 layers, M = 3, d_in = 24, k = 5, L = 10 / G = 2 (T = 6).</summary>
-    public static GeoTokenModelOptions Micro(NormOrder norm = NormOrder.Post, ContextLayout layout = ContextLayout.Compact, double dropout = 0.1) => new()
+    public static GeoTokenModelOptions Micro(NormOrder norm = NormOrder.Post, ContextLayout layout = ContextLayout.Compact, double dropout = 0.1, bool copy = false) => new()
     {
+        NeighborCopy = copy,
         ModelDimension = 32,
         HeadCount = 4,
         FeedForwardDimension = 64,
@@ -23,7 +24,11 @@ internal static class TestData
         ContextLayout = layout,
     };
 
-    /// <summary>A random batch (Gaussian features, uniform valid tokens) drawn from its own generator seeded with <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// A random batch (Gaussian features, uniform valid tokens) drawn from its own generator seeded with <paramref name="seed"/>.
+    /// For models with the neighbour-copy head, neighbour <c>j</c> shares its first <c>j mod T</c> tokens with the target,
+    /// so that the copy head sees neighbours agreeing with prefixes of every length.
+    /// </summary>
     public static GeoTokenBatch Batch(GeoTokenModelOptions options, int b, ulong seed = 1)
     {
         using var g = new Generator(seed);
@@ -36,11 +41,20 @@ internal static class TestData
             return cat(columns, -1).MoveToOuterDisposeScope();
         }
 
-        return new GeoTokenBatch(
-            randn([b, m, din], generator: g),
-            randn([b, k, m, din], generator: g),
-            Tokens([b, k]),
-            Tokens([b]));
+        var query = randn([b, m, din], generator: g);
+        var neighbors = randn([b, k, m, din], generator: g);
+        var neighborTokens = Tokens([b, k]);
+        var targets = Tokens([b]);
+        if (options.NeighborCopy)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                int shared = j % t;
+                if (shared > 0) neighborTokens.select(1, j).narrow(1, 0, shared).copy_(targets.narrow(1, 0, shared));
+            }
+        }
+
+        return new GeoTokenBatch(query, neighbors, neighborTokens, targets);
     }
 
     public static string TempPath(string name)

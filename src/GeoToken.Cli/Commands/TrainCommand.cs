@@ -16,6 +16,7 @@ internal static class TrainCommand
         var output = new Option<FileInfo>("--out") { Description = "Model file to write.", Required = true };
         var preset = new Option<string>("--preset") { Description = "Model size: tiny, small or paper.", DefaultValueFactory = _ => "small" };
         var layout = new Option<string?>("--layout") { Description = "Context layout: paper (14 positions per neighbour) or compact (1); default: the preset's." };
+        var copy = new Option<string?>("--copy") { Description = "Neighbour-copy head: on or off; default: the preset's." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 256 };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 5e-5 for paper, 5e-4 for small and tiny)." };
@@ -31,7 +32,7 @@ internal static class TrainCommand
         var json = new Option<FileInfo?>("--json") { Description = "Write a JSON summary (epochs, losses, validation metrics, throughput)." };
         var cmd = new Command("train", "Train a GeoToken model (retrieval-conditioned encoder-decoder) on dataset folders.")
         {
-            train, val, output, preset, layout, epochs, batch, lr, warmup, clip, decay, seed, resume, device, maxMinutes, valRows, index, json,
+            train, val, output, preset, layout, copy, epochs, batch, lr, warmup, clip, decay, seed, resume, device, maxMinutes, valRows, index, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -45,6 +46,14 @@ internal static class TrainCommand
                 var other => throw new CliUsageException($"--layout {other}: use paper or compact."),
             };
 
+            bool? neighborCopy = parse.GetValue(copy)?.ToLowerInvariant() switch
+            {
+                null => null,
+                "on" => true,
+                "off" => false,
+                var other => throw new CliUsageException($"--copy {other}: use on or off."),
+            };
+
             double? minutes = parse.GetValue(maxMinutes);
             var options = new TrainingRunOptions
             {
@@ -54,6 +63,7 @@ internal static class TrainCommand
                 OutputPath = parse.GetValue(output)!.FullName,
                 Preset = presetName,
                 Layout = contextLayout,
+                NeighborCopy = neighborCopy,
                 Resume = parse.GetValue(resume),
                 Device = parse.GetValue(device)!,
                 Neighbors = new NeighborCacheOptions { IndexPath = parse.GetValue(index)?.FullName },
@@ -74,7 +84,7 @@ internal static class TrainCommand
             var result = await ProgressDisplay.RunAsync(err, p => TrainingRun.RunAsync(options, new Progress<TrainingRunProgress>(r => Report(p, err, r)), ct)).ConfigureAwait(false);
             var last = result.Training.Validations.LastOrDefault();
             output2.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"model: {result.ModelPath} ({result.ParameterCount:N0} parameters, {result.Model.ContextLayout} layout); {result.Training.EpochsCompleted} epochs, {result.Training.GlobalStep} steps in {result.TrainingElapsed.TotalMinutes:F1} min{(result.Training.StoppedByTimeLimit ? " (time limit reached; --resume continues)" : "")}"));
+                $"model: {result.ModelPath} ({result.ParameterCount:N0} parameters, {result.Model.ContextLayout} layout{(result.Model.NeighborCopy ? ", neighbour-copy head" : "")}); {result.Training.EpochsCompleted} epochs, {result.Training.GlobalStep} steps in {result.TrainingElapsed.TotalMinutes:F1} min{(result.Training.StoppedByTimeLimit ? " (time limit reached; --resume continues)" : "")}"));
             if (result.Training.Validations.Count > 0)
             {
                 MetricsTable.Write(output2, result.Training.Validations.Select(v => ($"greedy, epoch {v.Epoch + 1}", v.Metrics)));

@@ -33,8 +33,9 @@ public sealed class GeoTokenDecoderCache : IDisposable
     private readonly Tensor[] _selfValues;
     private bool _disposed;
 
-    internal GeoTokenDecoderCache(GeoTokenModel model, Tensor[] memoryKeys, Tensor[] memoryValues, Tensor[] selfKeys, Tensor[] selfValues)
+    internal GeoTokenDecoderCache(GeoTokenModel model, Tensor[] memoryKeys, Tensor[] memoryValues, Tensor[] selfKeys, Tensor[] selfValues, NeighborCopyState? copy = null)
     {
+        Copy = copy;
         _model = model;
         _memoryKeys = memoryKeys;
         _memoryValues = memoryValues;
@@ -69,6 +70,9 @@ public sealed class GeoTokenDecoderCache : IDisposable
     internal IReadOnlyList<Tensor> SelfKeys => _selfKeys;
 
     internal IReadOnlyList<Tensor> SelfValues => _selfValues;
+
+    /// <summary>The neighbour-copy head's state; null when the model has no copy head.</summary>
+    internal NeighborCopyState? Copy { get; }
 
     /// <summary>
     /// Decodes the next position and returns its log-probabilities <c>[B, V_p]</c> (log-softmax over
@@ -176,8 +180,7 @@ public sealed class GeoTokenDecoderCache : IDisposable
             if (!sameMemory)
             {
                 using var memIdx = tensor(runs.ToArray(), device: device);
-                Select(_memoryKeys, memIdx);
-                Select(_memoryValues, memIdx);
+                SelectMemoryRows(memIdx);
             }
 
             RowsPerMemory = runLength;
@@ -187,8 +190,7 @@ public sealed class GeoTokenDecoderCache : IDisposable
             var perRow = new long[n];
             for (int i = 0; i < n; i++) perRow[i] = batchIndices[i] / r;
             using var memIdx = tensor(perRow, device: device);
-            Select(_memoryKeys, memIdx);
-            Select(_memoryValues, memIdx);
+            SelectMemoryRows(memIdx);
             RowsPerMemory = 1;
         }
 
@@ -199,6 +201,7 @@ public sealed class GeoTokenDecoderCache : IDisposable
             using var idx = tensor(batchIndices.ToArray(), device: device);
             Select(_selfKeys, idx);
             Select(_selfValues, idx);
+            if (Copy is not null) Copy.Agrees = Select(Copy.Agrees, idx);
         }
 
         BatchSize = n;
@@ -224,15 +227,32 @@ public sealed class GeoTokenDecoderCache : IDisposable
         if (_disposed) return;
         _disposed = true;
         foreach (var t in _memoryKeys.Concat(_memoryValues).Concat(_selfKeys).Concat(_selfValues)) t.Dispose();
+        if (Copy is not null)
+        {
+            Copy.Keys.Dispose();
+            Copy.NeighborTokens.Dispose();
+            Copy.Agrees.Dispose();
+        }
+    }
+
+    private void SelectMemoryRows(Tensor memIdx)
+    {
+        Select(_memoryKeys, memIdx);
+        Select(_memoryValues, memIdx);
+        if (Copy is null) return;
+        Copy.Keys = Select(Copy.Keys, memIdx);
+        Copy.NeighborTokens = Select(Copy.NeighborTokens, memIdx);
+    }
+
+    private static Tensor Select(Tensor t, Tensor idx)
+    {
+        var selected = t.index_select(0, idx).DetachFromDisposeScope();
+        t.Dispose();
+        return selected;
     }
 
     private static void Select(Tensor[] tensors, Tensor idx)
     {
-        for (int i = 0; i < tensors.Length; i++)
-        {
-            var selected = tensors[i].index_select(0, idx).DetachFromDisposeScope();
-            tensors[i].Dispose();
-            tensors[i] = selected;
-        }
+        for (int i = 0; i < tensors.Length; i++) tensors[i] = Select(tensors[i], idx);
     }
 }

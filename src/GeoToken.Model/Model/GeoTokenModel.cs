@@ -28,14 +28,17 @@ namespace GeoToken.Model;
 /// Decoder input: <c>start_token</c>, then the <c>token_embedding</c> (a table separate from the
 /// context's) of the previous target tokens, plus sinusoidal positions; causal self-attention,
 /// cross-attention to the encoder output, and <c>heads.{p}</c> (Linear d → vocabulary of position p)
-/// on the output at position <c>p</c>.
+/// on the output at position <c>p</c>. With <see cref="GeoTokenModelOptions.NeighborCopy"/>, each position's
+/// distribution is mixed with a pointer over the neighbours that agree with the prefix (see
+/// <see cref="GeoTokenModelOptions.NeighborCopy"/>), and the "logits" returned are those log-probabilities.
 /// </para>
 /// <para>
 /// Parameter names (state-dict keys) are stable and pinned by tests: <c>cls_token</c>, <c>start_token</c>,
 /// <c>projections.{m}.fc{1,2}.{weight,bias}</c>, <c>context_token_embedding.weight</c>,
 /// <c>token_embedding.weight</c>, <c>encoder.layers.{i}.{self_attn.{q,k,v,out}_proj, self_attn_norm, ffn.fc{1,2}, ffn_norm}.*</c>,
 /// <c>decoder.layers.{i}.{self_attn, self_attn_norm, cross_attn, cross_attn_norm, ffn, ffn_norm}.*</c>,
-/// <c>encoder.norm.*</c> and <c>decoder.norm.*</c> (pre-norm only), <c>heads.{p}.{weight,bias}</c>.
+/// <c>encoder.norm.*</c> and <c>decoder.norm.*</c> (pre-norm only), <c>heads.{p}.{weight,bias}</c>, and with
+/// <see cref="GeoTokenModelOptions.NeighborCopy"/> <c>copy_head.{query,key,gate}.{weight,bias}</c> and <c>copy_head.rank_bias</c>.
 /// </para>
 /// <para>Methods that take tensors expect them on the model's device. Not thread-safe.</para>
 /// </remarks>
@@ -65,6 +68,9 @@ public sealed class GeoTokenModel : nn.Module
     [ComponentName(Name = "heads")]
     private readonly ModuleList<Linear> _heads;
 
+    [ComponentName(Name = "copy_head")]
+    private readonly NeighborCopyHead? _copyHead;
+
     // Non-persistent buffers (not in the state dict; rebuilt from the options).
     [ComponentName(Name = "positional_encoding")]
     private Tensor _positions;
@@ -76,6 +82,9 @@ public sealed class GeoTokenModel : nn.Module
     private Tensor _vocabSizes;
 
     private readonly int[] _vocab;
+
+    // Encoder positions of each neighbour's first element (the copy head's keys).
+    private readonly long[] _neighborPositions;
 
     /// <summary>Builds a model with freshly initialised weights (seed with <c>torch.manual_seed</c> first for reproducibility).</summary>
     /// <param name="options">The model's shape; null for <see cref="GeoTokenModelOptions.Paper"/>.</param>
@@ -99,6 +108,8 @@ public sealed class GeoTokenModel : nn.Module
         _decoder = new DecoderStack(options);
         _heads = new ModuleList<Linear>();
         for (int p = 0; p < Tokenizer.Length; p++) _heads.Add(nn.Linear(d, _vocab[p]));
+        if (options.NeighborCopy) _copyHead = new NeighborCopyHead(d, options.NeighborCount);
+        _neighborPositions = NeighborPositions(options);
 
         // Decoder positions 0..T (T + 1: the state after the last token feeds the reward head).
         _positions = SinusoidalPositions.Table(Math.Max(options.ContextLength, options.SequenceLength + 1), d);
@@ -170,8 +181,11 @@ public sealed class GeoTokenModel : nn.Module
     /// <c>n</c> tokens <c>[B, n]</c> (0 ≤ n &lt; T), returns the logits of positions 0..n, one
     /// <c>[B, V_p]</c> tensor per position.
     /// </summary>
-    /// <exception cref="ArgumentException">The prefix has the wrong shape or type, or a token is out of its position's vocabulary.</exception>
-    public Tensor[] Decode(Tensor memory, Tensor prefixTokens)
+    /// <param name="memory">The encoder output <c>[B, S, d]</c> (see <see cref="Encode"/>).</param>
+    /// <param name="prefixTokens">The tokens decoded so far, int64 <c>[B, n]</c>.</param>
+    /// <param name="neighborTokens">The batch's <see cref="GeoTokenBatch.NeighborTokens"/> <c>[B, k, T]</c>; required with <see cref="GeoTokenModelOptions.NeighborCopy"/>, ignored otherwise.</param>
+    /// <exception cref="ArgumentException">The prefix has the wrong shape or type, a token is out of its position's vocabulary, or the copy head's neighbour tokens are missing.</exception>
+    public Tensor[] Decode(Tensor memory, Tensor prefixTokens, Tensor? neighborTokens = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(prefixTokens);
@@ -182,6 +196,7 @@ public sealed class GeoTokenModel : nn.Module
         }
 
         CheckTokenRange(prefixTokens, nameof(prefixTokens));
+        if (_copyHead is not null) CheckNeighborTokens(neighborTokens, memory.shape[0]);
         using var scope = NewDisposeScope();
         long b = memory.shape[0];
         int n = (int)prefixTokens.shape[1];
@@ -191,7 +206,22 @@ public sealed class GeoTokenModel : nn.Module
         x = F.dropout(x.Plus(_positions.narrow(0, 0, n + 1)), Options.Dropout, training);
         Tensor h = _decoder.Forward(x, memory);
         var logits = new Tensor[n + 1];
-        for (int p = 0; p <= n; p++) logits[p] = _heads[p].forward(h.select(1, p)).MoveToOuterDisposeScope();
+        if (_copyHead is null)
+        {
+            for (int p = 0; p <= n; p++) logits[p] = _heads[p].forward(h.select(1, p)).MoveToOuterDisposeScope();
+            return logits;
+        }
+
+        // Neighbour j agrees with the prefix at position p when its tokens 0..p−1 equal the prefix's.
+        Tensor keys = _copyHead.Keys(NeighborMemory(memory));
+        Tensor agreesSoFar = ones([b, Options.NeighborCount], ScalarType.Bool, memory.device);
+        for (int p = 0; p <= n; p++)
+        {
+            if (p > 0) agreesSoFar = agreesSoFar.logical_and(neighborTokens!.select(2, p - 1).eq(prefixTokens.select(1, p - 1).unsqueeze(1)));
+            Tensor state = h.select(1, p);
+            logits[p] = _copyHead.Mix(_heads[p].forward(state), state, keys, neighborTokens!.select(2, p), agreesSoFar, 1).MoveToOuterDisposeScope();
+        }
+
         return logits;
     }
 
@@ -207,7 +237,7 @@ public sealed class GeoTokenModel : nn.Module
         CheckTokenRange(batch.TargetTokens!, nameof(GeoTokenBatch.TargetTokens));
         using var scope = NewDisposeScope();
         Tensor memory = Encode(batch);
-        Tensor[] logits = Decode(memory, batch.TargetTokens!.narrow(1, 0, Options.SequenceLength - 1));
+        Tensor[] logits = Decode(memory, batch.TargetTokens!.narrow(1, 0, Options.SequenceLength - 1), batch.NeighborTokens);
         foreach (var l in logits) l.MoveToOuterDisposeScope();
         return logits;
     }
@@ -223,11 +253,15 @@ public sealed class GeoTokenModel : nn.Module
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Tensor memory = Encode(batch);
-        return BeginDecodingCore(memory);
+        return BeginDecodingCore(memory, batch.NeighborTokens);
     }
 
-    /// <summary>As <see cref="BeginDecoding(GeoTokenBatch)"/> from an encoder output <c>[B, S, d]</c> (see <see cref="Encode"/>); the cache does not keep a reference to the memory.</summary>
-    public GeoTokenDecoderCache BeginDecoding(Tensor memory)
+    /// <summary>
+    /// As <see cref="BeginDecoding(GeoTokenBatch)"/> from an encoder output <c>[B, S, d]</c> (see <see cref="Encode"/>);
+    /// the cache does not keep a reference to the memory. <paramref name="neighborTokens"/> (<c>[B, k, T]</c>, the
+    /// batch's <see cref="GeoTokenBatch.NeighborTokens"/>) is required with <see cref="GeoTokenModelOptions.NeighborCopy"/>.
+    /// </summary>
+    public GeoTokenDecoderCache BeginDecoding(Tensor memory, Tensor? neighborTokens = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         if (memory.dim() != 3 || memory.shape[2] != Options.ModelDimension)
@@ -235,12 +269,13 @@ public sealed class GeoTokenModel : nn.Module
             throw new ArgumentException($"memory has shape [{string.Join(", ", memory.shape)}]; expected [B, S, {Options.ModelDimension}].", nameof(memory));
         }
 
+        if (_copyHead is not null) CheckNeighborTokens(neighborTokens, memory.shape[0]);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        return BeginDecodingCore(memory);
+        return BeginDecodingCore(memory, neighborTokens);
     }
 
-    private GeoTokenDecoderCache BeginDecodingCore(Tensor memory)
+    private GeoTokenDecoderCache BeginDecodingCore(Tensor memory, Tensor? neighborTokens)
     {
         var o = Options;
         long b = memory.shape[0];
@@ -258,7 +293,16 @@ public sealed class GeoTokenModel : nn.Module
             selfValues[i] = zeros([b, o.HeadCount, o.SequenceLength, o.HeadDimension], memory.dtype, memory.device).DetachFromDisposeScope();
         }
 
-        return new GeoTokenDecoderCache(this, memKeys, memValues, selfKeys, selfValues);
+        NeighborCopyState? copy = null;
+        if (_copyHead is not null)
+        {
+            copy = new NeighborCopyState(
+                _copyHead.Keys(NeighborMemory(memory)).contiguous().DetachFromDisposeScope(),
+                neighborTokens!.contiguous().DetachFromDisposeScope(),
+                ones([b, o.NeighborCount], ScalarType.Bool, memory.device).DetachFromDisposeScope());
+        }
+
+        return new GeoTokenDecoderCache(this, memKeys, memValues, selfKeys, selfValues, copy);
     }
 
     /// <summary>One decoding step for the cache's next position; returns the logits [B, V_p].</summary>
@@ -281,8 +325,22 @@ public sealed class GeoTokenModel : nn.Module
         }
 
         x = F.dropout(x.Plus(_positions[t]), Options.Dropout, training);
-        Tensor h = _decoder.Step(x, cache.MemoryKeys, cache.MemoryValues, cache.SelfKeys, cache.SelfValues, t, cache.RowsPerMemory);
-        return _heads[t].forward(h.squeeze(1)).MoveToOuterDisposeScope();
+        Tensor h = _decoder.Step(x, cache.MemoryKeys, cache.MemoryValues, cache.SelfKeys, cache.SelfValues, t, cache.RowsPerMemory).squeeze(1);
+        Tensor logits = _heads[t].forward(h);
+        if (_copyHead is not null)
+        {
+            var copy = cache.Copy!;
+            if (t > 0)
+            {
+                Tensor previous = copy.NeighborTokens.select(2, t - 1); // [B / R, k]
+                if (cache.RowsPerMemory > 1) previous = previous.repeat_interleave(cache.RowsPerMemory, 0);
+                copy.Agrees.logical_and_(previous.eq(previousTokens!.unsqueeze(1)));
+            }
+
+            logits = _copyHead.Mix(logits, h, copy.Keys, copy.NeighborTokens.select(2, t), copy.Agrees, cache.RowsPerMemory);
+        }
+
+        return logits.MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -312,6 +370,35 @@ public sealed class GeoTokenModel : nn.Module
 
     /// <summary>The output head of <paramref name="position"/> applied to decoder states <c>[N, d]</c>: logits <c>[N, V_p]</c>.</summary>
     internal Tensor HeadLogits(int position, Tensor states) => _heads[position].forward(states);
+
+    /// <summary>The encoder outputs at each neighbour's first position, <c>[B, k, d]</c>.</summary>
+    private Tensor NeighborMemory(Tensor memory)
+    {
+        using var idx = tensor(_neighborPositions, device: memory.device);
+        return memory.index_select(1, idx);
+    }
+
+    private static long[] NeighborPositions(GeoTokenModelOptions o)
+    {
+        int stride = o.ContextLayout == ContextLayout.Paper ? o.ModalityCount + o.SequenceLength : 1;
+        return Enumerable.Range(0, o.NeighborCount).Select(j => (long)(1 + o.ModalityCount + j * stride)).ToArray();
+    }
+
+    private void CheckNeighborTokens(Tensor? neighborTokens, long batch)
+    {
+        long[] expected = [batch, Options.NeighborCount, Options.SequenceLength];
+        if (neighborTokens is null)
+        {
+            throw new ArgumentException($"This model has the neighbour-copy head (NeighborCopy); pass the batch's neighbour tokens [{string.Join(", ", expected)}].", nameof(neighborTokens));
+        }
+
+        if (neighborTokens.dtype != ScalarType.Int64 || !neighborTokens.shape.SequenceEqual(expected))
+        {
+            throw new ArgumentException($"neighborTokens has type {neighborTokens.dtype} and shape [{string.Join(", ", neighborTokens.shape)}]; expected int64 [{string.Join(", ", expected)}].", nameof(neighborTokens));
+        }
+
+        CheckTokenRange(neighborTokens, nameof(neighborTokens));
+    }
 
     /// <summary>Throws when a token lies outside its position's vocabulary (the last dimension indexes positions from <paramref name="firstPosition"/>).</summary>
     private void CheckTokenRange(Tensor tokens, string name, int firstPosition = 0)

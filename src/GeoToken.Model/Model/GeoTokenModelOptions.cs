@@ -20,9 +20,10 @@ public sealed record GeoTokenModelOptions
     /// <summary>The paper's model: d = 512, 8 heads, feed-forward 1024, 10 + 10 layers, dropout 0.1, M = 3, d_in = 768, k = 15, post-norm, paper layout.</summary>
     public static GeoTokenModelOptions Paper { get; } = new();
 
-    /// <summary>CPU-sized: d = 256, 4 heads, feed-forward 512, 4 + 4 layers, compact layout; other settings as <see cref="Paper"/>.</summary>
+    /// <summary>CPU-sized: d = 256, 4 heads, feed-forward 512, 4 + 4 layers, compact layout, neighbour-copy head; other settings as <see cref="Paper"/>.</summary>
     public static GeoTokenModelOptions Small { get; } = new()
     {
+        NeighborCopy = true,
         ModelDimension = 256,
         HeadCount = 4,
         FeedForwardDimension = 512,
@@ -31,9 +32,10 @@ public sealed record GeoTokenModelOptions
         ContextLayout = ContextLayout.Compact,
     };
 
-    /// <summary>Smallest useful model: d = 128, 4 heads, feed-forward 256, 2 + 2 layers, compact layout; other settings as <see cref="Paper"/>.</summary>
+    /// <summary>Smallest useful model: d = 128, 4 heads, feed-forward 256, 2 + 2 layers, compact layout, neighbour-copy head; other settings as <see cref="Paper"/>.</summary>
     public static GeoTokenModelOptions Tiny { get; } = new()
     {
+        NeighborCopy = true,
         ModelDimension = 128,
         HeadCount = 4,
         FeedForwardDimension = 256,
@@ -98,6 +100,14 @@ public sealed record GeoTokenModelOptions
     /// <summary>How neighbours are laid out in the encoder input (default <see cref="ContextLayout.Paper"/>).</summary>
     public ContextLayout ContextLayout { get; init; } = ContextLayout.Paper;
 
+    /// <summary>
+    /// Whether the model has the neighbour-copy head (default false, as the paper; true in <see cref="Small"/> and <see cref="Tiny"/>): a pointer over the
+    /// retrieved neighbours, mixed into each position's output distribution with a learned gate, that lets the
+    /// decoder copy the next token of a neighbour whose earlier tokens agree with the prefix decoded so far.
+    /// Needs <see cref="NeighborCount"/> ≥ 1. See README "Model" for what it changes in accuracy and speed.
+    /// </summary>
+    public bool NeighborCopy { get; init; }
+
     /// <summary>Tokens per sequence, <c>T = 1 + ceil(L / G)</c> (11 with the paper's tokenizer).</summary>
     [JsonIgnore]
     public int SequenceLength => 1 + (Tokenizer.Level + Tokenizer.GroupSize - 1) / Tokenizer.GroupSize;
@@ -130,6 +140,7 @@ public sealed record GeoTokenModelOptions
         Require(FeatureDimension >= 1, $"FeatureDimension is {FeatureDimension}; it must be at least 1.");
         Require(NeighborCount >= 0, $"NeighborCount is {NeighborCount}; it must not be negative.");
         Require(Tokenizer is not null, "Tokenizer is null.");
+        Require(!NeighborCopy || NeighborCount >= 1, "NeighborCopy is true but NeighborCount is 0; the copy head needs retrieved neighbours.");
         Require(Enum.IsDefined(NormOrder), $"NormOrder {(int)NormOrder} is not a defined value.");
         Require(Enum.IsDefined(ContextLayout), $"ContextLayout {(int)ContextLayout} is not a defined value.");
         try
@@ -171,6 +182,7 @@ public sealed record GeoTokenModelOptions
         Compare("Tokenizer.GroupSize", Tokenizer?.GroupSize, other.Tokenizer?.GroupSize);
         Compare(nameof(NormOrder), NormOrder, other.NormOrder);
         Compare(nameof(ContextLayout), ContextLayout, other.ContextLayout);
+        Compare(nameof(NeighborCopy), NeighborCopy, other.NeighborCopy);
         return diffs;
     }
 }

@@ -97,6 +97,7 @@ public static class TrainingRun
             FeatureDimension = train.Dimension,
             ModalityCount = Math.Min(preset.ModalityCount, modalities),
             ContextLayout = options.Layout ?? preset.ContextLayout,
+            NeighborCopy = options.NeighborCopy ?? preset.NeighborCopy,
         };
     }
 

@@ -26,7 +26,10 @@ public sealed record TrainingRunOptions
     /// <summary>The context layout, overriding the preset's (null keeps it).</summary>
     public ContextLayout? Layout { get; init; }
 
-    /// <summary>An explicit model shape (overrides <see cref="Preset"/> and <see cref="Layout"/>); must match the dataset.</summary>
+    /// <summary>Whether the model has the neighbour-copy head (<see cref="GeoTokenModelOptions.NeighborCopy"/>), overriding the preset's (null keeps it).</summary>
+    public bool? NeighborCopy { get; init; }
+
+    /// <summary>An explicit model shape (overrides <see cref="Preset"/>, <see cref="Layout"/> and <see cref="NeighborCopy"/>); must match the dataset.</summary>
     public GeoTokenModelOptions? Model { get; init; }
 
     /// <summary>Trainer settings (epochs, batch, learning rate, seed…). The checkpoint path is set by the run.</summary>

@@ -6,20 +6,22 @@ namespace GeoToken.Model.Tests.Decoding;
 
 public class DecoderCacheTests
 {
-    public static TheoryData<NormOrder, ContextLayout> Configurations => new()
+    public static TheoryData<NormOrder, ContextLayout, bool> Configurations => new()
     {
-        { NormOrder.Post, ContextLayout.Compact },
-        { NormOrder.Post, ContextLayout.Paper },
-        { NormOrder.Pre, ContextLayout.Compact },
-        { NormOrder.Pre, ContextLayout.Paper },
+        { NormOrder.Post, ContextLayout.Compact, false },
+        { NormOrder.Post, ContextLayout.Paper, false },
+        { NormOrder.Pre, ContextLayout.Compact, false },
+        { NormOrder.Pre, ContextLayout.Paper, false },
+        { NormOrder.Post, ContextLayout.Compact, true },
+        { NormOrder.Pre, ContextLayout.Paper, true },
     };
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public void Cached_steps_match_full_redecoding_of_every_prefix(NormOrder norm, ContextLayout layout)
+    public void Cached_steps_match_full_redecoding_of_every_prefix(NormOrder norm, ContextLayout layout, bool copy)
     {
         random.manual_seed(11);
-        var options = TestData.Micro(norm, layout);
+        var options = TestData.Micro(norm, layout, copy: copy);
         using var model = new GeoTokenModel(options);
         model.eval();
         using var batch = TestData.Batch(options, 3, seed: 5);
@@ -33,7 +35,7 @@ public class DecoderCacheTests
         for (int p = 0; p < t; p++)
         {
             var cachedLogits = cache.StepLogits(p == 0 ? null : tokens.select(1, p - 1));
-            var full = model.Decode(memory, tokens.narrow(1, 0, p));
+            var full = model.Decode(memory, tokens.narrow(1, 0, p), batch.NeighborTokens);
             Assert.Equal(p + 1, full.Length);
             Assert.Equal(full[p].shape, cachedLogits.shape);
             worst = Math.Max(worst, (cachedLogits - full[p]).abs().max().item<float>());
@@ -71,7 +73,7 @@ public class DecoderCacheTests
     public void Reorder_follows_selected_rows_and_repeats_them()
     {
         random.manual_seed(4);
-        var options = TestData.Micro(NormOrder.Pre, ContextLayout.Paper);
+        var options = TestData.Micro(NormOrder.Pre, ContextLayout.Paper, copy: true);
         using var model = new GeoTokenModel(options);
         model.eval();
         using var batch = TestData.Batch(options, 3, seed: 9);
@@ -89,7 +91,7 @@ public class DecoderCacheTests
         Assert.Equal(4, cache.BatchSize);
         var next = cache.StepLogits(tokens.index_select(0, rows).select(1, 1));
 
-        var full = model.Decode(memory.index_select(0, rows), tokens.index_select(0, rows).narrow(1, 0, 2));
+        var full = model.Decode(memory.index_select(0, rows), tokens.index_select(0, rows).narrow(1, 0, 2), batch.NeighborTokens.index_select(0, rows));
         Assert.True((next - full[2]).abs().max().item<float>() < 1e-5);
         float repeatDiff = (next[1] - next[2]).abs().max().item<float>();
         Assert.True(repeatDiff < 1e-5, $"repeated rows differ by {repeatDiff}");
@@ -97,10 +99,10 @@ public class DecoderCacheTests
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public void Expanded_rows_share_the_memory_and_match_full_redecoding_after_group_preserving_reorders(NormOrder norm, ContextLayout layout)
+    public void Expanded_rows_share_the_memory_and_match_full_redecoding_after_group_preserving_reorders(NormOrder norm, ContextLayout layout, bool copy)
     {
         random.manual_seed(12);
-        var options = TestData.Micro(norm, layout, dropout: 0);
+        var options = TestData.Micro(norm, layout, dropout: 0, copy: copy);
         using var model = new GeoTokenModel(options);
         model.eval();
         using var batch = TestData.Batch(options, 2, seed: 13);
@@ -123,7 +125,7 @@ public class DecoderCacheTests
         {
             var cached = cache.StepLogits(previous);
             var prefix = tensor(history.Count == 0 ? new long[6 * 0] : Enumerable.Range(0, 6).SelectMany(r => history.Select(h => h[r])).ToArray(), [6, history.Count]);
-            var full = model.Decode(memory.index_select(0, tensor(rowsOfImage)), prefix);
+            var full = model.Decode(memory.index_select(0, tensor(rowsOfImage)), prefix, batch.NeighborTokens.index_select(0, tensor(rowsOfImage)));
             float diff = (cached - full[p]).abs().max().item<float>();
             Assert.True(diff < 1e-5, $"position {p}: max |cached − full| = {diff}");
 
@@ -147,7 +149,7 @@ public class DecoderCacheTests
         Assert.Equal(1, cache2.RowsPerMemory);
         Assert.Equal(3, cache2.BatchSize);
         var first = cache2.StepLogits(null);
-        var reference = model.Decode(memory.index_select(0, tensor(new long[] { 0, 1, 1 })), zeros([3, 0], ScalarType.Int64))[0];
+        var reference = model.Decode(memory.index_select(0, tensor(new long[] { 0, 1, 1 })), zeros([3, 0], ScalarType.Int64), batch.NeighborTokens.index_select(0, tensor(new long[] { 0, 1, 1 })))[0];
         Assert.True((first - reference).abs().max().item<float>() < 1e-5);
 
         // Dropping an image keeps the grouping.
@@ -156,7 +158,7 @@ public class DecoderCacheTests
         cache3.Reorder(new long[] { 2, 3 });
         Assert.Equal(2, cache3.RowsPerMemory);
         var second = cache3.StepLogits(null);
-        var reference2 = model.Decode(memory.index_select(0, tensor(new long[] { 1, 1 })), zeros([2, 0], ScalarType.Int64))[0];
+        var reference2 = model.Decode(memory.index_select(0, tensor(new long[] { 1, 1 })), zeros([2, 0], ScalarType.Int64), batch.NeighborTokens.index_select(0, tensor(new long[] { 1, 1 })))[0];
         Assert.True((second - reference2).abs().max().item<float>() < 1e-5);
     }
 

@@ -8,8 +8,8 @@ public partial class ModelShapeTests
     public static TheoryData<string, string, long> Presets => new()
     {
         { "paper", PaperTable, 54_797_478 },
-        { "small", SmallTable, 6_187_686 },
-        { "tiny", TinyTable, 1_071_526 },
+        { "small", SmallTable, 6_319_542 },
+        { "tiny", TinyTable, 1_104_694 },
     };
 
     [Theory]
@@ -33,6 +33,19 @@ public partial class ModelShapeTests
 
         using var model = new GeoTokenModel(GeoTokenModelOptions.Tiny with { NormOrder = NormOrder.Pre });
         AssertMatches(expected, model);
+    }
+
+    [Fact]
+    public void Neighbor_copy_is_on_for_the_cpu_presets_and_off_for_the_paper_one()
+    {
+        Assert.False(GeoTokenModelOptions.Paper.NeighborCopy);
+        Assert.True(GeoTokenModelOptions.Small.NeighborCopy);
+        Assert.True(GeoTokenModelOptions.Tiny.NeighborCopy);
+        var expected = Expand(TinyTable);
+        foreach (var name in expected.Keys.Where(n => n.StartsWith("copy_head.", StringComparison.Ordinal)).ToList()) expected.Remove(name);
+        using var model = new GeoTokenModel(GeoTokenModelOptions.Tiny with { NeighborCopy = false });
+        AssertMatches(expected, model);
+        Assert.Throws<ArgumentException>(() => (GeoTokenModelOptions.Tiny with { NeighborCount = 0 }).Validate());
     }
 
     [Fact]
@@ -202,6 +215,13 @@ public partial class ModelShapeTests
         heads.0.bias 6
         heads.{1..10}.weight 16x256
         heads.{1..10}.bias 16
+        copy_head.query.weight 256x256
+        copy_head.query.bias 256
+        copy_head.key.weight 256x256
+        copy_head.key.bias 256
+        copy_head.gate.weight 1x256
+        copy_head.gate.bias 1
+        copy_head.rank_bias 15
         """;
 
     private const string TinyTable = """
@@ -259,5 +279,12 @@ public partial class ModelShapeTests
         heads.0.bias 6
         heads.{1..10}.weight 16x128
         heads.{1..10}.bias 16
+        copy_head.query.weight 128x128
+        copy_head.query.bias 128
+        copy_head.key.weight 128x128
+        copy_head.key.bias 128
+        copy_head.gate.weight 1x128
+        copy_head.gate.bias 1
+        copy_head.rank_bias 15
         """;
 }

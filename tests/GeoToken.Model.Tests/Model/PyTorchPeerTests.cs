@@ -13,17 +13,19 @@ namespace GeoToken.Model.Tests.Model;
 /// </summary>
 public class PyTorchPeerTests
 {
-    public static TheoryData<NormOrder, ContextLayout> Configurations => new()
+    public static TheoryData<NormOrder, ContextLayout, bool> Configurations => new()
     {
-        { NormOrder.Post, ContextLayout.Paper },
-        { NormOrder.Pre, ContextLayout.Compact },
+        { NormOrder.Post, ContextLayout.Paper, false },
+        { NormOrder.Pre, ContextLayout.Compact, false },
+        { NormOrder.Post, ContextLayout.Compact, true },
+        { NormOrder.Pre, ContextLayout.Paper, true },
     };
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public void Logits_loss_and_gradients_match_pytorch(NormOrder norm, ContextLayout layout)
+    public void Logits_loss_and_gradients_match_pytorch(NormOrder norm, ContextLayout layout, bool copy)
     {
-        var options = TestData.Micro(norm, layout, dropout: 0);
+        var options = TestData.Micro(norm, layout, dropout: 0, copy: copy);
         random.manual_seed(21);
         using var model = new GeoTokenModel(options);
         using var batch = TestData.Batch(options, 4, seed: 8);

@@ -55,6 +55,28 @@ public class TrainerTests
     }
 
     [Fact]
+    public void The_neighbour_copy_head_learns_copying_in_the_compact_layout_faster_than_without_it()
+    {
+        // The compact layout pools each neighbour's tokens into one position, which makes copying them hard to
+        // learn; the copy head points at the neighbour and copies its next token directly.
+        double FinalLoss(bool copy)
+        {
+            var options = TestData.Micro(dropout: 0, copy: copy);
+            random.manual_seed(7);
+            using var model = new GeoTokenModel(options);
+            var source = new SyntheticBatchSource(options, 256, seed: 3, learnable: true);
+            using var trainer = new GeoTokenTrainer(model, TrainerOptions(10) with { LearningRate = 3e-3, LearningRateDecay = 1.0, MaxGradientNorm = null });
+            return trainer.Train(source, cancellationToken: TestContext.Current.CancellationToken).EpochMeanLosses[^1];
+        }
+
+        var w = GeoTokenLoss.PositionWeights(6);
+        double chance = (w[0] * Math.Log(6) + w.Skip(1).Sum() * Math.Log(16)) / w.Sum();
+        double with = FinalLoss(copy: true), without = FinalLoss(copy: false);
+        Assert.True(with < 0.3 * chance, $"with the copy head: {with:F3} (chance {chance:F3})");
+        Assert.True(with < 0.5 * without, $"with the copy head {with:F3}, without {without:F3}");
+    }
+
+    [Fact]
     public void Same_seed_gives_identical_weights()
     {
         var source = new SyntheticBatchSource(Options, 40, seed: 1, learnable: false);

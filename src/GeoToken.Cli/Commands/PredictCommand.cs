@@ -25,7 +25,7 @@ internal static class PredictCommand
         var image = new Option<FileSystemInfo?>("--image") { Description = "A photo, or a folder of photos, to locate (needs --encoder)." };
         var encoder = new EncoderSettings(required: false);
         var top = new Option<int>("--top") { Description = "Ranked answers shown per image.", DefaultValueFactory = _ => 3 };
-        var reranker = new Option<string>("--reranker") { Description = "consensus, logprob or reward (with --reward).", DefaultValueFactory = _ => "consensus" };
+        var reranker = new Option<string>("--reranker") { Description = "consensus, mbr, logprob or reward (with --reward).", DefaultValueFactory = _ => "consensus" };
         var samples = new Option<int>("--samples") { Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
         var reward = new Option<FileInfo?>("--reward") { Description = "Reward head (geotoken reward); use with --reranker reward." };
@@ -51,9 +51,10 @@ internal static class PredictCommand
             {
                 "consensus" => new ConsensusReranker(),
                 "logprob" => new LogProbReranker(),
+                "mbr" => new MbrReranker(),
                 "reward" when parse.GetValue(reward) is not null => new FallbackReranker(new RewardReranker(), new ConsensusReranker()),
                 "reward" => throw new CliUsageException("--reranker reward needs --reward FILE (geotoken reward)."),
-                var other => throw new CliUsageException($"--reranker {other}: use consensus, logprob or reward (or --judge-model for the MLLM judge)."),
+                var other => throw new CliUsageException($"--reranker {other}: use consensus, mbr, logprob or reward (or --judge-model for the MLLM judge)."),
             };
             var options = new GeoTokenPredictorOptions
             {

@@ -30,10 +30,10 @@ public sealed record EvaluationRunOptions
     public CandidatePoolOptions Pool { get; init; } = new();
 
     /// <summary>
-    /// Rerankers of the pool, each a strategy (default: <c>logprob</c> and <c>consensus</c>; add
+    /// Rerankers of the pool, each a strategy (default: <c>logprob</c>, <c>consensus</c> and <c>mbr</c>; add
     /// similarity, reward or judge rerankers here).
     /// </summary>
-    public IReadOnlyList<IReranker> Rerankers { get; init; } = [new LogProbReranker(), new ConsensusReranker()];
+    public IReadOnlyList<IReranker> Rerankers { get; init; } = [new LogProbReranker(), new ConsensusReranker(), new MbrReranker()];
 
     /// <summary>
     /// A reward head (<see cref="Reranking.RewardHeadFile"/>) that scores every pool; when set, the <c>reward</c>

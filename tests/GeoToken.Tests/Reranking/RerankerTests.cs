@@ -44,6 +44,47 @@ public sealed class RerankerTests
     }
 
     [Fact]
+    public async Task Mbr_prefers_where_the_samples_concentrate_over_the_single_most_probable_cell()
+    {
+        // The most probable cell is an isolated one in Tokyo; most samples fell around Rome and Naples.
+        var tokyo = At(35.7, 139.7, -0.5, count: 3);
+        var rome = At(41.9, 12.5, -2.0, count: 2);
+        var nearRome = At(41.8, 12.6, -2.5, count: 2);
+        var naples = At(40.85, 14.3, -2.2, count: 1);
+        var r = await new MbrReranker().RerankAsync(new RerankQuery(), [tokyo, naples, nearRome, rome], Ct);
+        // Rome: 2·5 (itself) + 2·4 (near Rome, 14 km) + 1·3 (Naples, 190 km) = 21; near Rome the same with a lower log-probability.
+        Assert.Equal(12.5, r.Ranked[0].Candidate.Position.Longitude);
+        Assert.Equal(21.0, r.Ranked[0].Score, 2);
+        Assert.Equal(12.6, r.Ranked[1].Candidate.Position.Longitude);
+        Assert.Equal(139.7, r.Ranked[^1].Candidate.Position.Longitude);
+        Assert.Equal("mbr", r.DecidedBy);
+    }
+
+    [Fact]
+    public async Task Coarse_to_fine_mbr_decides_at_the_coarsest_threshold_first()
+    {
+        // Two candidates in Japan agree exactly (street level); three in Europe, hundreds of km apart, agree at 2500 km.
+        var tokyo = At(35.7, 139.7, -0.5, count: 2);
+        var paris = At(48.9, 2.35, -2.0);
+        var rome = At(41.9, 12.5, -2.0);
+        var berlin = At(52.5, 13.4, -2.0);
+        var sum = await new MbrReranker().RerankAsync(new RerankQuery(), [tokyo, paris, rome, berlin], Ct);
+        var c2f = await new MbrReranker(new MbrRerankerOptions { CoarseToFine = true }).RerankAsync(new RerankQuery(), [tokyo, paris, rome, berlin], Ct);
+        // Expected hits: Tokyo 2·5 = 10; each European city 5 + 1 + 1 = 7 (the others are 880–1,190 km away: within 2500 km only).
+        Assert.Equal(139.7, sum.Ranked[0].Candidate.Position.Longitude);
+        Assert.NotEqual(139.7, c2f.Ranked[0].Candidate.Position.Longitude);
+        Assert.Equal("mbr-c2f", c2f.DecidedBy);
+    }
+
+    [Fact]
+    public void Mbr_rejects_bad_thresholds()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new MbrReranker(new MbrRerankerOptions { ThresholdsKm = [25, -1] }));
+        Assert.Contains("-1", e.Message);
+        Assert.Throws<ArgumentException>(() => new MbrReranker(new MbrRerankerOptions { ThresholdsKm = [] }));
+    }
+
+    [Fact]
     public async Task Consensus_without_neighbours_fails_clearly()
     {
         var e = await Assert.ThrowsAsync<RerankerException>(() => new ConsensusReranker().RerankAsync(new RerankQuery(), [At(1, 1, -1)], Ct));

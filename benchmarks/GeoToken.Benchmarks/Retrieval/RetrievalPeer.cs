@@ -15,7 +15,8 @@ internal static class RetrievalPeer
 {
     private const string Usage =
         "usage: peer retrieval DATA_DIR OUT.jsonl [--k 10] [--exact] [--cluster] [--clusters 800] [--levels 2] [--leaf 64]\n" +
-        "       [--store true|false] [--target 0.95] [--reps 3] [--threads N] [--batch 16384] [--index FILE] [--probes 40,200;60,300]";
+        "       [--store true|false] [--target 0.95] [--reps 3] [--threads N] [--batch 16384] [--index FILE] [--probes 40,200;60,300]\n" +
+        "       [--upper-factor 10]";
 
     public static int Run(string[] args)
     {
@@ -174,15 +175,9 @@ internal static class RetrievalPeer
             }
             else
             {
-                // Smallest leaf beam reaching the target; upper levels keep ~3× as many children as the beam below.
-                int[] For(int leafProbes)
-                {
-                    var nodes = index.NodesPerLevel;
-                    var p = new int[nodes.Count];
-                    p[^1] = Math.Min(leafProbes, nodes[^1]);
-                    for (int l = nodes.Count - 2; l >= 0; l--) p[l] = Math.Clamp((int)Math.Ceiling(3.0 * p[l + 1] * nodes[l] / nodes[l + 1]), 1, nodes[l]);
-                    return p;
-                }
+                // Smallest leaf beam reaching the target; upper levels as the index's default calibration widens them.
+                double factor = o.TryGetValue("upper-factor", out var uf) ? double.Parse(uf, CultureInfo.InvariantCulture) : ClusterIndex.UpperBeamFactor;
+                int[] For(int leafProbes) => index.ProbesForLeafBeam(leafProbes, factor);
 
                 int lo = 0, hi = -1, leaves = index.NodesPerLevel[^1];
                 for (int p = Math.Max(1, leaves / 256); p <= leaves; p *= 2)

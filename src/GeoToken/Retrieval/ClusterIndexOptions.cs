@@ -46,7 +46,7 @@ public sealed record ClusterIndexOptions
     /// Calibration target (default 0.95): after building, <see cref="CalibrationQueries"/> random
     /// gallery rows are searched as queries (each excluding itself) exactly and through the tree, and
     /// the default beam is the narrowest reaching this recall@<see cref="CalibrationK"/> (upper levels
-    /// keeping three times as many children as the beam below). Null skips calibration. Gallery rows
+    /// as <see cref="ClusterIndex.ProbesForLeafBeam"/> widens them). Null skips calibration. Gallery rows
     /// stand in for queries, so recall on real queries may differ a little; measure it for your data.
     /// </summary>
     public double? CalibrationRecall { get; init; } = 0.95;

@@ -22,6 +22,7 @@ internal static class GeoTokenCli
             PredictCommand.Create(),
             GalleryCommand.Create(),
             RewardCommand.Create(),
+            SimilarityCommand.Create(),
         };
         return root;
     }

@@ -6,6 +6,7 @@ using GeoToken.Evaluation;
 using GeoToken.IO;
 using GeoToken.Model.Decoding;
 using GeoToken.Model.Evaluation;
+using GeoToken.Model.Reranking;
 using GeoToken.Reports;
 
 namespace GeoToken.Cli.Commands;
@@ -31,10 +32,14 @@ internal static class EvalCommand
         var calibration = new Option<FileInfo?>("--calibration") { Description = "Fit the uncertainty radius on this (validation) query set and write it as JSON for predict." };
         var reward = new Option<FileInfo?>("--reward") { Description = "Reward head (geotoken reward): adds the reward strategy." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var similarity = new Option<FileInfo?>("--similarity") { Description = "Similarity model (geotoken similarity): adds the similarity reranker and the gps-gallery strategy." };
+        var gpsGallery = new Option<string>("--gps-gallery") { Description = "GPS gallery coordinates: geoclip (GeoCLIP's 100,000, bundled) or train (the gallery dataset's).", DefaultValueFactory = _ => "geoclip" };
+        var gpsIndex = new Option<bool>("--gps-index") { Description = "Search the GPS gallery through a hierarchical cluster index (up to 800 clusters, beam descent) instead of exactly." };
         var judge = new JudgeSettings();
         var cmd = new Command("eval", "Evaluate knn, greedy, beam, the reranked candidate pool and the pool oracle side by side.")
         {
             model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, samples, temperature, seed, calibration, reward, device,
+            similarity, gpsGallery, gpsIndex,
         };
         judge.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
@@ -51,6 +56,13 @@ internal static class EvalCommand
                 Device = parse.GetValue(device)!,
                 RewardHeadPath = parse.GetValue(reward)?.FullName,
             };
+            using var similarityModel = parse.GetValue(similarity) is { } sim ? SimilarityModelFile.Load(sim.FullName) : null;
+            using var gps = similarityModel is null ? null : CreateGpsGallery(similarityModel, parse.GetValue(gpsGallery)!, options.GalleryDirectory, parse.GetValue(gpsIndex), ct);
+            if (similarityModel is not null)
+            {
+                options = options with { Rerankers = [.. options.Rerankers, new SimilarityReranker(similarityModel)], Generators = [new GpsGalleryGenerator(gps!)] };
+            }
+
             if (judge.Create(parse) is { } judgeReranker) options = options with { Rerankers = [.. options.Rerankers, judgeReranker] };
             var err = parse.InvocationConfiguration.Error;
             var result = await ProgressDisplay.RunAsync(err, p => EvaluationRun.RunAsync(options, new Progress<(int Done, int Total)>(x => p.Report(new("evaluate", x.Done, x.Total))), ct)).ConfigureAwait(false);
@@ -80,6 +92,30 @@ internal static class EvalCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static GpsGallery CreateGpsGallery(SimilarityModel model, string which, string galleryDirectory, bool index, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Geometry.LatLng> coordinates;
+        switch (which.ToLowerInvariant())
+        {
+            case "geoclip":
+                coordinates = SynthGeo.BundledGeography.GeoClipCoordinates;
+                break;
+            case "train":
+                using (var data = Data.GeoDataset.Open(galleryDirectory))
+                {
+                    coordinates = data.GetLocations(0, checked((int)data.Rows)).ToArray();
+                }
+
+                break;
+            default:
+                throw new CliUsageException($"--gps-gallery {which}: use geoclip or train.");
+        }
+
+        // The sibling project's ~800 clusters for GeoCLIP's 100,000 coordinates; fewer for small galleries.
+        var clusters = index ? new Retrieval.ClusterIndexOptions { Clusters = Math.Clamp(coordinates.Count / 32, 1, 800) } : null;
+        return GpsGallery.Create(model, coordinates, new GpsGalleryOptions { ClusterIndex = clusters }, cancellationToken);
     }
 
     private static void WritePredictions(string path, EvaluationRunResult result, string primary)

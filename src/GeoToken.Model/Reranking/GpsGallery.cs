@@ -1,6 +1,7 @@
 using GeoToken.Data;
 using GeoToken.Decoding;
 using GeoToken.Geometry;
+using GeoToken.Retrieval;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Reranking;
@@ -11,23 +12,33 @@ namespace GeoToken.Model.Reranking;
 /// embeddings are most similar to its image embedding.
 /// </summary>
 /// <remarks>
-/// Search is exact and flat (one matrix product over the whole gallery per batch of queries; 100,000
-/// coordinates × 512 dimensions is 200 MB of float32 embeddings). Thread-safe: concurrent calls serialize on
-/// the model. Dispose to release the embeddings.
+/// Search is exact and flat by default (one matrix product over the whole gallery per batch of queries; 100,000
+/// coordinates × 512 dimensions is 200 MB of float32 embeddings), or a beam descent through a hierarchical k-means
+/// <see cref="ClusterIndex"/> of the embeddings (<see cref="GpsGalleryOptions.ClusterIndex"/>). Thread-safe:
+/// concurrent calls serialize on the model. Dispose to release the embeddings and the index.
 /// </remarks>
 public sealed class GpsGallery : IDisposable
 {
     private readonly SimilarityModel _model;
     private readonly LatLng[] _coordinates;
     private readonly Tensor _embeddings; // [N, D], L2-normalised
+    private readonly FeatureMatrix? _indexedEmbeddings;
+    private readonly ClusterIndex? _index;
+    private readonly IReadOnlyList<int>? _probes;
     private bool _disposed;
 
-    private GpsGallery(SimilarityModel model, LatLng[] coordinates, Tensor embeddings)
+    private GpsGallery(SimilarityModel model, LatLng[] coordinates, Tensor embeddings, FeatureMatrix? indexedEmbeddings, ClusterIndex? index, IReadOnlyList<int>? probes)
     {
         _model = model;
         _coordinates = coordinates;
         _embeddings = embeddings;
+        _indexedEmbeddings = indexedEmbeddings;
+        _index = index;
+        _probes = probes;
     }
+
+    /// <summary>The hierarchical index searched instead of the flat product, or null for flat search.</summary>
+    public ClusterIndex? Index => _index;
 
     /// <summary>The gallery coordinates, in order.</summary>
     public IReadOnlyList<LatLng> Coordinates => _coordinates;
@@ -35,36 +46,72 @@ public sealed class GpsGallery : IDisposable
     /// <summary>Gallery size.</summary>
     public int Count => _coordinates.Length;
 
-    /// <summary>Embeds <paramref name="coordinates"/> with <paramref name="model"/>'s location encoder (in chunks of <paramref name="chunkSize"/>).</summary>
+    /// <summary>Embeds <paramref name="coordinates"/> with <paramref name="model"/>'s location encoder (in chunks of <paramref name="chunkSize"/>); flat search.</summary>
     /// <exception cref="ArgumentException">The gallery is empty.</exception>
-    public static GpsGallery Create(SimilarityModel model, IReadOnlyList<LatLng> coordinates, int chunkSize = 8192, CancellationToken cancellationToken = default)
+    public static GpsGallery Create(SimilarityModel model, IReadOnlyList<LatLng> coordinates, int chunkSize = 8192, CancellationToken cancellationToken = default) =>
+        Create(model, coordinates, new GpsGalleryOptions { ChunkSize = chunkSize }, cancellationToken);
+
+    /// <summary>
+    /// Embeds <paramref name="coordinates"/> with <paramref name="model"/>'s location encoder and, with
+    /// <see cref="GpsGalleryOptions.ClusterIndex"/>, builds the hierarchical index over the embeddings.
+    /// </summary>
+    /// <exception cref="ArgumentException">The gallery is empty, or the options are invalid.</exception>
+    public static GpsGallery Create(SimilarityModel model, IReadOnlyList<LatLng> coordinates, GpsGalleryOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(coordinates);
-        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        options ??= new GpsGalleryOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ChunkSize, 1);
         if (coordinates.Count == 0) throw new ArgumentException("The GPS gallery is empty.", nameof(coordinates));
         var coords = coordinates.ToArray();
+        Tensor all;
         lock (model.Gate)
         {
             using var noGrad = no_grad();
             var chunks = new List<Tensor>();
             try
             {
-                for (int start = 0; start < coords.Length; start += chunkSize)
+                for (int start = 0; start < coords.Length; start += options.ChunkSize)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
-                    int n = Math.Min(chunkSize, coords.Length - start);
+                    int n = Math.Min(options.ChunkSize, coords.Length - start);
                     chunks.Add(model.EmbedLocations(model.UnitVectors(coords.AsSpan(start, n))).DetachFromDisposeScope());
                 }
 
-                var all = cat(chunks, 0).DetachFromDisposeScope();
-                return new GpsGallery(model, coords, all);
+                all = cat(chunks, 0).DetachFromDisposeScope();
             }
             finally
             {
                 foreach (var c in chunks) c.Dispose();
             }
+        }
+
+        if (options.ClusterIndex is null) return new GpsGallery(model, coords, all, null, null, null);
+
+        FeatureMatrix? matrix = null;
+        try
+        {
+            int dimension = (int)all.shape[1];
+            using (var cpu = all.cpu()) matrix = FeatureMatrix.FromArray(cpu.data<float>().ToArray(), dimension);
+            if (!(options.LeafBeamFraction is > 0 and <= 1)) throw new ArgumentException($"GpsGalleryOptions.LeafBeamFraction is {options.LeafBeamFraction}; it must be in (0, 1].", nameof(options));
+            var index = ClusterIndex.Build(matrix, options.ClusterIndex, cancellationToken: cancellationToken);
+            try
+            {
+                var probes = options.Probes ?? index.ProbesForLeafBeam((int)Math.Ceiling(options.LeafBeamFraction * index.NodesPerLevel[^1]));
+                return new GpsGallery(model, coords, all, matrix, index, probes);
+            }
+            catch
+            {
+                index.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            matrix?.Dispose();
+            all.Dispose();
+            throw;
         }
     }
 
@@ -103,10 +150,21 @@ public sealed class GpsGallery : IDisposable
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var img = _model.EmbedImages(tensor(imageFeatures.ToArray(), [count, d], device: _model.Device));
-            var sims = img.matmul(_embeddings.t()); // [count, N]
-            var (v, i) = sims.topk(k, dim: 1, largest: true, sorted: true);
-            values = v.cpu().data<float>().ToArray();
-            indices = i.cpu().data<long>().ToArray();
+            if (_index is null)
+            {
+                var sims = img.matmul(_embeddings.t()); // [count, N]
+                var (v, i) = sims.topk(k, dim: 1, largest: true, sorted: true);
+                values = v.cpu().data<float>().ToArray();
+                indices = i.cpu().data<long>().ToArray();
+            }
+            else
+            {
+                int embedding = (int)img.shape[1];
+                using var queries = FeatureMatrix.FromArray(img.cpu().data<float>().ToArray(), embedding);
+                var found = _index.Search(queries, new SearchOptions { K = k, Probes = _probes });
+                values = found.Similarities.ToArray();
+                indices = found.Indices.ToArray();
+            }
         }
 
         var result = new IReadOnlyList<GalleryMatch>[count];
@@ -130,6 +188,8 @@ public sealed class GpsGallery : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _index?.Dispose();
+        _indexedEmbeddings?.Dispose();
         _embeddings.Dispose();
     }
 }

@@ -43,14 +43,20 @@ public sealed class PipelineCommandsTests
             Assert.Equal(200, doc.RootElement.GetProperty("last_validation").GetProperty("n").GetInt32());
         }
 
+        string similarity = Path.Combine(dir, "sim.gts");
+        var sim = await CliRunner.RunAsync("similarity", "--train", Path.Combine(dir, "train"), "--out", similarity, "--epochs", "1", "--batch", "256");
+        Assert.True(sim.ExitCode == 0, sim.Error);
+        Assert.Contains("similarity model:", sim.Output);
+
         string evalJson = Path.Combine(dir, "eval.json"), calibration = Path.Combine(dir, "calibration.json"), report = Path.Combine(dir, "report");
         var eval = await CliRunner.RunAsync("eval", "--model", model, "--gallery", Path.Combine(dir, "train"), "--query", Path.Combine(dir, "test"),
-            "--max-queries", "40", "--samples", "6", "--json", evalJson, "--predictions", Path.Combine(dir, "pred.csv"), "--calibration", calibration, "--report", report);
+            "--max-queries", "40", "--samples", "6", "--json", evalJson, "--predictions", Path.Combine(dir, "pred.csv"), "--calibration", calibration, "--report", report,
+            "--similarity", similarity, "--gps-gallery", "train", "--gps-index");
         Assert.True(eval.ExitCode == 0, eval.Error);
         using (var doc = JsonDocument.Parse(await File.ReadAllTextAsync(evalJson, Ct)))
         {
             var names = doc.RootElement.EnumerateArray().Select(e => e.GetProperty("strategy").GetString()!).ToArray();
-            Assert.Equal(["knn", "greedy", "beam", "logprob", "consensus", "oracle"], names);
+            Assert.Equal(["knn", "gps-gallery", "greedy", "beam", "logprob", "consensus", "mbr", "similarity", "oracle"], names);
             Assert.All(doc.RootElement.EnumerateArray(), e => Assert.Equal(40, e.GetProperty("n").GetInt32()));
             // The oracle is the pool's best candidate, so it is at least as close as any reranked choice.
             double Median(string s) => doc.RootElement.EnumerateArray().First(e => e.GetProperty("strategy").GetString() == s).GetProperty("median_km").GetDouble();

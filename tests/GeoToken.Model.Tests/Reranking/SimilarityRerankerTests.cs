@@ -120,6 +120,36 @@ public sealed class SimilarityRerankerTests(SimilarityRerankerTests.TrainedFixtu
     }
 
     [Fact]
+    public void The_gps_gallery_searched_through_the_cluster_index_agrees_with_flat_search()
+    {
+        var coordinates = GeoToken.SynthGeo.BundledGeography.GeoClipCoordinates;
+        using var flat = GpsGallery.Create(fixture.Model, coordinates, cancellationToken: Ct);
+        using var tree = GpsGallery.Create(fixture.Model, coordinates, new GpsGalleryOptions
+        {
+            ClusterIndex = new GeoToken.Retrieval.ClusterIndexOptions { Clusters = 200, Levels = 2, LeafSize = 64 },
+        }, Ct);
+        Assert.Null(flat.Index);
+        Assert.NotNull(tree.Index);
+        var test = fixture.Data.Test;
+        int n = (int)test.Rows, d = test.Dimension;
+        var features = new float[n * d];
+        test.Image.ReadRows(0, n, features);
+        var exact = flat.Predict(features, n, topK: 1);
+        var descended = tree.Predict(features, n, topK: 1);
+        int same = 0;
+        for (int i = 0; i < n; i++)
+        {
+            // Exact search finds the most similar coordinate: the descent can only tie or fall short.
+            Assert.True(descended[i][0].Similarity <= exact[i][0].Similarity + 1e-4, $"image {i}: descent {descended[i][0].Similarity} > exact {exact[i][0].Similarity}");
+            Assert.Equal(coordinates[descended[i][0].Index], descended[i][0].Position);
+            if (descended[i][0].Index == exact[i][0].Index) same++;
+        }
+
+        // Measured 286 of 300 with the default beam (a fifth of the leaves) on this weakly trained model.
+        Assert.True(same >= 0.9 * n, $"the descent found the exact top-1 coordinate for {same} of {n} images");
+    }
+
+    [Fact]
     public async Task A_saved_model_loads_and_scores_identically_and_other_files_are_refused()
     {
         string path = TestData.TempPath("sim.geotoken");

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using GeoToken.Data;
+using GeoToken.Model.Reranking;
+
+namespace GeoToken.Cli.Commands;
+
+/// <summary><c>geotoken similarity</c>: train the GeoCLIP-style location encoder for the similarity reranker and the GPS gallery.</summary>
+internal static class SimilarityCommand
+{
+    public static Command Create()
+    {
+        var train = new Option<DirectoryInfo>("--train") { Description = "Training dataset folder (image features and locations).", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Similarity model file to write (use with eval/predict --similarity).", Required = true };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { Description = "Image–location pairs per contrastive step.", DefaultValueFactory = _ => 512 };
+        var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 3e-4 };
+        var noise = new Option<double>("--noise-km") { Description = "Gaussian noise added to training locations, in km (GeoCLIP's augmentation).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed (weights, Fourier features, shuffling).", DefaultValueFactory = _ => 1UL };
+        var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this much training time and save the model as it is." };
+        var cmd = new Command("similarity", "Train the location encoder (random Fourier features at several scales) contrastively against image features.")
+        {
+            train, output, epochs, batch, lr, noise, seed, maxMinutes,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var dataset = GeoDataset.Open(parse.GetValue(train)!.FullName);
+            var options = new SimilarityTrainingOptions
+            {
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                LocationNoiseKm = parse.GetValue(noise),
+                Seed = parse.GetValue(seed),
+            };
+            options.Validate();
+            using var model = new SimilarityModel(SimilarityModelOptions.GeoClip with { FeatureDimension = dataset.Dimension }, options.Seed);
+            using var limit = parse.GetValue(maxMinutes) is double m ? new CancellationTokenSource(TimeSpan.FromMinutes(m)) : new CancellationTokenSource();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, limit.Token);
+            SimilarityTrainingProgress? last = null;
+            bool stoppedByLimit = false;
+            await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p => Task.Run(() =>
+            {
+                try
+                {
+                    return SimilarityTrainer.Train(model, dataset, options, new Progress<SimilarityTrainingProgress>(r =>
+                    {
+                        last = r;
+                        p.Report(new(string.Create(CultureInfo.InvariantCulture, $"similarity: epoch {r.Epoch + 1}, loss {r.Loss:F3}"), r.Epoch * (double)r.StepsPerEpoch + r.Step, options.Epochs * (double)r.StepsPerEpoch));
+                    }), linked.Token);
+                }
+                catch (OperationCanceledException) when (limit.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    stoppedByLimit = true;
+                    return null;
+                }
+            }, CancellationToken.None)).ConfigureAwait(false);
+            string path = parse.GetValue(output)!.FullName;
+            SimilarityModelFile.Save(model, path);
+            parse.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"similarity model: {path}; {(last is { } l ? $"epoch {l.Epoch + 1}, step {l.Step}/{l.StepsPerEpoch}, loss {l.Loss:F3}" : "no steps")}{(stoppedByLimit ? " (time limit reached)" : "")}"));
+            return 0;
+        });
+        return cmd;
+    }
+}

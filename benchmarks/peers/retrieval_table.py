@@ -11,7 +11,9 @@ def main():
         if r["kind"] == "ivf-target":
             targets[("faiss", r["nlist"])] = r["nprobe"]
         if r["kind"] == "cluster-target":
-            targets[("geotoken", "cluster")] = r["probes"]
+            targets[("geotoken", "cluster")] = (r["probes"], "none")
+        if r["kind"] == "cluster-margin-target":
+            targets[("geotoken", "margin")] = (r["probes"], r["leaf_margin"])
     builds = {r["impl"]: r for r in rows if r["kind"] == "cluster-build"}
     print(f"{'implementation':<34} {'build s':>8} {'beam':>14} {'scanned':>8} {'R@1':>6} {'R@10':>6} {'QPS':>9}")
     for r in rows:
@@ -29,9 +31,11 @@ def main():
             print(f"{'FAISS IVFFlat nlist=' + str(r['nlist']):<34} {r['build_s']:8.1f} {'nprobe=' + str(r['nprobe']):>14} {r['scanned']:8.4f} {r['recall1']:6.3f} {r['recall10']:6.3f} {r['qps']:9.1f}{mark}")
         elif kind == "cluster":
             b = builds.get("geotoken", {})
-            mark = " <- target" if targets.get(("geotoken", "cluster")) == r["probes"] else ""
+            margin = r.get("leaf_margin", "none")
+            mark = " <- target" if (r["probes"], margin) in (targets.get(("geotoken", "cluster")), targets.get(("geotoken", "margin"))) else ""
             nodes = "x".join(str(n) for n in b.get("nodes", []))
-            print(f"{'GeoToken ClusterIndex ' + nodes:<34} {b.get('build_s', 0):8.1f} {str(r['probes']).replace(' ', ''):>14} {r['scanned']:8.4f} {r['recall1']:6.3f} {r['recall10']:6.3f} {r['qps']:9.1f}{mark}")
+            beam = str(r['probes']).replace(' ', '') + ("" if margin == "none" else f"~{margin:g}")
+            print(f"{'GeoToken ClusterIndex ' + nodes:<34} {b.get('build_s', 0):8.1f} {beam:>14} {r['scanned']:8.4f} {r['recall1']:6.3f} {r['recall10']:6.3f} {r['qps']:9.1f}{mark}")
 
 
 if __name__ == "__main__":

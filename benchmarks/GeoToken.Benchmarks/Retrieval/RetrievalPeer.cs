@@ -16,7 +16,7 @@ internal static class RetrievalPeer
     private const string Usage =
         "usage: peer retrieval DATA_DIR OUT.jsonl [--k 10] [--exact] [--cluster] [--clusters 800] [--levels 2] [--leaf 64]\n" +
         "       [--store true|false] [--target 0.95] [--reps 3] [--threads N] [--batch 16384] [--index FILE] [--probes 40,200;60,300]\n" +
-        "       [--upper-factor 10]";
+        "       [--upper-factor 10] [--margins 0.2,0.26] [--margin-factor 1.5]";
 
     public static int Run(string[] args)
     {
@@ -142,16 +142,16 @@ internal static class RetrievalPeer
                 ["kind"] = "cluster-build", ["clusters"] = build.Clusters, ["levels"] = index.Levels, ["leaf_size"] = build.LeafSize,
                 ["nodes"] = index.NodesPerLevel.ToArray(), ["build_s"] = buildSeconds, ["write_s"] = writeSeconds, ["open_s"] = open,
                 ["file_bytes"] = new FileInfo(indexPath).Length, ["stores_vectors"] = index.StoresVectors,
-                ["max_leaf"] = sizes.Max(), ["mean_leaf"] = sizes.Average(), ["default_probes"] = index.DefaultProbes.ToArray(),
+                ["max_leaf"] = sizes.Max(), ["mean_leaf"] = sizes.Average(), ["default_probes"] = index.DefaultProbes.ToArray(), ["default_leaf_margin"] = (object?)index.DefaultLeafMargin ?? "none",
             });
 
             var cache = new Dictionary<string, double>();
             bool warmed = false;
-            double Measure(int[] probes)
+            double Measure(int[] probes, double? margin = null)
             {
-                string key = string.Join(",", probes);
+                string key = string.Join(",", probes) + "/" + margin?.ToString("R", CultureInfo.InvariantCulture);
                 if (cache.TryGetValue(key, out double known)) return known;
-                var options = new SearchOptions { K = k, Probes = probes, MaxDegreeOfParallelism = threads, QueryBatchSize = batch };
+                var options = new SearchOptions { K = k, Probes = probes, LeafMargin = margin, MaxDegreeOfParallelism = threads, QueryBatchSize = batch };
                 if (!warmed)
                 {
                     index.Search(queries, options);
@@ -162,7 +162,7 @@ internal static class RetrievalPeer
                 var (r1, r10) = Recalls(gt, gtCols, found, k);
                 Emit(new()
                 {
-                    ["kind"] = "cluster", ["levels"] = index.Levels, ["probes"] = probes, ["recall1"] = r1, ["recall10"] = r10,
+                    ["kind"] = "cluster", ["levels"] = index.Levels, ["probes"] = probes, ["leaf_margin"] = (object?)margin ?? "none", ["recall1"] = r1, ["recall10"] = r10,
                     ["scanned"] = found.Statistics!.ScannedFraction, ["seconds"] = seconds, ["qps"] = queries.Rows / seconds,
                     ["fallback"] = found.Statistics.FallbackQueries, ["stores_vectors"] = index.StoresVectors,
                 });
@@ -171,7 +171,11 @@ internal static class RetrievalPeer
 
             if (o.TryGetValue("probes", out var grid))
             {
-                foreach (var config in grid.Split(';')) Measure(config.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray());
+                var margins = o.TryGetValue("margins", out var mg) ? mg.Split(',').Select(x => (double?)double.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [null];
+                foreach (var config in grid.Split(';'))
+                {
+                    foreach (var margin in margins) Measure(config.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(), margin);
+                }
             }
             else
             {
@@ -201,6 +205,23 @@ internal static class RetrievalPeer
                     }
 
                     Emit(new() { ["kind"] = "cluster-target", ["probes"] = For(hi), ["target"] = target });
+
+                    // Leaf margin (SearchOptions.LeafMargin) over a wider beam, as the index's calibration does: the
+                    // smallest margin reaching the target, by bisection (a wider margin scans a superset of leaves).
+                    double factor2 = o.TryGetValue("margin-factor", out var mf) ? double.Parse(mf, CultureInfo.InvariantCulture) : 1.5;
+                    var wide = For(Math.Min(leaves, (int)Math.Ceiling(factor2 * hi)));
+                    double mlo = 0, mhi = 0.5;
+                    if (Measure(wide, mhi) >= target)
+                    {
+                        while (mhi - mlo > 0.005)
+                        {
+                            double mid = Math.Round((mlo + mhi) / 2, 5);
+                            if (Measure(wide, mid) >= target) mhi = mid;
+                            else mlo = mid;
+                        }
+
+                        Emit(new() { ["kind"] = "cluster-margin-target", ["probes"] = wide, ["leaf_margin"] = mhi, ["target"] = target });
+                    }
                 }
             }
         }

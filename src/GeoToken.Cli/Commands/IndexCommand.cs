@@ -26,7 +26,7 @@ internal static class IndexCommand
             var report = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p => Task.Run(() =>
                 NeighborSearch.BuildIndex(galleryDir, path, options, new Progress<IndexBuildProgress>(b => p.Report(new(b.Stage.ToString(), b.Done, b.Total))), ct), ct)).ConfigureAwait(false);
             parse.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"index: {report.Path}: {report.Rows:N0} rows, nodes per level {string.Join("/", report.NodesPerLevel)}, default beam {string.Join("/", report.DefaultProbes)}, built in {report.BuildTime.TotalSeconds:F1} s"));
+                $"index: {report.Path}: {report.Rows:N0} rows, nodes per level {string.Join("/", report.NodesPerLevel)}, default beam {string.Join("/", report.DefaultProbes)}{(report.DefaultLeafMargin is double lm ? $" with leaf margin {lm:0.###}" : "")}, built in {report.BuildTime.TotalSeconds:F1} s"));
             if (parse.GetValue(json) is { } j) JsonReport.Write(j.FullName, report);
             return 0;
         });

@@ -28,15 +28,17 @@ public sealed class ClusterIndex : NeighborIndex
     private readonly ClusterTree _tree;
     private readonly GalleryFingerprint _fingerprint;
     private int[] _defaultProbes;
+    private double? _defaultLeafMargin;
     private readonly bool _storeVectorsOnSave;
     private readonly ConcurrentBag<Worker> _pool = [];
 
-    private ClusterIndex(FeatureMatrix gallery, ClusterTree tree, GalleryFingerprint fingerprint, int[] defaultProbes, bool storeVectorsOnSave, string buildInfo, string? path)
+    private ClusterIndex(FeatureMatrix gallery, ClusterTree tree, GalleryFingerprint fingerprint, int[] defaultProbes, double? defaultLeafMargin, bool storeVectorsOnSave, string buildInfo, string? path)
         : base(gallery)
     {
         _tree = tree;
         _fingerprint = fingerprint;
         _defaultProbes = defaultProbes;
+        _defaultLeafMargin = defaultLeafMargin;
         _storeVectorsOnSave = storeVectorsOnSave;
         BuildInfo = buildInfo;
         Path = path;
@@ -53,6 +55,12 @@ public sealed class ClusterIndex : NeighborIndex
 
     /// <summary>The beam widths used when <see cref="SearchOptions.Probes"/> is null.</summary>
     public IReadOnlyList<int> DefaultProbes => _defaultProbes;
+
+    /// <summary>
+    /// The leaf margin used with the default beam (when both <see cref="SearchOptions.Probes"/> and
+    /// <see cref="SearchOptions.LeafMargin"/> are null); null scans every leaf of the beam.
+    /// </summary>
+    public double? DefaultLeafMargin => _defaultLeafMargin;
 
     /// <summary>Whether leaf rows are read from a copy stored in the index file (true) or gathered from the gallery (false).</summary>
     public bool StoresVectors => _tree.Stored != StoredVectors.None;
@@ -100,7 +108,7 @@ public sealed class ClusterIndex : NeighborIndex
 
         // Calibration rows are held out of every k-means training set, so that as queries they
         // behave like unseen images rather than points the centroids were fitted to.
-        bool calibrate = options.DefaultProbes is null && options.CalibrationRecall is not null && rows > options.CalibrationK + 1;
+        bool calibrate = options.DefaultProbes is null && options.DefaultLeafMargin is null && options.CalibrationRecall is not null && rows > options.CalibrationK + 1;
         int[] calibrationRows = calibrate ? SphericalKMeans.SampleWithoutReplacement(rows, (int)Math.Min(rows / 2, options.CalibrationQueries), new Random(HashCode.Combine(options.Seed, 77))) : [];
         bool[]? heldOut = null;
         if (calibrationRows.Length > 0)
@@ -187,23 +195,29 @@ public sealed class ClusterIndex : NeighborIndex
         var tree = ClusterTree.FromArrays(d, rows, centroids.ToArray(), children.ToArray(), leafStart, ids, norms);
         int[] probes = options.DefaultProbes is { } p ? [.. p] : HeuristicProbes(tree.NodeCounts);
         CheckProbes(probes, tree.NodeCounts, "DefaultProbes");
-        var index = new ClusterIndex(gallery, tree, fingerprint, probes, options.StoreVectors, "{}", null);
-        double? achieved = null;
+        var index = new ClusterIndex(gallery, tree, fingerprint, probes, options.DefaultLeafMargin, options.StoreVectors, "{}", null);
+        Calibration? calibration = null;
         if (calibrationRows.Length > 0)
         {
-            (index._defaultProbes, achieved) = index.Calibrate(inverseNorms, calibrationRows, options.CalibrationRecall!.Value, options, progress, cancellationToken);
+            calibration = index.Calibrate(inverseNorms, calibrationRows, options.CalibrationRecall!.Value, options, progress, cancellationToken);
+            (index._defaultProbes, index._defaultLeafMargin) = (calibration.Probes, calibration.LeafMargin);
         }
 
-        index.BuildInfo = DescribeBuild(options, sampleSize, tree.NodeCounts, index._defaultProbes, achieved, clock.Elapsed, gallery);
+        index.BuildInfo = DescribeBuild(options, sampleSize, tree.NodeCounts, index._defaultProbes, index._defaultLeafMargin, calibration, clock.Elapsed, gallery);
         return index;
     }
 
+    /// <summary>What build-time calibration chose, and the recall and scanned fraction it measured on the calibration queries.</summary>
+    private sealed record Calibration(int[] Probes, double? LeafMargin, double Recall, double Scanned, int[] FixedProbes, double FixedRecall, double FixedScanned);
+
     /// <summary>
-    /// The narrowest leaf beam (upper levels: see <see cref="ProbesForLeafBeam"/>) whose
-    /// recall@K on the held-out gallery rows <paramref name="picks"/> used as queries (each excluding
-    /// itself) reaches <paramref name="target"/>.
+    /// Calibrates the default search on the held-out gallery rows <paramref name="picks"/> used as queries (each
+    /// excluding itself) against exact search. First the narrowest fixed leaf beam (upper levels: see
+    /// <see cref="ProbesForLeafBeam"/>) whose recall@K reaches <paramref name="target"/>; then, over a beam
+    /// <see cref="MarginBeamFactor"/> times as wide, the smallest leaf margin reaching the target. The margin is
+    /// kept when it scans fewer rows than the fixed beam.
     /// </summary>
-    private (int[] Probes, double Recall) Calibrate(float[] inverseNorms, int[] picks, double target, ClusterIndexOptions options, IProgress<IndexBuildProgress>? progress, CancellationToken cancellationToken)
+    private Calibration Calibrate(float[] inverseNorms, int[] picks, double target, ClusterIndexOptions options, IProgress<IndexBuildProgress>? progress, CancellationToken cancellationToken)
     {
         int d = Gallery.Columns, k = options.CalibrationK;
         int n = picks.Length;
@@ -217,12 +231,11 @@ public sealed class ClusterIndex : NeighborIndex
         var truth = WithoutSelf(exact.Search(queries, search, cancellationToken), picks, k);
 
         int leaves = _tree.LeafCount;
-        var cache = new Dictionary<int, double>();
         int evaluations = 0;
-        double RecallAt(int leafProbes)
+        (double Recall, double Scanned) Measure(int leafProbes, double? margin)
         {
-            if (cache.TryGetValue(leafProbes, out double known)) return known;
-            var found = WithoutSelf(Search(queries, search with { Probes = ProbesFor(leafProbes, _tree.NodeCounts) }, cancellationToken), picks, k);
+            var results = Search(queries, search with { Probes = ProbesFor(leafProbes, _tree.NodeCounts), LeafMargin = margin }, cancellationToken);
+            var found = WithoutSelf(results, picks, k);
             long hits = 0;
             for (int i = 0; i < n; i++)
             {
@@ -231,14 +244,16 @@ public sealed class ClusterIndex : NeighborIndex
             }
 
             progress?.Report(new IndexBuildProgress(IndexBuildStage.Calibrating, ++evaluations, evaluations + 1));
-            return cache[leafProbes] = hits / (double)(n * k);
+            return (hits / (double)(n * k), results.Statistics?.ScannedFraction ?? 1.0);
         }
 
-        // Doubling, then bisection to within 1/16 of the beam.
+        // Fixed beam: doubling, then bisection to within 1/16 of the beam.
+        var fixedCache = new Dictionary<int, (double Recall, double Scanned)>();
+        (double Recall, double Scanned) Fixed(int p) => fixedCache.TryGetValue(p, out var known) ? known : fixedCache[p] = Measure(p, null);
         int lo = 0, hi = leaves;
         for (int p = 1; p < leaves; p *= 2)
         {
-            if (RecallAt(p) >= target)
+            if (Fixed(p).Recall >= target)
             {
                 hi = p;
                 break;
@@ -250,13 +265,46 @@ public sealed class ClusterIndex : NeighborIndex
         while (hi - lo > Math.Max(1, hi / 16))
         {
             int mid = (lo + hi) / 2;
-            if (RecallAt(mid) >= target) hi = mid;
+            if (Fixed(mid).Recall >= target) hi = mid;
             else lo = mid;
         }
 
-        progress?.Report(new IndexBuildProgress(IndexBuildStage.Calibrating, evaluations + 1, evaluations + 1));
-        return (ProbesFor(hi, _tree.NodeCounts), hi == leaves ? 1.0 : RecallAt(hi));
+        var fixedResult = Fixed(hi);
+        int[] fixedProbes = ProbesFor(hi, _tree.NodeCounts);
+        var chosen = new Calibration(fixedProbes, null, fixedResult.Recall, fixedResult.Scanned, fixedProbes, fixedResult.Recall, fixedResult.Scanned);
+
+        // Margin over a wider beam: bisection on the margin (recall grows with it: a wider margin scans a superset).
+        int wide = Math.Min(leaves, (int)Math.Ceiling(MarginBeamFactor * hi));
+        if (wide > hi)
+        {
+            double mlo = 0, mhi = 2; // cosine differences never exceed 2: margin 2 keeps the whole beam
+            var best = Measure(wide, mhi);
+            if (best.Recall >= target)
+            {
+                while (mhi - mlo > 0.005)
+                {
+                    double mid = (mlo + mhi) / 2;
+                    var r = Measure(wide, mid);
+                    if (r.Recall >= target) (mhi, best) = (mid, r);
+                    else mlo = mid;
+                }
+
+                if (best.Scanned < fixedResult.Scanned)
+                {
+                    chosen = chosen with { Probes = ProbesFor(wide, _tree.NodeCounts), LeafMargin = Math.Round(mhi, 4), Recall = best.Recall, Scanned = best.Scanned };
+                }
+            }
+        }
+
+        progress?.Report(new IndexBuildProgress(IndexBuildStage.Calibrating, evaluations, evaluations));
+        return chosen;
     }
+
+    /// <summary>
+    /// How much wider than the narrowest sufficient fixed beam the beam is that build-time calibration prunes with a
+    /// leaf margin (see <see cref="SearchOptions.LeafMargin"/>).
+    /// </summary>
+    private const double MarginBeamFactor = 1.5;
 
     // K neighbours per query after dropping the query's own gallery row (or the last one if absent).
     private static long[] WithoutSelf(NeighborResults results, int[] self, int k)
@@ -317,6 +365,7 @@ public sealed class ClusterIndex : NeighborIndex
             Rows = gallery.Rows,
             NodesPerLevel = index.NodesPerLevel,
             DefaultProbes = index.DefaultProbes,
+            DefaultLeafMargin = index.DefaultLeafMargin,
             BuildTime = built,
             WriteTime = clock.Elapsed - built,
             FileBytes = new FileInfo(path).Length,
@@ -331,7 +380,7 @@ public sealed class ClusterIndex : NeighborIndex
     {
         ArgumentNullException.ThrowIfNull(path);
         var stored = !_storeVectorsOnSave ? StoredVectors.None : Gallery.ElementType == FeatureElementType.Float16 ? StoredVectors.Float16 : StoredVectors.Float32;
-        AtomicFile.Write(path, stream => ClusterIndexFormat.Write(stream, _tree, Gallery, _fingerprint, _defaultProbes, stored, BuildInfo, progress, cancellationToken));
+        AtomicFile.Write(path, stream => ClusterIndexFormat.Write(stream, _tree, Gallery, _fingerprint, _defaultProbes, _defaultLeafMargin, stored, BuildInfo, progress, cancellationToken));
     }
 
     /// <summary>
@@ -363,7 +412,7 @@ public sealed class ClusterIndex : NeighborIndex
 
             var tree = ClusterTree.FromMapping(mapping, header.Dimension, header.Rows, header.NodeCounts, layout, header.Stored);
             string info = ClusterIndexFormat.ReadBuildInfo(mapping, layout);
-            return new ClusterIndex(gallery, tree, expected, header.DefaultProbes, header.Stored != StoredVectors.None, info, System.IO.Path.GetFullPath(path));
+            return new ClusterIndex(gallery, tree, expected, header.DefaultProbes, header.DefaultLeafMargin, header.Stored != StoredVectors.None, info, System.IO.Path.GetFullPath(path));
         }
         catch
         {
@@ -384,12 +433,15 @@ public sealed class ClusterIndex : NeighborIndex
     private protected override void ValidateOptions(SearchOptions options)
     {
         if (options.Probes is { } p) CheckProbes(p, _tree.NodeCounts, nameof(SearchOptions.Probes));
+        if (options.LeafMargin is double m && !(m >= 0)) throw new ArgumentOutOfRangeException(nameof(options), m, "SearchOptions.LeafMargin must be zero or positive (a cosine difference; null uses the index's default).");
     }
 
     private protected override (long Compared, long Fallback) SearchBlock(FeatureMatrix queries, long start, int count, SearchOptions options, Span<long> ids, Span<float> similarities, CancellationToken cancellationToken)
     {
         int k = options.K, threads = options.Threads;
         int[] probes = options.Probes is { } p ? [.. p] : _defaultProbes;
+        double? margin = options.LeafMargin ?? (options.Probes is null ? _defaultLeafMargin : null);
+        float leafMargin = margin is double value && value < 2 ? (float)value : float.PositiveInfinity;
         int parts = Math.Max(1, Math.Min(threads, count / 64));
         var idArray = new long[(long)count * k];
         var simArray = new float[(long)count * k];
@@ -397,7 +449,7 @@ public sealed class ClusterIndex : NeighborIndex
         Parallelism.For(parts, threads, cancellationToken, Rent, _pool.Add, (part, w) =>
         {
             int a = (int)(count * part / parts), b = (int)(count * (part + 1) / parts);
-            var (c, f) = SearchPart(w, queries, start + a, b - a, k, probes, options.ExcludeSelf, idArray.AsSpan(a * k, (b - a) * k), simArray.AsSpan(a * k, (b - a) * k), cancellationToken);
+            var (c, f) = SearchPart(w, queries, start + a, b - a, k, probes, leafMargin, options.ExcludeSelf, idArray.AsSpan(a * k, (b - a) * k), simArray.AsSpan(a * k, (b - a) * k), cancellationToken);
             Interlocked.Add(ref compared, c);
             Interlocked.Add(ref fallback, f);
         });
@@ -406,7 +458,7 @@ public sealed class ClusterIndex : NeighborIndex
         return (compared, fallback);
     }
 
-    private (long Compared, long Fallback) SearchPart(Worker w, FeatureMatrix queries, long q0, int m, int k, int[] probes, bool excludeSelf, Span<long> ids, Span<float> similarities, CancellationToken cancellationToken)
+    private (long Compared, long Fallback) SearchPart(Worker w, FeatureMatrix queries, long q0, int m, int k, int[] probes, float leafMargin, bool excludeSelf, Span<long> ids, Span<float> similarities, CancellationToken cancellationToken)
     {
         var ws = w.Workspace(Gallery.Columns, m);
         ws.LoadQueries(queries, q0, m);
@@ -444,6 +496,15 @@ public sealed class ClusterIndex : NeighborIndex
         }
 
         long compared = 0;
+        // Leaf margin: each query scans only the leaves of its beam within the margin of its best leaf (and
+        // always enough leaves to hold its k neighbours, so a margin never forces the exhaustive fallback).
+        if (!float.IsPositiveInfinity(leafMargin))
+        {
+            var order = w.Order(beam.K);
+            long needed = k + (excludeSelf ? 1 : 0);
+            for (int i = 0; i < m; i++) beam.DropBelowBest(i, leafMargin, LeafRows, needed, order);
+        }
+
         var (leafGroupStart, leafGroupQueries) = w.Group(beam, m, _tree.LeafCount);
         for (int leaf = 0; leaf < _tree.LeafCount; leaf++)
         {
@@ -465,6 +526,12 @@ public sealed class ClusterIndex : NeighborIndex
 
         for (int i = 0; i < m; i++) results.Sort(i, ids.Slice(i * k, k), similarities.Slice(i * k, k));
         return (compared, fallback);
+    }
+
+    private long LeafRows(long leaf)
+    {
+        var (start, end) = _tree.Leaf((int)leaf);
+        return end - start;
     }
 
     private long ScanLeaf(ScanWorkspace ws, ReadOnlySpan<int> group, int leaf, TopKHeaps results, CancellationToken cancellationToken)
@@ -546,6 +613,7 @@ public sealed class ClusterIndex : NeighborIndex
         if (o.MiniBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o), o.MiniBatchSize, "MiniBatchSize must be at least 1.");
         if (o.Epochs < 0 || o.RefinementIterations < 0) throw new ArgumentOutOfRangeException(nameof(o), "Epochs and RefinementIterations must not be negative.");
         if (o.MaxDegreeOfParallelism is < 1) throw new ArgumentOutOfRangeException(nameof(o), o.MaxDegreeOfParallelism, "MaxDegreeOfParallelism must be at least 1.");
+        if (o.DefaultLeafMargin is double margin && !(margin >= 0)) throw new ArgumentOutOfRangeException(nameof(o), margin, "DefaultLeafMargin must be zero or positive (a cosine difference).");
         if (o.CalibrationRecall is double r && !(r > 0 && r <= 1)) throw new ArgumentOutOfRangeException(nameof(o), r, "CalibrationRecall must be in (0, 1].");
         if (o.CalibrationQueries < 1 || o.CalibrationK < 1) throw new ArgumentOutOfRangeException(nameof(o), "CalibrationQueries and CalibrationK must be at least 1.");
         if (o.DefaultProbes is { } p && p.Count != o.Levels) throw new ArgumentException($"DefaultProbes has {p.Count} entries; the tree has {o.Levels} levels.", nameof(o));
@@ -657,7 +725,7 @@ public sealed class ClusterIndex : NeighborIndex
         progress?.Report(new IndexBuildProgress(IndexBuildStage.Sampling, rows.Length, rows.Length));
     }
 
-    private static string DescribeBuild(ClusterIndexOptions o, int sampleSize, int[] nodeCounts, int[] probes, double? calibratedRecall, TimeSpan elapsed, FeatureMatrix gallery)
+    private static string DescribeBuild(ClusterIndexOptions o, int sampleSize, int[] nodeCounts, int[] probes, double? leafMargin, Calibration? calibration, TimeSpan elapsed, FeatureMatrix gallery)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -681,12 +749,19 @@ public sealed class ClusterIndex : NeighborIndex
             json.WriteStartArray("defaultProbes");
             foreach (int p in probes) json.WriteNumberValue(p);
             json.WriteEndArray();
-            if (calibratedRecall is double r)
+            if (leafMargin is double margin) json.WriteNumber("defaultLeafMargin", margin);
+            if (calibration is not null)
             {
                 json.WriteNumber("calibrationTarget", o.CalibrationRecall!.Value);
                 json.WriteNumber("calibrationQueries", Math.Min(gallery.Rows, o.CalibrationQueries));
                 json.WriteNumber("calibrationK", o.CalibrationK);
-                json.WriteNumber("calibratedRecall", Math.Round(r, 4));
+                json.WriteNumber("calibratedRecall", Math.Round(calibration.Recall, 4));
+                json.WriteNumber("calibratedScannedFraction", Math.Round(calibration.Scanned, 5));
+                json.WriteStartArray("fixedBeamProbes");
+                foreach (int p in calibration.FixedProbes) json.WriteNumberValue(p);
+                json.WriteEndArray();
+                json.WriteNumber("fixedBeamRecall", Math.Round(calibration.FixedRecall, 4));
+                json.WriteNumber("fixedBeamScannedFraction", Math.Round(calibration.FixedScanned, 5));
             }
 
             json.WriteNumber("buildSeconds", Math.Round(elapsed.TotalSeconds, 3));
@@ -705,6 +780,10 @@ public sealed class ClusterIndex : NeighborIndex
         private int[] _groupStart = [];
         private int[] _groupQueries = [];
         private int[] _all = [];
+
+        private int[] _order = [];
+
+        public int[] Order(int slots) => _order.Length >= slots ? _order : _order = new int[slots];
 
         public ScanWorkspace Workspace(int d, int queries)
         {

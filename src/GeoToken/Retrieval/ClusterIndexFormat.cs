@@ -7,16 +7,17 @@ using GeoToken.Data;
 namespace GeoToken.Retrieval;
 
 /// <summary>
-/// The cluster index file, version 1 (little-endian; every section starts at a multiple of 64 bytes):
+/// The cluster index file, version 2 (little-endian; every section starts at a multiple of 64 bytes):
 /// <code>
 ///   header (256 bytes)
-///     0  "GTKCLIDX"            8  u32 version = 1       12 u32 header size = 256
+///     0  "GTKCLIDX"            8  u32 version = 2       12 u32 header size = 256
 ///    16  i64 file length      24  i64 gallery rows N   32 i32 dimension d
 ///    36  i32 gallery element type (0 float32, 1 float16)
 ///    40  i32 levels L (1..8)  44  i32 stored vectors (0 none, 1 float32, 2 float16)
 ///    48  i32 fingerprint sample rows                   56 32 bytes fingerprint SHA-256
 ///    88  i32[8] default beam widths (probes) per level 120 i64 build-info length
 ///   128  i64[8] nodes per level                        192 32 bytes metadata SHA-256
+///   224  f64 default leaf margin (NaN: none; version 2, absent from version 1 files, which still open)
 ///   centroids, level 0 … L−1      float32 [nodes_l × d], unit length
 ///   children,  level 0 … L−2      int32   [nodes_l + 1], node i's children are [c[i], c[i+1]) of level l+1
 ///   leaf starts                   int64   [leaves + 1], leaf j's rows are positions [s[j], s[j+1])
@@ -31,7 +32,10 @@ namespace GeoToken.Retrieval;
 /// </summary>
 internal static class ClusterIndexFormat
 {
-    public const int Version = 1;
+    public const int Version = 2;
+
+    /// <summary>The oldest version this library reads (version 1 lacks the default leaf margin).</summary>
+    public const int OldestReadableVersion = 1;
     public const int HeaderSize = 256;
     public const int MaxLevels = 8;
     private const int Align = 64;
@@ -41,7 +45,7 @@ internal static class ClusterIndexFormat
     public sealed record Layout(long[] Centroids, long[] Children, long LeafStart, long Ids, long InverseNorms, long Vectors, long BuildInfo, long End);
 
     /// <summary>What the header says.</summary>
-    public sealed record Header(long FileLength, long Rows, int Dimension, FeatureElementType GalleryElementType, int[] NodeCounts, StoredVectors Stored, GalleryFingerprint Fingerprint, int[] DefaultProbes, long BuildInfoLength);
+    public sealed record Header(long FileLength, long Rows, int Dimension, FeatureElementType GalleryElementType, int[] NodeCounts, StoredVectors Stored, GalleryFingerprint Fingerprint, int[] DefaultProbes, double? DefaultLeafMargin, long BuildInfoLength);
 
     public static Layout ComputeLayout(long rows, int d, int[] nodeCounts, StoredVectors stored, long buildInfoLength)
     {
@@ -71,7 +75,7 @@ internal static class ClusterIndexFormat
     /// Writes the index to <paramref name="stream"/>. Vectors (if stored) are the gallery rows in
     /// leaf order, read from <paramref name="tree"/> if it stores them or else from <paramref name="gallery"/>.
     /// </summary>
-    public static void Write(Stream stream, ClusterTree tree, FeatureMatrix gallery, GalleryFingerprint fingerprint, int[] defaultProbes, StoredVectors stored, string buildInfoJson, IProgress<IndexBuildProgress>? progress, CancellationToken cancellationToken)
+    public static void Write(Stream stream, ClusterTree tree, FeatureMatrix gallery, GalleryFingerprint fingerprint, int[] defaultProbes, double? defaultLeafMargin, StoredVectors stored, string buildInfoJson, IProgress<IndexBuildProgress>? progress, CancellationToken cancellationToken)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Index files are little-endian; this platform is big-endian.");
         byte[] info = Encoding.UTF8.GetBytes(buildInfoJson);
@@ -79,7 +83,7 @@ internal static class ClusterIndexFormat
         long rows = tree.Rows;
         var layout = ComputeLayout(rows, d, tree.NodeCounts, stored, info.Length);
         var header = new byte[HeaderSize];
-        WriteHeader(header, layout.End, tree, gallery.ElementType, stored, fingerprint, defaultProbes, info.Length);
+        WriteHeader(header, layout.End, tree, gallery.ElementType, stored, fingerprint, defaultProbes, defaultLeafMargin, info.Length);
 
         // Metadata hash: header (hash field zero) + every section before the vectors.
         using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
@@ -173,7 +177,7 @@ internal static class ClusterIndexFormat
         progress?.Report(new IndexBuildProgress(IndexBuildStage.Writing, rows, rows));
     }
 
-    private static void WriteHeader(Span<byte> h, long fileLength, ClusterTree tree, FeatureElementType galleryType, StoredVectors stored, GalleryFingerprint fingerprint, int[] probes, long infoLength)
+    private static void WriteHeader(Span<byte> h, long fileLength, ClusterTree tree, FeatureElementType galleryType, StoredVectors stored, GalleryFingerprint fingerprint, int[] probes, double? leafMargin, long infoLength)
     {
         Magic.CopyTo(h);
         BinaryPrimitives.WriteUInt32LittleEndian(h[8..], Version);
@@ -189,6 +193,7 @@ internal static class ClusterIndexFormat
         for (int l = 0; l < probes.Length; l++) BinaryPrimitives.WriteInt32LittleEndian(h[(88 + 4 * l)..], probes[l]);
         BinaryPrimitives.WriteInt64LittleEndian(h[120..], infoLength);
         for (int l = 0; l < tree.Levels; l++) BinaryPrimitives.WriteInt64LittleEndian(h[(128 + 8 * l)..], tree.NodeCounts[l]);
+        BinaryPrimitives.WriteDoubleLittleEndian(h[224..], leafMargin ?? double.NaN);
     }
 
     /// <summary>Parses and checks the header of a mapped file (structure, size, metadata checksum, tree consistency).</summary>
@@ -199,7 +204,7 @@ internal static class ClusterIndexFormat
         var h = new ReadOnlySpan<byte>(mapping.Pointer, HeaderSize);
         if (!h[..8].SequenceEqual(Magic)) throw new IndexFormatException(path, "not a GeoToken cluster index (the file does not start with \"GTKCLIDX\").");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(h[8..]);
-        if (version != Version) throw new IndexFormatException(path, $"index format version {version} is not supported; this library reads version {Version}. Rebuild the index.");
+        if (version is < OldestReadableVersion or > Version) throw new IndexFormatException(path, $"index format version {version} is not supported; this library reads versions {OldestReadableVersion} to {Version}. Rebuild the index.");
         if (BinaryPrimitives.ReadUInt32LittleEndian(h[12..]) != HeaderSize) throw new IndexFormatException(path, "unexpected header size.");
         long fileLength = BinaryPrimitives.ReadInt64LittleEndian(h[16..]);
         if (fileLength != mapping.Length) throw new IndexFormatException(path, $"the header records {fileLength} bytes but the file has {mapping.Length}: it is truncated or was modified.");
@@ -226,6 +231,17 @@ internal static class ClusterIndexFormat
         }
 
         long infoLength = BinaryPrimitives.ReadInt64LittleEndian(h[120..]);
+        double? leafMargin = null;
+        if (version >= 2)
+        {
+            double m = BinaryPrimitives.ReadDoubleLittleEndian(h[224..]);
+            if (!double.IsNaN(m))
+            {
+                if (!(m >= 0)) throw new IndexFormatException(path, $"the default leaf margin {m} is negative.");
+                leafMargin = m;
+            }
+        }
+
         var layout = ComputeLayout(rows, d, counts, (StoredVectors)stored, infoLength);
         if (layout.End != fileLength) throw new IndexFormatException(path, $"the sections need {layout.End} bytes but the file has {fileLength}.");
         var fingerprint = new GalleryFingerprint(rows, d, (FeatureElementType)galleryType, sampleRows, Convert.ToHexStringLower(h.Slice(56, 32)));
@@ -278,7 +294,7 @@ internal static class ClusterIndexFormat
             seen[(int)id] = true;
         }
 
-        return (new Header(fileLength, rows, d, (FeatureElementType)galleryType, counts, (StoredVectors)stored, fingerprint, probes, infoLength), layout);
+        return (new Header(fileLength, rows, d, (FeatureElementType)galleryType, counts, (StoredVectors)stored, fingerprint, probes, leafMargin, infoLength), layout);
     }
 
     /// <summary>The build-info JSON of a mapped file.</summary>

@@ -43,10 +43,18 @@ public sealed record ClusterIndexOptions
     public IReadOnlyList<int>? DefaultProbes { get; init; }
 
     /// <summary>
+    /// Default leaf margin recorded in the index (see <see cref="SearchOptions.LeafMargin"/>). Null (default) lets
+    /// calibration choose one (see <see cref="CalibrationRecall"/>), or none when calibration is off.
+    /// </summary>
+    public double? DefaultLeafMargin { get; init; }
+
+    /// <summary>
     /// Calibration target (default 0.95): after building, <see cref="CalibrationQueries"/> random
     /// gallery rows are searched as queries (each excluding itself) exactly and through the tree, and
     /// the default beam is the narrowest reaching this recall@<see cref="CalibrationK"/> (upper levels
-    /// as <see cref="ClusterIndex.ProbesForLeafBeam"/> widens them). Null skips calibration. Gallery rows
+    /// as <see cref="ClusterIndex.ProbesForLeafBeam"/> widens them); then, over a beam 1.5 times as wide, the
+    /// smallest <see cref="DefaultLeafMargin"/> reaching the target is found and kept if it scans fewer rows.
+    /// Null skips calibration. Gallery rows
     /// stand in for queries, so recall on real queries may differ a little; measure it for your data.
     /// </summary>
     public double? CalibrationRecall { get; init; } = 0.95;

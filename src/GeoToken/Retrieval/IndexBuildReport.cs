@@ -15,6 +15,9 @@ public sealed record IndexBuildReport
     /// <summary>The default beam widths recorded in the file.</summary>
     public required IReadOnlyList<int> DefaultProbes { get; init; }
 
+    /// <summary>The default leaf margin recorded in the file (null: the default beam scans all its leaves).</summary>
+    public double? DefaultLeafMargin { get; init; }
+
     /// <summary>Time to build the tree (validation, sampling, k-means, assignment, splitting).</summary>
     public required TimeSpan BuildTime { get; init; }
 

@@ -22,6 +22,15 @@ public sealed record SearchOptions
     /// </summary>
     public IReadOnlyList<int>? Probes { get; init; }
 
+    /// <summary>
+    /// Cluster search only: after the descent, each query scans only those leaves of its beam whose centroid
+    /// similarity is within this margin (a cosine difference, ≥ 0) of its best leaf's, so a query with one clearly
+    /// nearest region scans fewer leaves than one between regions. Null uses the index's
+    /// <see cref="ClusterIndex.DefaultLeafMargin"/> when <see cref="Probes"/> is null too, and no margin with an
+    /// explicit beam; 2 or more (or <see cref="double.PositiveInfinity"/>) scans the whole beam. Ignored by exact search.
+    /// </summary>
+    public double? LeafMargin { get; init; }
+
     /// <summary>Queries per block handed to the sink (default 4096). Progress is reported and cancellation observed at least once per block.</summary>
     public int QueryBatchSize { get; init; } = 4096;
 

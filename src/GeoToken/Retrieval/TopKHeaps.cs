@@ -108,6 +108,41 @@ internal sealed class TopKHeaps
         }
     }
 
+    /// <summary>
+    /// Empties the slots of query <paramref name="q"/> scoring more than <paramref name="margin"/> below its best,
+    /// except that the best slots are kept, whatever their score, until their <paramref name="rows"/> add up to
+    /// <paramref name="minRows"/>. The heap order is not kept: call this only when nothing more will be offered.
+    /// </summary>
+    /// <param name="q">The query.</param>
+    /// <param name="margin">The margin below the best score.</param>
+    /// <param name="rows">Rows behind each id (leaf sizes).</param>
+    /// <param name="minRows">Rows to keep at least (the neighbours a query needs).</param>
+    /// <param name="order">Scratch of at least <see cref="K"/> slots.</param>
+    public void DropBelowBest(int q, float margin, Func<long, long> rows, long minRows, int[] order)
+    {
+        int b = q * K, n = 0;
+        for (int j = 0; j < K; j++)
+        {
+            if (_ids[b + j] != EmptyId) order[n++] = j;
+        }
+
+        if (n == 0) return;
+        var slots = order.AsSpan(0, n);
+        slots.Sort((x, y) => _scores[b + y].CompareTo(_scores[b + x]));
+        float floor = _scores[b + slots[0]] - margin;
+        long covered = 0;
+        foreach (int j in slots)
+        {
+            if (covered >= minRows && _scores[b + j] < floor)
+            {
+                _ids[b + j] = EmptyId;
+                continue;
+            }
+
+            covered += rows(_ids[b + j]);
+        }
+    }
+
     /// <summary>Offers one candidate; returns the new threshold.</summary>
     public float Insert(int q, float score, long id)
     {

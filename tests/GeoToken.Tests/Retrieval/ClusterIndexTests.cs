@@ -48,6 +48,7 @@ public sealed class ClusterIndexTests : IDisposable
         Assert.Equal(levels, opened.Levels);
         Assert.Equal(built.NodesPerLevel, opened.NodesPerLevel);
         Assert.Equal(built.DefaultProbes, opened.DefaultProbes);
+        Assert.Equal(built.DefaultLeafMargin, opened.DefaultLeafMargin);
         Assert.Equal(3000, opened.LeafSizes().Sum());
         Assert.Contains("\"clusters\": 24", opened.BuildInfo);
         var options = new SearchOptions { K = 12 };
@@ -180,6 +181,9 @@ public sealed class ClusterIndexTests : IDisposable
         Assert.Contains("Probes has 1 entries but the index has 2 levels", e.Message);
         var r = Assert.Throws<ArgumentOutOfRangeException>(() => index.Search(gallery, new SearchOptions { Probes = [1000, 2] }, Ct));
         Assert.Contains("Probes[0] = 1000 is outside 1..24", r.Message);
+        var m = Assert.Throws<ArgumentOutOfRangeException>(() => index.Search(gallery, new SearchOptions { LeafMargin = -0.1 }, Ct));
+        Assert.Contains("LeafMargin must be zero or positive", m.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClusterIndex.Build(gallery, SmallTree() with { DefaultLeafMargin = double.NaN }, cancellationToken: Ct));
         var dim = Assert.Throws<ArgumentException>(() => index.Search(FeatureMatrix.FromArray(new float[16], 16), new SearchOptions(), Ct));
         Assert.Contains("dimension 16 but the gallery has dimension 32", dim.Message);
 
@@ -222,6 +226,56 @@ public sealed class ClusterIndexTests : IDisposable
         Assert.DoesNotContain("calibratedRecall", heuristic.BuildInfo);
         Assert.Equal(ClusterIndex.ProbesFor(calibrated.DefaultProbes[^1], [.. calibrated.NodesPerLevel]), calibrated.DefaultProbes);
         Assert.Equal(ClusterIndex.HeuristicProbes([.. heuristic.NodesPerLevel]), heuristic.DefaultProbes);
+    }
+
+    [Fact]
+    public void A_leaf_margin_scans_part_of_the_beam_and_recall_and_cost_grow_with_it()
+    {
+        using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Clustered(5000, D, 60, 14, 0.5f, 1.2f), D);
+        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(400, D, 60, 14, 0.5f, 1.2f, sampleSeed: 16), D);
+        using var index = ClusterIndex.Build(gallery, SmallTree() with { CalibrationRecall = null }, cancellationToken: Ct);
+        Assert.Null(index.DefaultLeafMargin);
+        using var exact = ExactIndex.Create(gallery, Ct);
+        var truth = exact.Search(queries, new SearchOptions { K = 10 }, Ct);
+        var probes = index.ProbesForLeafBeam(index.NodesPerLevel[^1] / 3);
+        var whole = index.Search(queries, new SearchOptions { K = 10, Probes = probes }, Ct);
+
+        // A margin of 2 (cosine differences never exceed it) keeps the whole beam.
+        var two = index.Search(queries, new SearchOptions { K = 10, Probes = probes, LeafMargin = 2 }, Ct);
+        Assert.Equal(whole.Indices.ToArray(), two.Indices.ToArray());
+        Assert.Equal(whole.Statistics!.VectorsCompared, two.Statistics!.VectorsCompared);
+
+        double previousRecall = 0, previousScanned = 0;
+        foreach (double margin in new[] { 0.0, 0.05, 0.1, 0.2, 0.4, 2.0 })
+        {
+            var found = index.Search(queries, new SearchOptions { K = 10, Probes = probes, LeafMargin = margin }, Ct);
+            double recall = Recall(truth, found, 10), scanned = found.Statistics!.ScannedFraction;
+            Assert.True(recall >= previousRecall && scanned >= previousScanned, $"margin {margin}: recall {recall} (before {previousRecall}), scanned {scanned} (before {previousScanned})");
+            if (margin == 0) Assert.True(scanned < 0.5 * whole.Statistics.ScannedFraction, $"margin 0 scanned {scanned} of the beam's {whole.Statistics.ScannedFraction}");
+            (previousRecall, previousScanned) = (recall, scanned);
+        }
+    }
+
+    [Fact]
+    public void The_default_leaf_margin_goes_with_the_default_beam_and_round_trips()
+    {
+        using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Clustered(3000, D, 40, 17), D);
+        var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(200, D, 40, 17, sampleSeed: 18), D);
+        using var index = ClusterIndex.Build(gallery, SmallTree() with { DefaultProbes = [12, 60], DefaultLeafMargin = 0.05 }, cancellationToken: Ct);
+        Assert.Equal(0.05, index.DefaultLeafMargin);
+        Assert.Contains("\"defaultLeafMargin\": 0.05", index.BuildInfo);
+        var byDefault = index.Search(queries, new SearchOptions { K = 10 }, Ct);
+        var explicitMargin = index.Search(queries, new SearchOptions { K = 10, Probes = [12, 60], LeafMargin = 0.05 }, Ct);
+        var explicitBeam = index.Search(queries, new SearchOptions { K = 10, Probes = [12, 60] }, Ct);
+        Assert.Equal(explicitMargin.Indices.ToArray(), byDefault.Indices.ToArray());
+        Assert.Equal(explicitMargin.Statistics!.VectorsCompared, byDefault.Statistics!.VectorsCompared);
+        Assert.True(explicitBeam.Statistics!.VectorsCompared > byDefault.Statistics.VectorsCompared, "an explicit beam without a margin scans its whole beam");
+
+        string path = Path.Combine(_dir, "margin.gtidx");
+        index.Save(path, cancellationToken: Ct);
+        using var opened = ClusterIndex.Open(path, gallery);
+        Assert.Equal(0.05, opened.DefaultLeafMargin);
+        Assert.Equal(byDefault.Indices.ToArray(), opened.Search(queries, new SearchOptions { K = 10 }, Ct).Indices.ToArray());
     }
 
     internal static double Recall(NeighborResults truth, NeighborResults found, int k)

@@ -30,6 +30,19 @@ namespace GeoToken.Model.Decoding;
 /// </remarks>
 public sealed class GeoTokenSearch
 {
+    // Higher prefix log-probability first at the first position where two beams' prefixes differ in it (the
+    // coarsest cell that tells them apart); equal histories keep the sequence order (stable sort).
+    private static int CompareCoarseToFine(double[] prefixLogp, int x, int y, int t)
+    {
+        for (int p = 0; p < t; p++)
+        {
+            int c = prefixLogp[y * t + p].CompareTo(prefixLogp[x * t + p]);
+            if (c != 0) return c;
+        }
+
+        return 0;
+    }
+
     private static readonly ConditionalWeakTable<GeoTokenModel, object> Gates = new();
     private readonly object _gate;
     private readonly int[] _vocab;
@@ -67,7 +80,7 @@ public sealed class GeoTokenSearch
     {
         options ??= new BeamSearchOptions();
         options.Validate();
-        var plan = new SearchPlan { BeamWidth = options.Width, BeamReturn = options.ReturnCount ?? options.Width, Region = options.Region };
+        var plan = new SearchPlan { BeamWidth = options.Width, BeamReturn = options.ReturnCount ?? options.Width, BeamRanking = options.Ranking, Region = options.Region };
         return Run(batch, plan, null, cancellationToken).Select(r => (IReadOnlyList<DecodedSequence>)r.Beams).ToArray();
     }
 
@@ -129,6 +142,7 @@ public sealed class GeoTokenSearch
 
         var tokens = new int[rows * t];
         var logp = new double[rows];
+        var prefixLogp = new double[rows * t]; // beam rows: the log-probability of each prefix (coarse-to-fine ranking)
         var cells = new ulong[rows];
         var inside = new bool[rows]; // the prefix cell lies inside the region: every continuation is allowed
         var rng = new SplitMix64[images];
@@ -143,6 +157,7 @@ public sealed class GeoTokenSearch
         var parents = new long[rows];
         var scratchTokens = new int[w * t];
         var scratchLogp = new double[w];
+        var scratchPrefix = new double[w * t];
         var scratchCells = new ulong[w];
         var scratchInside = new bool[w];
         var candidates = new List<(double Score, int Beam, int Token)>();
@@ -210,6 +225,8 @@ public sealed class GeoTokenSearch
                         int pr = beamBase + parent;
                         Array.Copy(tokens, pr * t, scratchTokens, b * t, p);
                         scratchTokens[b * t + p] = token;
+                        Array.Copy(prefixLogp, pr * t, scratchPrefix, b * t, p);
+                        scratchPrefix[b * t + p] = score;
                         scratchLogp[b] = score;
                         (scratchCells[b], scratchInside[b]) = Advance(region, cells[pr], inside[pr], p, token);
                         parents[beamBase + b] = pr;
@@ -227,6 +244,7 @@ public sealed class GeoTokenSearch
                 {
                     int r = beamBase + b;
                     Array.Copy(scratchTokens, b * t, tokens, r * t, p + 1);
+                    Array.Copy(scratchPrefix, b * t, prefixLogp, r * t, p + 1);
                     logp[r] = scratchLogp[b];
                     cells[r] = scratchCells[b];
                     inside[r] = scratchInside[b];
@@ -250,8 +268,9 @@ public sealed class GeoTokenSearch
 
             var greedy = g == 1 ? Make(baseRow) : null;
             var samples = Enumerable.Range(baseRow + g, s).Select(Make).ToArray();
-            var beams = Enumerable.Range(baseRow + g + s, w)
-                .Where(r => !double.IsNegativeInfinity(logp[r]))
+            var live = Enumerable.Range(baseRow + g + s, w).Where(r => !double.IsNegativeInfinity(logp[r]));
+            if (plan.BeamRanking == BeamRanking.CoarseToFine) live = live.Order(Comparer<int>.Create((x, y) => CompareCoarseToFine(prefixLogp, x, y, t)));
+            var beams = live
                 .Take(plan.BeamReturn)
                 .Select(Make)
                 .ToArray();
@@ -320,6 +339,8 @@ internal sealed record SearchPlan
     public int BeamWidth { get; init; }
 
     public int BeamReturn { get; init; }
+
+    public BeamRanking BeamRanking { get; init; }
 
     public DecodingRegion? Region { get; init; }
 }

@@ -46,7 +46,9 @@ public static class EvaluationRun
         var poolBuilder = new CandidatePoolBuilder(model, options.Pool);
         var names = new List<string> { "knn" };
         names.AddRange(options.Generators.Select(g => g.Name));
-        names.AddRange(["greedy", "beam"]);
+        names.Add("greedy");
+        var beamNames = options.BeamRankings.Distinct().Select(r => (Ranking: r, Name: EvaluationRunOptions.BeamStrategyName(r))).ToArray();
+        names.AddRange(beamNames.Select(b => b.Name));
         names.AddRange(rerankers.Select(r => r.Name));
         names.Add("oracle");
         var predictions = names.ToDictionary(s => s, _ => new LatLng[n]);
@@ -70,8 +72,13 @@ public static class EvaluationRun
 
                 var greedy = search.Greedy(batch, cancellationToken: cancellationToken);
                 seconds["greedy"] += Lap(clock);
-                var beams = search.BeamSearch(batch, new BeamSearchOptions { Width = options.BeamWidth, ReturnCount = 1 }, cancellationToken);
-                seconds["beam"] += Lap(clock);
+                var beams = new IReadOnlyList<IReadOnlyList<DecodedSequence>>[beamNames.Length];
+                for (int j = 0; j < beamNames.Length; j++)
+                {
+                    beams[j] = search.BeamSearch(batch, new BeamSearchOptions { Width = options.BeamWidth, ReturnCount = 1, Ranking = beamNames[j].Ranking }, cancellationToken);
+                    seconds[beamNames[j].Name] += Lap(clock);
+                }
+
                 var pools = poolBuilder.Build(batch, keys, cancellationToken);
                 if (reward is not null) pools = reward.Score(model, batch, pools);
                 double poolSeconds = Lap(clock);
@@ -84,7 +91,7 @@ public static class EvaluationRun
                     var query = Query(queries, gallery, neighbors, modalities, row, k);
                     predictions["knn"][row] = query.Neighbours[0].Position;
                     predictions["greedy"][row] = greedy[i].Position;
-                    predictions["beam"][row] = beams[i][0].Position;
+                    for (int j = 0; j < beamNames.Length; j++) predictions[beamNames[j].Name][row] = beams[j][i][0].Position;
                     var pool = pools[i];
                     predictions["oracle"][row] = pool.MinBy(c => Geodesy.HaversineKm(c.Position, truth[row]))!.Position;
 

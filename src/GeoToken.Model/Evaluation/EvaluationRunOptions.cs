@@ -26,6 +26,15 @@ public sealed record EvaluationRunOptions
     /// <summary>Beam width of the <c>beam</c> strategy (default 5).</summary>
     public int BeamWidth { get; init; } = 5;
 
+    /// <summary>
+    /// Beam rankings evaluated, each a strategy (default both: <c>beam</c> ranks by sequence log-probability,
+    /// <c>beam-c2f</c> coarse to fine, see <see cref="BeamRanking"/>).
+    /// </summary>
+    public IReadOnlyList<BeamRanking> BeamRankings { get; init; } = [BeamRanking.Sequence, BeamRanking.CoarseToFine];
+
+    /// <summary>The strategy name of a beam ranking: <c>beam</c> or <c>beam-c2f</c>.</summary>
+    public static string BeamStrategyName(BeamRanking ranking) => ranking == BeamRanking.CoarseToFine ? "beam-c2f" : "beam";
+
     /// <summary>The candidate pool the rerankers choose from (default: the paper's, greedy + 30 samples at T = 0.7).</summary>
     public CandidatePoolOptions Pool { get; init; } = new();
 

@@ -56,7 +56,7 @@ public sealed class PipelineCommandsTests
         using (var doc = JsonDocument.Parse(await File.ReadAllTextAsync(evalJson, Ct)))
         {
             var names = doc.RootElement.EnumerateArray().Select(e => e.GetProperty("strategy").GetString()!).ToArray();
-            Assert.Equal(["knn", "gps-gallery", "greedy", "beam", "logprob", "consensus", "mbr", "similarity", "oracle"], names);
+            Assert.Equal(["knn", "gps-gallery", "greedy", "beam", "beam-c2f", "logprob", "consensus", "mbr", "similarity", "oracle"], names);
             Assert.All(doc.RootElement.EnumerateArray(), e => Assert.Equal(40, e.GetProperty("n").GetInt32()));
             // The oracle is the pool's best candidate, so it is at least as close as any reranked choice.
             double Median(string s) => doc.RootElement.EnumerateArray().First(e => e.GetProperty("strategy").GetString() == s).GetProperty("median_km").GetDouble();

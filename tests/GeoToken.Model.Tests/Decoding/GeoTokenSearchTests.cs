@@ -63,6 +63,30 @@ public class GeoTokenSearchTests
     }
 
     [Fact]
+    public void Coarse_to_fine_ranking_reorders_the_same_beams_by_the_mass_of_the_coarsest_differing_cell()
+    {
+        using var model = NewModel(25);
+        using var batch = TestData.Batch(model.Options, 4, seed: 6);
+        using var memory = Memory(model, batch);
+        var search = new GeoTokenSearch(model);
+        var bySequence = search.BeamSearch(batch, new BeamSearchOptions { Width = 6 }, Ct);
+        var coarse = search.BeamSearch(batch, new BeamSearchOptions { Width = 6, Ranking = BeamRanking.CoarseToFine }, Ct);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(bySequence[i].Select(Key).Order(), coarse[i].Select(Key).Order());
+            for (int b = 1; b < coarse[i].Count; b++)
+            {
+                // At the first position where the two beams differ, the earlier beam's prefix (its cell) is at least as probable.
+                var (x, y) = (coarse[i][b - 1].Tokens, coarse[i][b].Tokens);
+                int p = Enumerable.Range(0, x.Count).First(q => x[q] != y[q]);
+                double px = SequenceLogProbability(model, memory, i, x.Take(p + 1).ToArray());
+                double py = SequenceLogProbability(model, memory, i, y.Take(p + 1).ToArray());
+                Assert.True(px >= py - 1e-5, $"image {i}, beams {b - 1} and {b} differ first at position {p}: prefix log-probabilities {px} < {py}");
+            }
+        }
+    }
+
+    [Fact]
     public void Beam_search_matches_a_naive_beam_search_that_redecodes_every_prefix()
     {
         using var model = NewModel(24, TestData.Micro(NormOrder.Pre, ContextLayout.Paper, dropout: 0));

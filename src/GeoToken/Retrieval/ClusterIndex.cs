@@ -14,7 +14,8 @@ namespace GeoToken.Retrieval;
 /// level splits every cluster into children. A query descends with a <em>beam</em>: at every
 /// level it keeps the <see cref="SearchOptions.Probes"/>[l] best clusters among the children of the
 /// clusters it kept one level up (greedy top-1 descent is all ones), then compares itself with
-/// every gallery row of the kept leaves. Queries of a block are grouped by cluster so that each
+/// every gallery row of the kept leaves that lie within <see cref="SearchOptions.LeafMargin"/> of its
+/// best leaf (the default beam and margin are calibrated at build time). Queries of a block are grouped by cluster so that each
 /// cluster's rows are multiplied with all the queries visiting it by the same GEMM kernel as exact
 /// search: similarities are bit-identical to <see cref="ExactIndex"/>'s, only fewer rows are compared.
 /// </summary>

@@ -227,12 +227,7 @@ public sealed class GeoTokenDecoderCache : IDisposable
         if (_disposed) return;
         _disposed = true;
         foreach (var t in _memoryKeys.Concat(_memoryValues).Concat(_selfKeys).Concat(_selfValues)) t.Dispose();
-        if (Copy is not null)
-        {
-            Copy.Keys.Dispose();
-            Copy.NeighborTokens.Dispose();
-            Copy.Agrees.Dispose();
-        }
+        Copy?.Dispose();
     }
 
     private void SelectMemoryRows(Tensor memIdx)

@@ -7,7 +7,7 @@ namespace GeoToken.Model.Decoding;
 /// tokens (one row per memory row, like the cross-attention keys/values) and, per decoded row, which neighbours
 /// still agree with the prefix. Owned and disposed by the cache.
 /// </summary>
-internal sealed class NeighborCopyState(Tensor keys, Tensor neighborTokens, Tensor agrees)
+internal sealed class NeighborCopyState(Tensor keys, Tensor neighborTokens, Tensor agrees) : IDisposable
 {
     /// <summary>Pointer keys <c>[memory rows, k, d]</c>.</summary>
     public Tensor Keys { get; set; } = keys;
@@ -17,4 +17,12 @@ internal sealed class NeighborCopyState(Tensor keys, Tensor neighborTokens, Tens
 
     /// <summary>Whether each neighbour's tokens so far equal the row's prefix <c>[rows, k]</c> bool.</summary>
     public Tensor Agrees { get; set; } = agrees;
+
+    /// <summary>Disposes the three tensors.</summary>
+    public void Dispose()
+    {
+        Keys.Dispose();
+        NeighborTokens.Dispose();
+        Agrees.Dispose();
+    }
 }

@@ -217,7 +217,7 @@ public sealed class GeoTokenModel : nn.Module
         Tensor agreesSoFar = ones([b, Options.NeighborCount], ScalarType.Bool, memory.device);
         for (int p = 0; p <= n; p++)
         {
-            if (p > 0) agreesSoFar = agreesSoFar.logical_and(neighborTokens!.select(2, p - 1).eq(prefixTokens.select(1, p - 1).unsqueeze(1)));
+            if (p > 0) agreesSoFar = agreesSoFar.logical_and(NeighborCopyHead.Matches(neighborTokens!.select(2, p - 1), prefixTokens.select(1, p - 1), 1));
             Tensor state = h.select(1, p);
             logits[p] = _copyHead.Mix(_heads[p].forward(state), state, keys, neighborTokens!.select(2, p), agreesSoFar, 1).MoveToOuterDisposeScope();
         }
@@ -330,12 +330,7 @@ public sealed class GeoTokenModel : nn.Module
         if (_copyHead is not null)
         {
             var copy = cache.Copy!;
-            if (t > 0)
-            {
-                Tensor previous = copy.NeighborTokens.select(2, t - 1); // [B / R, k]
-                if (cache.RowsPerMemory > 1) previous = previous.repeat_interleave(cache.RowsPerMemory, 0);
-                copy.Agrees.logical_and_(previous.eq(previousTokens!.unsqueeze(1)));
-            }
+            if (t > 0) copy.Agrees.logical_and_(NeighborCopyHead.Matches(copy.NeighborTokens.select(2, t - 1), previousTokens!, cache.RowsPerMemory));
 
             logits = _copyHead.Mix(logits, h, copy.Keys, copy.NeighborTokens.select(2, t), copy.Agrees, cache.RowsPerMemory);
         }

@@ -53,6 +53,19 @@ internal sealed class NeighborCopyHead : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Which neighbours' tokens at the previous position equal each row's previous token, <c>[N, k]</c> bool (to be
+    /// and-ed into the rows' agreement with their prefixes).
+    /// </summary>
+    /// <param name="neighborTokens">The neighbours' tokens at the previous position <c>[N / rowsPerMemory, k]</c>.</param>
+    /// <param name="previousTokens">Each row's previous token <c>[N]</c>.</param>
+    /// <param name="rowsPerMemory">Consecutive rows sharing one row of <paramref name="neighborTokens"/>.</param>
+    public static Tensor Matches(Tensor neighborTokens, Tensor previousTokens, int rowsPerMemory)
+    {
+        if (rowsPerMemory > 1) neighborTokens = neighborTokens.repeat_interleave(rowsPerMemory, 0);
+        return neighborTokens.eq(previousTokens.unsqueeze(1));
+    }
+
     /// <summary>Keys of the neighbours' encoder outputs <c>[B, k, d]</c> → <c>[B, k, d]</c> (computed once per image).</summary>
     public Tensor Keys(Tensor neighborMemory) => _key.forward(neighborMemory);
 

@@ -21,13 +21,13 @@ public sealed class GpsGallery : IDisposable
 {
     private readonly SimilarityModel _model;
     private readonly LatLng[] _coordinates;
-    private readonly Tensor _embeddings; // [N, D], L2-normalised
-    private readonly FeatureMatrix? _indexedEmbeddings;
+    private readonly Tensor? _embeddings; // [N, D], L2-normalised; flat search only
+    private readonly FeatureMatrix? _indexedEmbeddings; // the same embeddings on the CPU, searched through _index
     private readonly ClusterIndex? _index;
     private readonly IReadOnlyList<int>? _probes;
     private bool _disposed;
 
-    private GpsGallery(SimilarityModel model, LatLng[] coordinates, Tensor embeddings, FeatureMatrix? indexedEmbeddings, ClusterIndex? index, IReadOnlyList<int>? probes)
+    private GpsGallery(SimilarityModel model, LatLng[] coordinates, Tensor? embeddings, FeatureMatrix? indexedEmbeddings, ClusterIndex? index, IReadOnlyList<int>? probes)
     {
         _model = model;
         _coordinates = coordinates;
@@ -62,6 +62,11 @@ public sealed class GpsGallery : IDisposable
         ArgumentNullException.ThrowIfNull(coordinates);
         options ??= new GpsGalleryOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ChunkSize, 1);
+        if (options.ClusterIndex is not null && !(options.LeafBeamFraction is > 0 and <= 1))
+        {
+            throw new ArgumentException($"GpsGalleryOptions.LeafBeamFraction is {options.LeafBeamFraction}; it must be in (0, 1].", nameof(options));
+        }
+
         if (coordinates.Count == 0) throw new ArgumentException("The GPS gallery is empty.", nameof(coordinates));
         var coords = coordinates.ToArray();
         Tensor all;
@@ -89,17 +94,21 @@ public sealed class GpsGallery : IDisposable
 
         if (options.ClusterIndex is null) return new GpsGallery(model, coords, all, null, null, null);
 
-        FeatureMatrix? matrix = null;
+        // Indexed: the embeddings move to a CPU matrix the index searches; the flat tensor is not kept.
+        FeatureMatrix matrix;
+        using (all)
+        using (var cpu = all.cpu())
+        {
+            matrix = FeatureMatrix.FromArray(cpu.data<float>().ToArray(), (int)all.shape[1]);
+        }
+
         try
         {
-            int dimension = (int)all.shape[1];
-            using (var cpu = all.cpu()) matrix = FeatureMatrix.FromArray(cpu.data<float>().ToArray(), dimension);
-            if (!(options.LeafBeamFraction is > 0 and <= 1)) throw new ArgumentException($"GpsGalleryOptions.LeafBeamFraction is {options.LeafBeamFraction}; it must be in (0, 1].", nameof(options));
             var index = ClusterIndex.Build(matrix, options.ClusterIndex, cancellationToken: cancellationToken);
             try
             {
                 var probes = options.Probes ?? index.ProbesForLeafBeam((int)Math.Ceiling(options.LeafBeamFraction * index.NodesPerLevel[^1]));
-                return new GpsGallery(model, coords, all, matrix, index, probes);
+                return new GpsGallery(model, coords, null, matrix, index, probes);
             }
             catch
             {
@@ -109,8 +118,7 @@ public sealed class GpsGallery : IDisposable
         }
         catch
         {
-            matrix?.Dispose();
-            all.Dispose();
+            matrix.Dispose();
             throw;
         }
     }
@@ -152,7 +160,7 @@ public sealed class GpsGallery : IDisposable
             var img = _model.EmbedImages(tensor(imageFeatures.ToArray(), [count, d], device: _model.Device));
             if (_index is null)
             {
-                var sims = img.matmul(_embeddings.t()); // [count, N]
+                var sims = img.matmul(_embeddings!.t()); // [count, N]
                 var (v, i) = sims.topk(k, dim: 1, largest: true, sorted: true);
                 values = v.cpu().data<float>().ToArray();
                 indices = i.cpu().data<long>().ToArray();
@@ -190,7 +198,7 @@ public sealed class GpsGallery : IDisposable
         _disposed = true;
         _index?.Dispose();
         _indexedEmbeddings?.Dispose();
-        _embeddings.Dispose();
+        _embeddings?.Dispose();
     }
 }
 

@@ -37,7 +37,7 @@ public sealed record ClusterIndexOptions
     public bool StoreVectors { get; init; } = true;
 
     /// <summary>
-    /// Default beam widths per level recorded in the index. Null (default) calibrates them (see
+    /// Default beam widths per level recorded in the index. Null (default, with <see cref="DefaultLeafMargin"/> null too) calibrates them (see
     /// <see cref="CalibrationRecall"/>), or derives them from the tree shape when calibration is off.
     /// </summary>
     public IReadOnlyList<int>? DefaultProbes { get; init; }

@@ -20,9 +20,10 @@ internal static class RewardCommand
         var lr = new Option<double>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3 };
         var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbours (default: exact search)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var group = NeighborGroupSetting.Create();
         var cmd = new Command("reward", "Train the paper's reward head (is a candidate within 200 km?) on pools the model samples for its training images.")
         {
-            model, train, output, rows, epochs, batch, samples, lr, index, device,
+            model, train, output, rows, epochs, batch, samples, lr, index, group, device,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -37,7 +38,11 @@ internal static class RewardCommand
             RewardTrainingProgress? last = null;
             var result = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p => RewardTrainingRun.RunAsync(
                 parse.GetValue(model)!.FullName, parse.GetValue(train)!.FullName, parse.GetValue(output)!.FullName, options,
-                new Retrieval.NeighborCacheOptions { IndexPath = parse.GetValue(index)?.FullName }, parse.GetValue(device)!,
+                new Retrieval.NeighborCacheOptions
+                {
+                    IndexPath = parse.GetValue(index)?.FullName,
+                    GroupColumn = NeighborGroupSetting.Resolve(parse.GetValue(group)!, parse.GetValue(train)!.FullName),
+                }, parse.GetValue(device)!,
                 new Progress<(string Stage, double Done, double Total, RewardTrainingProgress? Report)>(r =>
                 {
                     last = r.Report ?? last;

@@ -30,9 +30,10 @@ internal static class TrainCommand
         var valRows = new Option<int>("--val-rows") { Description = "Validate on at most this many rows.", DefaultValueFactory = _ => 2000 };
         var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbours (default: exact search)." };
         var json = new Option<FileInfo?>("--json") { Description = "Write a JSON summary (epochs, losses, validation metrics, throughput)." };
+        var group = NeighborGroupSetting.Create();
         var cmd = new Command("train", "Train a GeoToken model (retrieval-conditioned encoder-decoder) on dataset folders.")
         {
-            train, val, output, preset, layout, copy, epochs, batch, lr, warmup, clip, decay, seed, resume, device, maxMinutes, valRows, index, json,
+            train, val, output, preset, layout, copy, epochs, batch, lr, warmup, clip, decay, seed, resume, device, maxMinutes, valRows, index, group, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -66,7 +67,11 @@ internal static class TrainCommand
                 NeighborCopy = neighborCopy,
                 Resume = parse.GetValue(resume),
                 Device = parse.GetValue(device)!,
-                Neighbors = new NeighborCacheOptions { IndexPath = parse.GetValue(index)?.FullName },
+                Neighbors = new NeighborCacheOptions
+                {
+                    IndexPath = parse.GetValue(index)?.FullName,
+                    GroupColumn = NeighborGroupSetting.Resolve(parse.GetValue(group)!, parse.GetValue(train)!.FullName),
+                },
                 Trainer = new GeoTokenTrainerOptions
                 {
                     Epochs = parse.GetValue(epochs),
@@ -83,6 +88,9 @@ internal static class TrainCommand
             var err = parse.InvocationConfiguration.Error;
             var result = await ProgressDisplay.RunAsync(err, p => TrainingRun.RunAsync(options, new Progress<TrainingRunProgress>(r => Report(p, err, r)), ct)).ConfigureAwait(false);
             var last = result.Training.Validations.LastOrDefault();
+            output2.WriteLine(options.Neighbors.GroupColumn is { } groupColumn
+                ? $"training neighbours: none shares the image's {groupColumn} value"
+                : "training neighbours: every other image may be one (no --neighbor-group column)");
             output2.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"model: {result.ModelPath} ({result.ParameterCount:N0} parameters, {result.Model.ContextLayout} layout{(result.Model.NeighborCopy ? ", neighbour-copy head" : "")}); {result.Training.EpochsCompleted} epochs, {result.Training.GlobalStep} steps in {result.TrainingElapsed.TotalMinutes:F1} min{(result.Training.StoppedByTimeLimit ? " (time limit reached; --resume continues)" : "")}"));
             if (result.Training.Validations.Count > 0)

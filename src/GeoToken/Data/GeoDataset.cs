@@ -234,20 +234,36 @@ public sealed class GeoDataset : IDisposable
     public IEnumerable<string> ReadImageIds()
     {
         if (!HasImageIds) throw new InvalidOperationException($"{MetaPath} has no image-id column; its columns are {string.Join(", ", MetaColumns)}.");
-        return Iterate();
+        return ReadColumn(_idColumn);
+    }
 
-        IEnumerable<string> Iterate()
+    /// <summary>Streams the values of the metadata column <paramref name="column"/> in row order (one sequential pass over the CSV).</summary>
+    /// <param name="column">The column's name as the CSV header spells it (case-insensitive), e.g. <c>AUTHOR</c>.</param>
+    /// <exception cref="GeoDatasetException">The CSV has no such column (the message lists its columns).</exception>
+    public IEnumerable<string> ReadColumn(string column)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(column);
+        int index = -1;
+        for (int i = MetaColumns.Count - 1; i >= 0; i--)
         {
-            using var r = CsvReader.Open(MetaPath, _skipLines);
-            long n = 0;
-            while (r.Read())
-            {
-                if (++n > Rows) break;
-                yield return r.GetString(_idColumn);
-            }
-
-            if (n != Rows) throw RowCountMismatch(n);
+            if (string.Equals(MetaColumns[i], column, StringComparison.OrdinalIgnoreCase)) index = i; // the first match wins
         }
+
+        if (index < 0) throw new GeoDatasetException($"{MetaPath} has no column '{column}'; its columns are {string.Join(", ", MetaColumns)}.");
+        return ReadColumn(index);
+    }
+
+    private IEnumerable<string> ReadColumn(int index)
+    {
+        using var r = CsvReader.Open(MetaPath, _skipLines);
+        long n = 0;
+        while (r.Read())
+        {
+            if (++n > Rows) break;
+            yield return r.GetString(index);
+        }
+
+        if (n != Rows) throw RowCountMismatch(n);
     }
 
     private GeoDatasetException RowCountMismatch(long csvRows) =>

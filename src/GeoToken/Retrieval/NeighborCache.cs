@@ -27,12 +27,13 @@ public static class NeighborCache
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
         options ??= new NeighborCacheOptions();
         bool self = SameDataset(queries, gallery);
+        var groups = self && options.GroupColumn is { } column ? NeighborGroups.Read(queries, column, cancellationToken) : null;
         string queryFolder = Path.GetDirectoryName(Path.GetFullPath(queries.MetaPath))!;
         string dir = options.Directory ?? Path.Combine(queryFolder, "neighbors");
         // Named after the content of both sides, so regenerated or different datasets never reuse stale files.
         string queryPrint = GalleryFingerprint.Compute(queries.Image).Sha256[..12];
         string name = self
-            ? $"self-{queryPrint}_k{k}"
+            ? $"self-{queryPrint}{(groups is null ? "" : "-g" + groups.Fingerprint)}_k{k}"
             : $"{queryPrint}-in-{GalleryFingerprint.Compute(gallery.Image).Sha256[..12]}_k{k}";
         string prefix = Path.Combine(dir, name);
         if (IsUsable(prefix, queries.Rows, k)) return prefix;
@@ -40,9 +41,66 @@ public static class NeighborCache
         Directory.CreateDirectory(dir);
         using var index = NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken);
         using var sink = new NeighborFileWriter(prefix);
-        index.Search(queries.Image, new SearchOptions { K = k, ExcludeSelf = self, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, sink, progress, cancellationToken);
+        if (groups is null)
+        {
+            index.Search(queries.Image, new SearchOptions { K = k, ExcludeSelf = self, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, sink, progress, cancellationToken);
+        }
+        else
+        {
+            SearchOutsideGroups(index, queries.Image, groups, k, options, sink, progress, cancellationToken);
+        }
+
         return prefix;
     }
+
+    /// <summary>
+    /// Self-search whose neighbours skip each row's group: one search for k + (largest group − 1) neighbours when that
+    /// is at most <see cref="MaxGroupExtra"/> more than k; rows of larger groups are searched first, in small batches
+    /// sorted by group size, each asking for exactly enough neighbours.
+    /// </summary>
+    private static void SearchOutsideGroups(NeighborIndex index, FeatureMatrix rows, NeighborGroups groups, int k, NeighborCacheOptions options, INeighborSink sink, IProgress<SearchProgress>? progress, CancellationToken cancellationToken)
+    {
+        long others = rows.Rows - 1;
+        int extra = (int)Math.Min(Math.Min(groups.LargestGroup - 1, MaxGroupExtra), Math.Max(0, others - k));
+        var large = new List<long>();
+        for (long r = 0; r < rows.Rows; r++)
+        {
+            if (groups.SizeOf(r) - 1 > extra) large.Add(r);
+        }
+
+        var precomputed = new Dictionary<long, (long[] Ids, float[] Sims)>();
+        large.Sort((a, b) => groups.SizeOf(a).CompareTo(groups.SizeOf(b)));
+        const int Batch = 256;
+        for (int start = 0; start < large.Count; start += Batch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(Batch, large.Count - start);
+            int searchK = (int)Math.Min(k + (long)groups.SizeOf(large[start + count - 1]), rows.Rows); // the group, itself included, plus k
+            var data = new float[count * rows.Columns];
+            for (int i = 0; i < count; i++) rows.ReadRow(large[start + i], data.AsSpan(i * rows.Columns, rows.Columns));
+            using var batch = new InMemoryFeatureMatrix<float>(data, rows.Columns, FeatureElementType.Float32);
+            var found = index.Search(batch, new SearchOptions { K = searchK, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, cancellationToken);
+            for (int i = 0; i < count; i++)
+            {
+                long row = large[start + i];
+                var ids = new long[k];
+                var sims = new float[k];
+                int kept = GroupExcludingSink.Keep(groups, row, found.IndicesOf(i), found.SimilaritiesOf(i), ids, sims);
+                if (kept < k) throw FewOutside(groups, row, kept, k, rows.Rows);
+                precomputed[row] = (ids, sims);
+            }
+        }
+
+        var filter = new GroupExcludingSink(sink, groups, k, precomputed);
+        index.Search(rows, new SearchOptions { K = k + extra, ExcludeSelf = true, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, filter, progress, cancellationToken);
+    }
+
+    private static InvalidOperationException FewOutside(NeighborGroups groups, long row, int kept, int k, long rows) =>
+        new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Row {row} has only {kept} neighbours outside its '{groups.Column}' group ({groups.SizeOf(row)} of the {rows} rows); {k} are needed. Use a larger gallery, or no group column."));
+
+    /// <summary>The most extra neighbours the main self-search asks for to make room for skipped group members.</summary>
+    internal const int MaxGroupExtra = 256;
 
     /// <summary>Whether two datasets are the same files (same folder and meta file).</summary>
     public static bool SameDataset(GeoDataset a, GeoDataset b) =>

@@ -12,6 +12,15 @@ public sealed record NeighborCacheOptions
     /// <summary>A cluster index of the gallery (<c>geotoken index</c>) to search through; null searches exactly.</summary>
     public string? IndexPath { get; init; }
 
+    /// <summary>
+    /// A metadata column (e.g. <c>AUTHOR</c> or <c>SERIES</c>) whose shared values keep neighbours apart when the
+    /// queries are the gallery itself (training neighbours): a row's neighbours are its nearest rows with a different
+    /// value there (rows with an empty value only skip themselves). A test photo's own series or uploader is not in
+    /// the gallery, so training on near-duplicates from the query's own group teaches the model to trust its
+    /// neighbours more than it should. Default null: only the row itself is skipped. Other query sets are unaffected.
+    /// </summary>
+    public string? GroupColumn { get; init; }
+
     /// <summary>Search threads (default: all cores).</summary>
     public int? MaxDegreeOfParallelism { get; init; }
 }

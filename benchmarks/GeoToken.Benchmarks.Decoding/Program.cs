@@ -119,7 +119,7 @@ static int Decode(Dictionary<string, string> o)
     List<int[]> RunBatch(int start, int count)
     {
         using var batch = Slice(start, count);
-        if (mode == "beam5") return search.BeamSearch(batch, new BeamSearchOptions { Width = 5 }).Select(b => b[0].Tokens.ToArray()).ToList();
+        if (mode == "beam5") return search.BeamSearch(batch, new BeamSearchOptions { Width = 5, CommitLevel = null }).Select(b => b[0].Tokens.ToArray()).ToList();
         if (mode == "pool")
         {
             var pools = pool.Build(batch, Enumerable.Range(start, count).Select(i => (long)i).ToArray());
@@ -183,7 +183,7 @@ static int Rss(Dictionary<string, string> o)
     {
         var rows = Enumerable.Range(0, batchSize).Select(i => (done + i) % source.Count).ToArray();
         using var batch = source.ReadBatch(rows);
-        if (mode == "beam5") candidates += search.BeamSearch(batch, new BeamSearchOptions { Width = 5 }).Sum(b => b.Count);
+        if (mode == "beam5") candidates += search.BeamSearch(batch, new BeamSearchOptions { Width = 5, CommitLevel = null }).Sum(b => b.Count);
         else candidates += pool.Build(batch, rows.Select(r => (long)(done + r)).ToArray()).Sum(p => p.Count);
         int now = done + batchSize;
         if (now % report == 0 || now >= images)

@@ -8,6 +8,7 @@ using GeoToken.Model.Decoding;
 using GeoToken.Model.Evaluation;
 using GeoToken.Model.Reranking;
 using GeoToken.Reports;
+using GeoToken.Reranking;
 
 namespace GeoToken.Cli.Commands;
 
@@ -26,20 +27,22 @@ internal static class EvalCommand
         var maxQueries = new Option<int?>("--max-queries") { Description = "Evaluate only the first N queries." };
         var batch = new Option<int>("--batch") { Description = "Images decoded together.", DefaultValueFactory = _ => 64 };
         var beam = new Option<int>("--beam") { Description = "Beam width.", DefaultValueFactory = _ => 5 };
+        var commitLevel = new Option<int>("--commit-level") { Description = "S2 level at which the beam strategy commits to the most probable cell (beam-paper never commits).", DefaultValueFactory = _ => BeamSearchOptions.DefaultCommitLevel };
         var samples = new Option<int>("--samples") { Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0UL };
         var calibration = new Option<FileInfo?>("--calibration") { Description = "Fit the uncertainty radius on this (validation) query set and write it as JSON for predict." };
         var reward = new Option<FileInfo?>("--reward") { Description = "Reward head (geotoken reward): adds the reward strategy." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-        var similarity = new Option<FileInfo?>("--similarity") { Description = "Similarity model (geotoken similarity): adds the similarity reranker and the gps-gallery strategy." };
+        var similarity = new Option<FileInfo?>("--similarity") { Description = "Similarity model (geotoken similarity): adds the similarity reranker, its cascade and the gps-gallery strategy." };
+        var similarityTop = new Option<int>("--similarity-top") { Description = "With --similarity, also evaluate similarity>topN>logprob: the N most similar candidates, the most probable of them (0: off).", DefaultValueFactory = _ => 3 };
         var gpsGallery = new Option<string>("--gps-gallery") { Description = "GPS gallery coordinates: geoclip (GeoCLIP's 100,000, bundled) or train (the gallery dataset's).", DefaultValueFactory = _ => "geoclip" };
         var gpsIndex = new Option<bool>("--gps-index") { Description = "Search the GPS gallery through a hierarchical cluster index (up to 800 clusters, beam descent) instead of exactly." };
         var judge = new JudgeSettings();
         var cmd = new Command("eval", "Evaluate knn, greedy, beam, the reranked candidate pool and the pool oracle side by side.")
         {
-            model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, samples, temperature, seed, calibration, reward, device,
-            similarity, gpsGallery, gpsIndex,
+            model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, commitLevel, samples, temperature, seed, calibration, reward, device,
+            similarity, similarityTop, gpsGallery, gpsIndex,
         };
         judge.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
@@ -52,6 +55,7 @@ internal static class EvalCommand
                 MaxQueries = parse.GetValue(maxQueries),
                 BatchSize = parse.GetValue(batch),
                 BeamWidth = parse.GetValue(beam),
+                BeamSearches = [new("beam", new BeamSearchOptions { CommitLevel = parse.GetValue(commitLevel) }), new("beam-paper", new BeamSearchOptions { CommitLevel = null })],
                 Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) },
                 Device = parse.GetValue(device)!,
                 RewardHeadPath = parse.GetValue(reward)?.FullName,
@@ -60,7 +64,11 @@ internal static class EvalCommand
             using var gps = similarityModel is null ? null : CreateGpsGallery(similarityModel, parse.GetValue(gpsGallery)!, options.GalleryDirectory, parse.GetValue(gpsIndex), ct);
             if (similarityModel is not null)
             {
-                options = options with { Rerankers = [.. options.Rerankers, new SimilarityReranker(similarityModel)], Generators = [new GpsGalleryGenerator(gps!)] };
+                var similarityReranker = new SimilarityReranker(similarityModel);
+                int top = parse.GetValue(similarityTop);
+                if (top < 0) throw new CliUsageException($"--similarity-top {top}: use 0 (off) or a positive count.");
+                IReranker[] added = top > 0 ? [similarityReranker, new CascadeReranker(similarityReranker, new LogProbReranker(), top)] : [similarityReranker];
+                options = options with { Rerankers = [.. options.Rerankers, .. added], Generators = [new GpsGalleryGenerator(gps!)] };
             }
 
             if (judge.Create(parse) is { } judgeReranker) options = options with { Rerankers = [.. options.Rerankers, judgeReranker] };

@@ -23,7 +23,10 @@ public sealed record CandidatePoolOptions
     /// <summary>Sampling top-p in (0, 1] (default null: all tokens).</summary>
     public double? TopP { get; init; }
 
-    /// <summary>Beam width; the search's top <see cref="BeamCount"/> beams join the pool (default 0: no beam search).</summary>
+    /// <summary>
+    /// Beam width; the top <see cref="BeamCount"/> beams of a one-stage beam search (the paper's, whose beams may lie in
+    /// different regions) join the pool (default 0: no beam search).
+    /// </summary>
     public int BeamWidth { get; init; }
 
     /// <summary>Beams added to the pool (default null: all <see cref="BeamWidth"/>).</summary>

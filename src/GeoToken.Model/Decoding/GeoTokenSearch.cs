@@ -72,7 +72,11 @@ public sealed class GeoTokenSearch
         return Run(batch, plan, null, cancellationToken).Select(r => r.Greedy!).ToArray();
     }
 
-    /// <summary>Beam search; per image, the best beams, highest log-probability first, all distinct.</summary>
+    /// <summary>
+    /// Beam search; per image, the best beams, all distinct, highest log-probability first (or coarse to fine, see
+    /// <see cref="BeamSearchOptions.Ranking"/>). By default in two stages, committing to the most probable level-6
+    /// cell (see <see cref="BeamSearchOptions.CommitLevel"/>); set <c>CommitLevel = null</c> for the paper's one-stage search.
+    /// </summary>
     /// <param name="batch">The images (targets are ignored).</param>
     /// <param name="options">Width, beams returned and region (null: defaults, width 5).</param>
     /// <param name="cancellationToken">Checked before every position.</param>
@@ -80,8 +84,21 @@ public sealed class GeoTokenSearch
     {
         options ??= new BeamSearchOptions();
         options.Validate();
-        var plan = new SearchPlan { BeamWidth = options.Width, BeamReturn = options.ReturnCount ?? options.Width, BeamRanking = options.Ranking, Region = options.Region };
+        int? commitTokens = options.CommitLevel is int level ? CommitTokens(level) : null;
+        var plan = new SearchPlan { BeamWidth = options.Width, BeamReturn = options.ReturnCount ?? options.Width, BeamRanking = options.Ranking, BeamCommitTokens = commitTokens, Region = options.Region };
         return Run(batch, plan, null, cancellationToken).Select(r => (IReadOnlyList<DecodedSequence>)r.Beams).ToArray();
+    }
+
+    /// <summary>The number of tokens of the first prefix (before the last token) whose cell is at least as fine as <paramref name="level"/>; null when none is.</summary>
+    private int? CommitTokens(int level)
+    {
+        var tokenizer = Model.Tokenizer;
+        for (int n = 1; n < tokenizer.Length; n++)
+        {
+            if (tokenizer.LevelOfPrefix(n) >= level) return n;
+        }
+
+        return null;
     }
 
     /// <summary>Independent samples per image (ancestral sampling with temperature, top-k and top-p; see <see cref="SamplingOptions"/>).</summary>
@@ -240,6 +257,12 @@ public sealed class GeoTokenSearch
                     }
                 }
 
+                // Two-stage search: after the commit cell's last token only the most probable prefix lives on.
+                if (plan.BeamCommitTokens == p + 1)
+                {
+                    for (int b = 1; b < w; b++) scratchLogp[b] = double.NegativeInfinity;
+                }
+
                 for (int b = 0; b < w; b++)
                 {
                     int r = beamBase + b;
@@ -341,6 +364,8 @@ internal sealed record SearchPlan
     public int BeamReturn { get; init; }
 
     public BeamRanking BeamRanking { get; init; }
+
+    public int? BeamCommitTokens { get; init; }
 
     public DecodingRegion? Region { get; init; }
 }

@@ -47,7 +47,8 @@ public static class EvaluationRun
         var names = new List<string> { "knn" };
         names.AddRange(options.Generators.Select(g => g.Name));
         names.Add("greedy");
-        var beamNames = options.BeamRankings.Distinct().Select(r => (Ranking: r, Name: EvaluationRunOptions.BeamStrategyName(r))).ToArray();
+        var beamNames = options.BeamSearches.Select(b => (b.Name, Options: b.Options with { Width = options.BeamWidth, ReturnCount = 1 })).ToArray();
+        foreach (var b in beamNames) b.Options.Validate();
         names.AddRange(beamNames.Select(b => b.Name));
         names.AddRange(rerankers.Select(r => r.Name));
         names.Add("oracle");
@@ -75,7 +76,7 @@ public static class EvaluationRun
                 var beams = new IReadOnlyList<IReadOnlyList<DecodedSequence>>[beamNames.Length];
                 for (int j = 0; j < beamNames.Length; j++)
                 {
-                    beams[j] = search.BeamSearch(batch, new BeamSearchOptions { Width = options.BeamWidth, ReturnCount = 1, Ranking = beamNames[j].Ranking }, cancellationToken);
+                    beams[j] = search.BeamSearch(batch, beamNames[j].Options, cancellationToken);
                     seconds[beamNames[j].Name] += Lap(clock);
                 }
 

@@ -23,17 +23,15 @@ public sealed record EvaluationRunOptions
     /// <summary>Images decoded together (default 64).</summary>
     public int BatchSize { get; init; } = 64;
 
-    /// <summary>Beam width of the <c>beam</c> strategy (default 5).</summary>
+    /// <summary>Beam width of every beam strategy (default 5).</summary>
     public int BeamWidth { get; init; } = 5;
 
     /// <summary>
-    /// Beam rankings evaluated, each a strategy (default both: <c>beam</c> ranks by sequence log-probability,
-    /// <c>beam-c2f</c> coarse to fine, see <see cref="BeamRanking"/>).
+    /// Beam searches evaluated, each a strategy (default: <c>beam</c>, the default two-stage search committing at
+    /// level 6, and <c>beam-paper</c>, the paper's one-stage search; see <see cref="BeamSearchOptions.CommitLevel"/>).
     /// </summary>
-    public IReadOnlyList<BeamRanking> BeamRankings { get; init; } = [BeamRanking.Sequence, BeamRanking.CoarseToFine];
-
-    /// <summary>The strategy name of a beam ranking: <c>beam</c> or <c>beam-c2f</c>.</summary>
-    public static string BeamStrategyName(BeamRanking ranking) => ranking == BeamRanking.CoarseToFine ? "beam-c2f" : "beam";
+    public IReadOnlyList<NamedBeamSearch> BeamSearches { get; init; } =
+        [new("beam", new BeamSearchOptions()), new("beam-paper", new BeamSearchOptions { CommitLevel = null })];
 
     /// <summary>The candidate pool the rerankers choose from (default: the paper's, greedy + 30 samples at T = 0.7).</summary>
     public CandidatePoolOptions Pool { get; init; } = new();

@@ -37,6 +37,7 @@ public sealed class PipelineCommandsTests
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.True(File.Exists(model) && File.Exists(model + ".ckpt"));
         Assert.Contains("greedy, epoch 1", train.Output);
+        Assert.Contains("training neighbours: none shares the image's SERIES value", train.Output); // --neighbor-group auto
         using (var doc = JsonDocument.Parse(await File.ReadAllTextAsync(trainJson, Ct)))
         {
             Assert.Equal(1, doc.RootElement.GetProperty("epochs").GetInt32());
@@ -56,7 +57,7 @@ public sealed class PipelineCommandsTests
         using (var doc = JsonDocument.Parse(await File.ReadAllTextAsync(evalJson, Ct)))
         {
             var names = doc.RootElement.EnumerateArray().Select(e => e.GetProperty("strategy").GetString()!).ToArray();
-            Assert.Equal(["knn", "gps-gallery", "greedy", "beam", "beam-c2f", "logprob", "consensus", "mbr", "similarity", "oracle"], names);
+            Assert.Equal(["knn", "gps-gallery", "greedy", "beam", "beam-paper", "logprob", "consensus", "mbr", "similarity", "similarity>top3>logprob", "oracle"], names);
             Assert.All(doc.RootElement.EnumerateArray(), e => Assert.Equal(40, e.GetProperty("n").GetInt32()));
             // The oracle is the pool's best candidate, so it is at least as close as any reranked choice.
             double Median(string s) => doc.RootElement.EnumerateArray().First(e => e.GetProperty("strategy").GetString() == s).GetProperty("median_km").GetDouble();

@@ -58,7 +58,7 @@ public class CandidatePoolBuilderTests
         var builder = new CandidatePoolBuilder(model, options);
         var keys = new long[] { 7, 8, 9 };
         var pools = builder.Build(batch, keys, Ct);
-        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 4, ReturnCount = 3 }, Ct);
+        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 4, ReturnCount = 3 }, Ct);
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal(1 + 8 + 3, pools[i].Sum(c => c.Count));

@@ -51,7 +51,7 @@ public class GeoTokenSearchTests
         using var memory = Memory(model, batch);
         var search = new GeoTokenSearch(model);
         var greedy = search.Greedy(batch, cancellationToken: Ct);
-        var beams = search.BeamSearch(batch, new BeamSearchOptions { Width = 5 }, Ct);
+        var beams = search.BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 5 }, Ct);
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal(5, beams[i].Count);
@@ -69,8 +69,8 @@ public class GeoTokenSearchTests
         using var batch = TestData.Batch(model.Options, 4, seed: 6);
         using var memory = Memory(model, batch);
         var search = new GeoTokenSearch(model);
-        var bySequence = search.BeamSearch(batch, new BeamSearchOptions { Width = 6 }, Ct);
-        var coarse = search.BeamSearch(batch, new BeamSearchOptions { Width = 6, Ranking = BeamRanking.CoarseToFine }, Ct);
+        var bySequence = search.BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 6 }, Ct);
+        var coarse = search.BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 6, Ranking = BeamRanking.CoarseToFine }, Ct);
         for (int i = 0; i < 4; i++)
         {
             Assert.Equal(bySequence[i].Select(Key).Order(), coarse[i].Select(Key).Order());
@@ -92,7 +92,7 @@ public class GeoTokenSearchTests
         using var model = NewModel(24, TestData.Micro(NormOrder.Pre, ContextLayout.Paper, dropout: 0));
         using var batch = TestData.Batch(model.Options, 2, seed: 5);
         using var memory = Memory(model, batch);
-        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 4 }, Ct);
+        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 4 }, Ct);
         for (int i = 0; i < 2; i++)
         {
             var reference = ReferenceBeams(model, memory, i, 4);
@@ -123,10 +123,63 @@ public class GeoTokenSearchTests
         }
 
         var best = all.OrderByDescending(x => x.Score).Take(10).ToList();
-        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 96, ReturnCount = 10 }, Ct)[0];
+        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 96, ReturnCount = 10 }, Ct)[0];
         Assert.Equal(best.Select(b => b.Key), beams.Select(Key));
-        var narrow = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 5 }, Ct)[0];
+        var narrow = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 5 }, Ct)[0];
         Assert.True(narrow[0].LogProbability <= best[0].Score + 1e-6);
+    }
+
+    [Fact]
+    public void Two_stage_search_commits_to_the_most_probable_cell_and_returns_the_best_sequences_inside_it()
+    {
+        // L = 4, G = 2: 96 two-token prefixes (level-2 cells); width 96 keeps them all, so the commit is exact.
+        var options = TestData.Micro(dropout: 0) with { Tokenizer = new GeoTokenizerOptions { Level = 4, GroupSize = 2 } };
+        using var model = NewModel(28, options);
+        using var batch = TestData.Batch(options, 1, seed: 9);
+        using var memory = Memory(model, batch);
+        var prefixes = new List<(int A, int B, double Score)>();
+        var lp0 = NextLogProbabilities(model, memory, 0, []);
+        for (int a = 0; a < 6; a++)
+        {
+            var lp1 = NextLogProbabilities(model, memory, 0, [a]);
+            for (int b = 0; b < 16; b++) prefixes.Add((a, b, lp0[a] + lp1[b]));
+        }
+
+        var (fa, fb, mass) = prefixes.MaxBy(p => p.Score);
+        var lp2 = NextLogProbabilities(model, memory, 0, [fa, fb]);
+        var inside = Enumerable.Range(0, 16).Select(c => (Key: $"{fa},{fb},{c}", Score: mass + lp2[c])).OrderByDescending(x => x.Score).Take(10).ToList();
+        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 96, ReturnCount = 10, CommitLevel = 2 }, Ct)[0];
+        Assert.Equal(inside.Select(x => x.Key), beams.Select(Key));
+        for (int i = 0; i < 10; i++) Assert.Equal(inside[i].Score, beams[i].LogProbability, 4);
+
+        // The one-stage search's best leaf need not lie in the committed cell; the two-stage one's always does.
+        var oneStage = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 96, ReturnCount = 1, CommitLevel = null }, Ct)[0][0];
+        Assert.True(oneStage.LogProbability >= beams[0].LogProbability - 1e-9);
+    }
+
+    [Fact]
+    public void After_the_commit_the_search_is_a_beam_search_inside_the_committed_cell()
+    {
+        using var model = NewModel(29);
+        using var batch = TestData.Batch(model.Options, 3, seed: 10);
+        var search = new GeoTokenSearch(model);
+        int level = model.Tokenizer.LevelOfPrefix(2);
+        var twoStage = search.BeamSearch(batch, new BeamSearchOptions { Width = 4, CommitLevel = level }, Ct);
+        for (int i = 0; i < 3; i++)
+        {
+            var cell = twoStage[i][0].Cell.Parent(level);
+            Assert.All(twoStage[i], b => Assert.Equal(cell, b.Cell.Parent(level)));
+            using var single = Slice(batch, i);
+            var inCell = search.BeamSearch(single, new BeamSearchOptions { Width = 4, CommitLevel = null, Region = DecodingRegion.FromCells([cell]) }, Ct)[0];
+            Assert.Equal(inCell.Select(Key), twoStage[i].Select(Key));
+            Assert.Equal(inCell.Select(b => Math.Round(b.LogProbability, 4)), twoStage[i].Select(b => Math.Round(b.LogProbability, 4)));
+        }
+
+        // A level no prefix before the leaf reaches means no commit: the one-stage search.
+        var beyond = search.BeamSearch(batch, new BeamSearchOptions { Width = 4, CommitLevel = 30 }, Ct);
+        var plain = search.BeamSearch(batch, new BeamSearchOptions { Width = 4, CommitLevel = null }, Ct);
+        Assert.Equal(plain.SelectMany(b => b).Select(Key), beyond.SelectMany(b => b).Select(Key));
+        Assert.Throws<ArgumentException>(() => search.BeamSearch(batch, new BeamSearchOptions { CommitLevel = -1 }, Ct));
     }
 
     [Fact]
@@ -134,7 +187,7 @@ public class GeoTokenSearchTests
     {
         using var model = NewModel(26);
         using var batch = TestData.Batch(model.Options, 2, seed: 7);
-        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 8 }, Ct);
+        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 8 }, Ct);
         foreach (var perImage in beams)
         {
             Assert.Equal(8, perImage.Count);

@@ -28,7 +28,7 @@ public sealed record BeamSearchOptions
     /// beam-searches the rest of the sequence inside it, so the region is chosen by its mass rather than by its
     /// single most probable leaf (which may lie in a region of less mass). Every beam returned lies in the committed
     /// cell. The default was chosen on a SynthGeo validation split, where it beat one-stage beam search at every
-    /// threshold (README, "Decoding"); <c>geotoken eval</c> reports both, to check on your own validation data.
+    /// threshold (README, "Accuracy on SynthGeo"); <c>geotoken eval</c> reports both, to check on your own validation data.
     /// No commit happens when no prefix before the last token is that fine.
     /// </summary>
     public int? CommitLevel { get; init; } = DefaultCommitLevel;

@@ -23,11 +23,11 @@ internal static class NeighborGroupSetting
         using var dataset = GeoDataset.Open(trainDirectory);
         if (!value.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
-            return dataset.MetaColumns.Any(c => c.Equals(value, StringComparison.OrdinalIgnoreCase))
+            return dataset.HasColumn(value)
                 ? value
                 : throw new CliUsageException($"--neighbor-group {value}: {dataset.MetaPath} has no such column; its columns are {string.Join(", ", dataset.MetaColumns)}.");
         }
 
-        return AutoColumns.FirstOrDefault(a => dataset.MetaColumns.Any(c => c.Equals(a, StringComparison.OrdinalIgnoreCase)));
+        return AutoColumns.FirstOrDefault(dataset.HasColumn);
     }
 }

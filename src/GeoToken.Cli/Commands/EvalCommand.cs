@@ -55,7 +55,7 @@ internal static class EvalCommand
                 MaxQueries = parse.GetValue(maxQueries),
                 BatchSize = parse.GetValue(batch),
                 BeamWidth = parse.GetValue(beam),
-                BeamSearches = [new("beam", new BeamSearchOptions { CommitLevel = parse.GetValue(commitLevel) }), new("beam-paper", new BeamSearchOptions { CommitLevel = null })],
+                BeamSearches = EvaluationRunOptions.DefaultBeamSearches(parse.GetValue(commitLevel)),
                 Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) },
                 Device = parse.GetValue(device)!,
                 RewardHeadPath = parse.GetValue(reward)?.FullName,

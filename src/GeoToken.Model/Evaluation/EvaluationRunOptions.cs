@@ -30,8 +30,11 @@ public sealed record EvaluationRunOptions
     /// Beam searches evaluated, each a strategy (default: <c>beam</c>, the default two-stage search committing at
     /// level 6, and <c>beam-paper</c>, the paper's one-stage search; see <see cref="BeamSearchOptions.CommitLevel"/>).
     /// </summary>
-    public IReadOnlyList<NamedBeamSearch> BeamSearches { get; init; } =
-        [new("beam", new BeamSearchOptions()), new("beam-paper", new BeamSearchOptions { CommitLevel = null })];
+    public IReadOnlyList<NamedBeamSearch> BeamSearches { get; init; } = DefaultBeamSearches();
+
+    /// <summary>The default <see cref="BeamSearches"/>, with <c>beam</c> committing at <paramref name="commitLevel"/>.</summary>
+    public static IReadOnlyList<NamedBeamSearch> DefaultBeamSearches(int commitLevel = BeamSearchOptions.DefaultCommitLevel) =>
+        [new("beam", new BeamSearchOptions { CommitLevel = commitLevel }), new("beam-paper", new BeamSearchOptions { CommitLevel = null })];
 
     /// <summary>The candidate pool the rerankers choose from (default: the paper's, greedy + 30 samples at T = 0.7).</summary>
     public CandidatePoolOptions Pool { get; init; } = new();

@@ -243,14 +243,22 @@ public sealed class GeoDataset : IDisposable
     public IEnumerable<string> ReadColumn(string column)
     {
         ArgumentException.ThrowIfNullOrEmpty(column);
-        int index = -1;
-        for (int i = MetaColumns.Count - 1; i >= 0; i--)
-        {
-            if (string.Equals(MetaColumns[i], column, StringComparison.OrdinalIgnoreCase)) index = i; // the first match wins
-        }
-
+        int index = ColumnIndex(column);
         if (index < 0) throw new GeoDatasetException($"{MetaPath} has no column '{column}'; its columns are {string.Join(", ", MetaColumns)}.");
         return ReadColumn(index);
+    }
+
+    /// <summary>Whether the metadata has the column <paramref name="column"/> (case-insensitive, as <see cref="ReadColumn(string)"/> reads it).</summary>
+    public bool HasColumn(string column) => ColumnIndex(column) >= 0;
+
+    private int ColumnIndex(string column)
+    {
+        for (int i = 0; i < MetaColumns.Count; i++)
+        {
+            if (string.Equals(MetaColumns[i], column, StringComparison.OrdinalIgnoreCase)) return i;
+        }
+
+        return -1;
     }
 
     private IEnumerable<string> ReadColumn(int index)

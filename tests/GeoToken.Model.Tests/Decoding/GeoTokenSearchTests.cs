@@ -110,21 +110,9 @@ public class GeoTokenSearchTests
         using var model = NewModel(25, options);
         using var batch = TestData.Batch(options, 1, seed: 6);
         using var memory = Memory(model, batch);
-        var all = new List<(string Key, double Score)>();
-        var lp0 = NextLogProbabilities(model, memory, 0, []);
-        for (int a = 0; a < 6; a++)
-        {
-            var lp1 = NextLogProbabilities(model, memory, 0, [a]);
-            for (int b = 0; b < 16; b++)
-            {
-                var lp2 = NextLogProbabilities(model, memory, 0, [a, b]);
-                for (int c = 0; c < 16; c++) all.Add(($"{a},{b},{c}", lp0[a] + lp1[b] + lp2[c]));
-            }
-        }
-
-        var best = all.OrderByDescending(x => x.Score).Take(10).ToList();
+        var best = ReferenceBeams(model, memory, 0, int.MaxValue).Take(10).ToList(); // every sequence, best first
         var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 96, ReturnCount = 10 }, Ct)[0];
-        Assert.Equal(best.Select(b => b.Key), beams.Select(Key));
+        Assert.Equal(best.Select(b => Key(b.Tokens)), beams.Select(Key));
         var narrow = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { CommitLevel = null, Width = 5 }, Ct)[0];
         Assert.True(narrow[0].LogProbability <= best[0].Score + 1e-6);
     }
@@ -137,19 +125,10 @@ public class GeoTokenSearchTests
         using var model = NewModel(28, options);
         using var batch = TestData.Batch(options, 1, seed: 9);
         using var memory = Memory(model, batch);
-        var prefixes = new List<(int A, int B, double Score)>();
-        var lp0 = NextLogProbabilities(model, memory, 0, []);
-        for (int a = 0; a < 6; a++)
-        {
-            var lp1 = NextLogProbabilities(model, memory, 0, [a]);
-            for (int b = 0; b < 16; b++) prefixes.Add((a, b, lp0[a] + lp1[b]));
-        }
-
-        var (fa, fb, mass) = prefixes.MaxBy(p => p.Score);
-        var lp2 = NextLogProbabilities(model, memory, 0, [fa, fb]);
-        var inside = Enumerable.Range(0, 16).Select(c => (Key: $"{fa},{fb},{c}", Score: mass + lp2[c])).OrderByDescending(x => x.Score).Take(10).ToList();
+        var cell = ReferenceBeams(model, memory, 0, int.MaxValue, length: 2)[0]; // the most probable of all 96 prefixes
+        var inside = ReferenceBeams(model, memory, 0, int.MaxValue, start: cell).Take(10).ToList();
         var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 96, ReturnCount = 10, CommitLevel = 2 }, Ct)[0];
-        Assert.Equal(inside.Select(x => x.Key), beams.Select(Key));
+        Assert.Equal(inside.Select(x => Key(x.Tokens)), beams.Select(Key));
         for (int i = 0; i < 10; i++) Assert.Equal(inside[i].Score, beams[i].LogProbability, 4);
 
         // The one-stage search's best leaf need not lie in the committed cell; the two-stage one's always does.

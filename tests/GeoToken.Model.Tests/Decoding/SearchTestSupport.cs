@@ -61,11 +61,16 @@ internal static class SearchTestSupport
         return (tokens.ToArray(), sum);
     }
 
-    /// <summary>Beam search by full re-decoding of every beam's prefix at every step.</summary>
-    public static List<(int[] Tokens, double Score)> ReferenceBeams(GeoTokenModel model, Tensor memory, int image, int width)
+    /// <summary>
+    /// Beam search by full re-decoding of every beam's prefix at every step, best first; with width
+    /// <see cref="int.MaxValue"/> it enumerates every sequence.
+    /// </summary>
+    /// <param name="length">Tokens per sequence (default: the model's whole sequence).</param>
+    /// <param name="start">The one beam to start from and its log-probability (default: the empty prefix).</param>
+    public static List<(int[] Tokens, double Score)> ReferenceBeams(GeoTokenModel model, Tensor memory, int image, int width, int? length = null, (int[] Tokens, double Score)? start = null)
     {
-        var beams = new List<(int[] Tokens, double Score)> { ([], 0) };
-        for (int p = 0; p < model.Options.SequenceLength; p++)
+        var beams = new List<(int[] Tokens, double Score)> { start ?? ([], 0) };
+        for (int p = beams[0].Tokens.Length; p < (length ?? model.Options.SequenceLength); p++)
         {
             var next = new List<(int[] Tokens, double Score)>();
             foreach (var (prefix, score) in beams)

@@ -14,6 +14,7 @@ internal static class GeoTokenCli
         {
             S2Command.Create(),
             MetricsCommand.Create(),
+            CompareCommand.Create(),
             SynthCommand.Create(),
             IndexCommand.Create(),
             RetrieveCommand.Create(),

@@ -9,13 +9,7 @@ internal static class MetricsTable
 {
     public static void Write(TextWriter output, IEnumerable<(string Name, GeoMetrics Metrics)> rows)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Ansi = output == Console.Out ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = output == Console.Out ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        });
-        console.Profile.Width = Math.Max(console.Profile.Width, 120);
+        var console = TableConsole.For(output);
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("strategy");
         table.AddColumn(new TableColumn("n").RightAligned());

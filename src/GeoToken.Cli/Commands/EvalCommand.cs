@@ -27,7 +27,8 @@ internal static class EvalCommand
         var maxQueries = new Option<int?>("--max-queries") { Description = "Evaluate only the first N queries." };
         var batch = new Option<int>("--batch") { Description = "Images decoded together.", DefaultValueFactory = _ => 64 };
         var beam = new Option<int>("--beam") { Description = "Beam width.", DefaultValueFactory = _ => 5 };
-        var commitLevel = new Option<int>("--commit-level") { Description = "S2 level at which the beam strategy commits to the most probable cell (beam-paper never commits).", DefaultValueFactory = _ => BeamSearchOptions.DefaultCommitLevel };
+        var commitLevel = new Option<int>("--commit-level") { Description = "S2 level at which the beam strategy commits to one cell (beam-paper never commits).", DefaultValueFactory = _ => BeamSearchOptions.DefaultCommitLevel };
+        var commitScore = new Option<string>("--commit-score") { Description = "How beam chooses that cell: hierarchy (the most mass in the cell and its coarser cells together) or cell (the most probable cell).", DefaultValueFactory = _ => "hierarchy" };
         var samples = new Option<int>("--samples") { Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0UL };
@@ -41,7 +42,7 @@ internal static class EvalCommand
         var judge = new JudgeSettings();
         var cmd = new Command("eval", "Evaluate knn, greedy, beam, the reranked candidate pool and the pool oracle side by side.")
         {
-            model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, commitLevel, samples, temperature, seed, calibration, reward, device,
+            model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, commitLevel, commitScore, samples, temperature, seed, calibration, reward, device,
             similarity, similarityTop, gpsGallery, gpsIndex,
         };
         judge.AddTo(cmd);
@@ -55,7 +56,7 @@ internal static class EvalCommand
                 MaxQueries = parse.GetValue(maxQueries),
                 BatchSize = parse.GetValue(batch),
                 BeamWidth = parse.GetValue(beam),
-                BeamSearches = EvaluationRunOptions.DefaultBeamSearches(parse.GetValue(commitLevel)),
+                BeamSearches = EvaluationRunOptions.DefaultBeamSearches(parse.GetValue(commitLevel), ParseCommitScore(parse.GetValue(commitScore)!)),
                 Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) },
                 Device = parse.GetValue(device)!,
                 RewardHeadPath = parse.GetValue(reward)?.FullName,
@@ -101,6 +102,13 @@ internal static class EvalCommand
         });
         return cmd;
     }
+
+    private static BeamCommitScore ParseCommitScore(string value) => value.ToUpperInvariant() switch
+    {
+        "HIERARCHY" => BeamCommitScore.HierarchyMass,
+        "CELL" => BeamCommitScore.CellMass,
+        _ => throw new CliUsageException($"--commit-score {value}: use hierarchy or cell."),
+    };
 
     private static GpsGallery CreateGpsGallery(SimilarityModel model, string which, string galleryDirectory, bool index, CancellationToken cancellationToken)
     {

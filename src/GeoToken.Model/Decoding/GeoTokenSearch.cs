@@ -74,8 +74,8 @@ public sealed class GeoTokenSearch
 
     /// <summary>
     /// Beam search; per image, the best beams, all distinct, highest log-probability first (or coarse to fine, see
-    /// <see cref="BeamSearchOptions.Ranking"/>). By default in two stages, committing to the most probable level-6
-    /// cell (see <see cref="BeamSearchOptions.CommitLevel"/>); set <c>CommitLevel = null</c> for the paper's one-stage search.
+    /// <see cref="BeamSearchOptions.Ranking"/>). By default in two stages, committing to the level-6 cell that with
+    /// its coarser cells holds the most mass (see <see cref="BeamSearchOptions.CommitLevel"/>); set <c>CommitLevel = null</c> for the paper's one-stage search.
     /// </summary>
     /// <param name="batch">The images (targets are ignored).</param>
     /// <param name="options">Width, beams returned and region (null: defaults, width 5).</param>
@@ -85,7 +85,7 @@ public sealed class GeoTokenSearch
         options ??= new BeamSearchOptions();
         options.Validate();
         int? commitTokens = options.CommitLevel is int level ? CommitTokens(level) : null;
-        var plan = new SearchPlan { BeamWidth = options.Width, BeamReturn = options.ReturnCount ?? options.Width, BeamRanking = options.Ranking, BeamCommitTokens = commitTokens, Region = options.Region };
+        var plan = new SearchPlan { BeamWidth = options.Width, BeamReturn = options.ReturnCount ?? options.Width, BeamRanking = options.Ranking, BeamCommitTokens = commitTokens, BeamCommitScore = options.CommitScore, Region = options.Region };
         return Run(batch, plan, null, cancellationToken).Select(r => (IReadOnlyList<DecodedSequence>)r.Beams).ToArray();
     }
 
@@ -159,7 +159,7 @@ public sealed class GeoTokenSearch
 
         var tokens = new int[rows * t];
         var logp = new double[rows];
-        var prefixLogp = new double[rows * t]; // beam rows: the log-probability of each prefix (coarse-to-fine ranking)
+        var prefixLogp = new double[rows * t]; // beam rows: the log-probability of each prefix (commit choice, coarse-to-fine ranking)
         var cells = new ulong[rows];
         var inside = new bool[rows]; // the prefix cell lies inside the region: every continuation is allowed
         var rng = new SplitMix64[images];
@@ -234,6 +234,14 @@ public sealed class GeoTokenSearch
 
                 if (candidates.Count == 0) throw new InvalidOperationException($"No beam of image {i} can continue at position {p} (the region excludes every continuation).");
                 candidates.Sort((a, c) => a.Score != c.Score ? c.Score.CompareTo(a.Score) : a.Beam != c.Beam ? a.Beam.CompareTo(c.Beam) : a.Token.CompareTo(c.Token));
+                bool commit = plan.BeamCommitTokens == p + 1;
+                if (commit && plan.BeamCommitScore == BeamCommitScore.HierarchyMass)
+                {
+                    // Only the first row survives the commit: put the extension whose cell and coarser cells hold the most mass there.
+                    int best = BestByHierarchyMass(candidates, prefixLogp, beamBase, p, t);
+                    (candidates[0], candidates[best]) = (candidates[best], candidates[0]);
+                }
+
                 for (int b = 0; b < w; b++)
                 {
                     if (b < candidates.Count)
@@ -257,8 +265,8 @@ public sealed class GeoTokenSearch
                     }
                 }
 
-                // Two-stage search: after the commit cell's last token only the most probable prefix lives on.
-                if (plan.BeamCommitTokens == p + 1)
+                // Two-stage search: after the commit cell's last token only the chosen prefix lives on.
+                if (commit)
                 {
                     for (int b = 1; b < w; b++) scratchLogp[b] = double.NegativeInfinity;
                 }
@@ -301,6 +309,30 @@ public sealed class GeoTokenSearch
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The index in <paramref name="candidates"/> (sorted best first) of the extension whose cell and coarser prefix
+    /// cells hold the most probability mass in sum; the first such on ties.
+    /// </summary>
+    private static int BestByHierarchyMass(List<(double Score, int Beam, int Token)> candidates, double[] prefixLogp, int beamBase, int position, int t)
+    {
+        int best = 0;
+        double bestMass = double.NegativeInfinity;
+        for (int c = 0; c < candidates.Count; c++)
+        {
+            var (score, beam, _) = candidates[c];
+            int offset = (beamBase + beam) * t;
+            double mass = Math.Exp(score);
+            for (int q = 0; q < position; q++) mass += Math.Exp(prefixLogp[offset + q]);
+            if (mass > bestMass)
+            {
+                bestMass = mass;
+                best = c;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>Which tokens of position <paramref name="position"/> keep a row with prefix cell <paramref name="prefix"/> inside the region.</summary>
@@ -366,6 +398,8 @@ internal sealed record SearchPlan
     public BeamRanking BeamRanking { get; init; }
 
     public int? BeamCommitTokens { get; init; }
+
+    public BeamCommitScore BeamCommitScore { get; init; }
 
     public DecodingRegion? Region { get; init; }
 }

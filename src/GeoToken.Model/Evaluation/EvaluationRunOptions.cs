@@ -32,9 +32,12 @@ public sealed record EvaluationRunOptions
     /// </summary>
     public IReadOnlyList<NamedBeamSearch> BeamSearches { get; init; } = DefaultBeamSearches();
 
-    /// <summary>The default <see cref="BeamSearches"/>, with <c>beam</c> committing at <paramref name="commitLevel"/>.</summary>
-    public static IReadOnlyList<NamedBeamSearch> DefaultBeamSearches(int commitLevel = BeamSearchOptions.DefaultCommitLevel) =>
-        [new("beam", new BeamSearchOptions { CommitLevel = commitLevel }), new("beam-paper", new BeamSearchOptions { CommitLevel = null })];
+    /// <summary>
+    /// The default <see cref="BeamSearches"/>, with <c>beam</c> committing at <paramref name="commitLevel"/> to the cell
+    /// chosen by <paramref name="commitScore"/>.
+    /// </summary>
+    public static IReadOnlyList<NamedBeamSearch> DefaultBeamSearches(int commitLevel = BeamSearchOptions.DefaultCommitLevel, BeamCommitScore commitScore = BeamCommitScore.HierarchyMass) =>
+        [new("beam", new BeamSearchOptions { CommitLevel = commitLevel, CommitScore = commitScore }), new("beam-paper", new BeamSearchOptions { CommitLevel = null })];
 
     /// <summary>The candidate pool the rerankers choose from (default: the paper's, greedy + 30 samples at T = 0.7).</summary>
     public CandidatePoolOptions Pool { get; init; } = new();

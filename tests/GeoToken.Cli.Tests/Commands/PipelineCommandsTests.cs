@@ -65,6 +65,10 @@ public sealed class PipelineCommandsTests
         }
 
         Assert.Equal(41, File.ReadAllLines(Path.Combine(dir, "pred.csv")).Length);
+        var compare = await CliRunner.RunAsync("compare", "--predictions", Path.Combine(dir, "pred.csv"), "--strategies", "beam,beam-paper");
+        Assert.True(compare.ExitCode == 0, compare.Error);
+        Assert.Contains("against greedy (40 images)", compare.Output);
+        Assert.Contains("beam-paper", compare.Output);
         Assert.True(File.Exists(Path.Combine(report, "report.html")));
 
         string predictJson = Path.Combine(dir, "predict.json");
@@ -98,6 +102,9 @@ public sealed class PipelineCommandsTests
         r = await CliRunner.RunAsync("train", "--train", dir, "--out", Path.Combine(dir, "m.gtm"), "--preset", "huge");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("error:", r.Error);
+        r = await CliRunner.RunAsync("eval", "--model", Path.Combine(dir, "m.gtm"), "--gallery", dir, "--query", dir, "--commit-score", "leaf");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--commit-score leaf: use hierarchy or cell", r.Error);
         r = await CliRunner.RunAsync("synth", "--out", dir, "--train", "10", "--modalities", "2");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("odalit", r.Error);

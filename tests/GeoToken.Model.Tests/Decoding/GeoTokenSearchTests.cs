@@ -127,13 +127,49 @@ public class GeoTokenSearchTests
         using var memory = Memory(model, batch);
         var cell = ReferenceBeams(model, memory, 0, int.MaxValue, length: 2)[0]; // the most probable of all 96 prefixes
         var inside = ReferenceBeams(model, memory, 0, int.MaxValue, start: cell).Take(10).ToList();
-        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 96, ReturnCount = 10, CommitLevel = 2 }, Ct)[0];
+        var beams = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 96, ReturnCount = 10, CommitLevel = 2, CommitScore = BeamCommitScore.CellMass }, Ct)[0];
         Assert.Equal(inside.Select(x => Key(x.Tokens)), beams.Select(Key));
         for (int i = 0; i < 10; i++) Assert.Equal(inside[i].Score, beams[i].LogProbability, 4);
 
         // The one-stage search's best leaf need not lie in the committed cell; the two-stage one's always does.
         var oneStage = new GeoTokenSearch(model).BeamSearch(batch, new BeamSearchOptions { Width = 96, ReturnCount = 1, CommitLevel = null }, Ct)[0][0];
         Assert.True(oneStage.LogProbability >= beams[0].LogProbability - 1e-9);
+    }
+
+    [Fact]
+    public void Hierarchy_mass_commits_to_the_cell_whose_face_and_own_mass_sum_highest()
+    {
+        // L = 4, G = 2: a level-2 cell's score is its face's mass plus its own; width 96 sees every prefix, so the commit is exact.
+        var options = TestData.Micro(dropout: 0) with { Tokenizer = new GeoTokenizerOptions { Level = 4, GroupSize = 2 } };
+        using var model = NewModel(28, options);
+        using (no_grad())
+        {
+            // Peaked child distributions, so that the most probable level-2 cell often lies outside the most probable face.
+            foreach (var (name, parameter) in model.named_parameters())
+            {
+                if (name.StartsWith("heads.1.", StringComparison.Ordinal)) parameter.mul_(8);
+            }
+        }
+
+        const int images = 8;
+        using var batch = TestData.Batch(options, images, seed: 9);
+        using var memory = Memory(model, batch);
+        var search = new GeoTokenSearch(model);
+        var byHierarchy = search.BeamSearch(batch, new BeamSearchOptions { Width = 96, ReturnCount = 5, CommitLevel = 2 }, Ct);
+        var byCell = search.BeamSearch(batch, new BeamSearchOptions { Width = 96, ReturnCount = 5, CommitLevel = 2, CommitScore = BeamCommitScore.CellMass }, Ct);
+        int differ = 0;
+        for (int i = 0; i < images; i++)
+        {
+            var faceMass = ReferenceBeams(model, memory, i, int.MaxValue, length: 1).ToDictionary(f => f.Tokens[0], f => Math.Exp(f.Score));
+            var cell = ReferenceBeams(model, memory, i, int.MaxValue, length: 2).MaxBy(c => faceMass[c.Tokens[0]] + Math.Exp(c.Score));
+            var inside = ReferenceBeams(model, memory, i, 5, start: cell);
+            Assert.Equal(inside.Select(x => Key(x.Tokens)), byHierarchy[i].Select(Key));
+            for (int b = 0; b < 5; b++) Assert.Equal(inside[b].Score, byHierarchy[i][b].LogProbability, 4);
+            if (Key(byHierarchy[i][0].Tokens.Take(2).ToArray()) != Key(byCell[i][0].Tokens.Take(2).ToArray())) differ++;
+        }
+
+        // The two scores disagree on some images (else this test would not tell them apart).
+        Assert.InRange(differ, 1, images);
     }
 
     [Fact]
@@ -159,6 +195,8 @@ public class GeoTokenSearchTests
         var plain = search.BeamSearch(batch, new BeamSearchOptions { Width = 4, CommitLevel = null }, Ct);
         Assert.Equal(plain.SelectMany(b => b).Select(Key), beyond.SelectMany(b => b).Select(Key));
         Assert.Throws<ArgumentException>(() => search.BeamSearch(batch, new BeamSearchOptions { CommitLevel = -1 }, Ct));
+        var e = Assert.Throws<ArgumentException>(() => search.BeamSearch(batch, new BeamSearchOptions { CommitScore = (BeamCommitScore)7 }, Ct));
+        Assert.Contains("CommitScore is 7", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -29,21 +29,21 @@ internal static class CompareCommand
         cmd.SetAction(parse =>
         {
             string path = parse.GetValue(predictions)!.FullName, baseName = parse.GetValue(baseline)!;
-            var errors = ReadErrors(path);
-            if (!errors.TryGetValue(baseName, out var baseKm))
+            var evaluated = Read(path);
+            if (!evaluated.TryGetValue(baseName, out var baseEvaluation))
             {
-                throw new CliUsageException($"--baseline {baseName} is not a strategy of {path}: {string.Join(", ", errors.Keys)}.");
+                throw new CliUsageException($"--baseline {baseName} is not a strategy of {path}: {string.Join(", ", evaluated.Keys)}.");
             }
 
             var names = parse.GetValue(strategies) is { } list
                 ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                : errors.Keys.Where(n => n != baseName).ToArray();
+                : evaluated.Keys.Where(n => n != baseName).ToArray();
             if (names.Length == 0) throw new CliUsageException($"{path} has no strategy besides {baseName} to compare with it.");
             var rows = new List<(string Name, PairedComparison Comparison)>();
             foreach (var name in names)
             {
-                if (!errors.TryGetValue(name, out var km)) throw new CliUsageException($"--strategies: {name} is not a strategy of {path}: {string.Join(", ", errors.Keys)}.");
-                rows.Add((name, PairedComparison.Compare(km.ToArray(), baseKm.ToArray())));
+                if (!evaluated.TryGetValue(name, out var e)) throw new CliUsageException($"--strategies: {name} is not a strategy of {path}: {string.Join(", ", evaluated.Keys)}.");
+                rows.Add((name, e.CompareWith(baseEvaluation)));
             }
 
             Write(parse.InvocationConfiguration.Output, baseName, rows);
@@ -57,8 +57,8 @@ internal static class CompareCommand
         return cmd;
     }
 
-    /// <summary>Each strategy's error per image, in file order, keyed by strategy name (in column order).</summary>
-    private static Dictionary<string, List<double>> ReadErrors(string path)
+    /// <summary>Each strategy's evaluation against the file's truth, keyed by strategy name (in column order).</summary>
+    private static Dictionary<string, StrategyEvaluation> Read(string path)
     {
         using var csv = CsvReader.Open(path);
         int lat = csv.RequireColumn("true latitude", "LAT"), lon = csv.RequireColumn("true longitude", "LON");
@@ -68,19 +68,21 @@ internal static class CompareCommand
             string h = csv.Header[c];
             if (!h.StartsWith(LatPrefix, StringComparison.Ordinal)) continue;
             string name = h[LatPrefix.Length..];
+            if (columns.Any(x => x.Name == name)) throw new CsvFormatException(path, -1, h, "appears twice in the header.");
             columns.Add((name, c, csv.RequireColumn($"{name} longitude", LonPrefix + name)));
         }
 
         if (columns.Count == 0) throw new CsvFormatException(path, -1, null, $"has no {LatPrefix}NAME columns; write it with geotoken eval --predictions.");
-        var errors = columns.ToDictionary(c => c.Name, _ => new List<double>());
+        var truth = new List<LatLng>();
+        var predictions = columns.Select(_ => new List<LatLng>()).ToArray();
         while (csv.Read())
         {
-            var truth = new LatLng(csv.GetLatitude(lat), csv.GetLongitude(lon));
-            foreach (var (name, la, lo) in columns) errors[name].Add(Geodesy.HaversineKm(truth, new LatLng(csv.GetLatitude(la), csv.GetLongitude(lo))));
+            truth.Add(new LatLng(csv.GetLatitude(lat), csv.GetLongitude(lon)));
+            for (int k = 0; k < columns.Count; k++) predictions[k].Add(new LatLng(csv.GetLatitude(columns[k].Lat), csv.GetLongitude(columns[k].Lon)));
         }
 
-        if (errors[columns[0].Name].Count == 0) throw new InvalidDataException($"{path} has a header but no rows.");
-        return errors;
+        if (truth.Count == 0) throw new InvalidDataException($"{path} has a header but no rows.");
+        return columns.Select((c, k) => StrategyEvaluation.Create(c.Name, predictions[k], truth)).ToDictionary(e => e.Name);
     }
 
     private static void Write(TextWriter output, string baseline, List<(string Name, PairedComparison Comparison)> rows)

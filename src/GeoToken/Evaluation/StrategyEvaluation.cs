@@ -20,6 +20,19 @@ public sealed record StrategyEvaluation
     /// <summary>Mean wall-clock time per image in milliseconds, when measured.</summary>
     public double? MillisecondsPerImage { get; init; }
 
+    /// <summary>
+    /// A paired comparison of this strategy with <paramref name="baseline"/> on the same queries: per distance, the
+    /// images only one of them places within it, the accuracy difference with its 95 % interval and a McNemar test.
+    /// </summary>
+    /// <param name="baseline">The strategy to compare with, evaluated on the same queries in the same order.</param>
+    /// <param name="thresholdsKm">Distances (default: <see cref="GeoMetrics.StandardThresholdsKm"/>).</param>
+    /// <exception cref="ArgumentException">The two were evaluated on different numbers of queries.</exception>
+    public PairedComparison CompareWith(StrategyEvaluation baseline, IReadOnlyList<double>? thresholdsKm = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        return PairedComparison.Compare(DistancesKm.ToArray(), baseline.DistancesKm.ToArray(), thresholdsKm);
+    }
+
     /// <summary>Evaluates predictions against the truth.</summary>
     public static StrategyEvaluation Create(string name, IReadOnlyList<LatLng> predictions, IReadOnlyList<LatLng> truth, double? millisecondsPerImage = null)
     {

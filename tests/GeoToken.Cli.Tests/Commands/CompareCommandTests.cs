@@ -65,6 +65,12 @@ public sealed class CompareCommandTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("LAT_pred_NAME", r.Error);
 
+        string twice = Path.Combine(dir, "twice.csv");
+        await File.WriteAllTextAsync(twice, "LAT,LON,LAT_pred_a,LON_pred_a,LAT_pred_a,LON_pred_a\n1,2,3,4,5,6\n", Ct);
+        r = await CliRunner.RunAsync("compare", "--predictions", twice);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("'LAT_pred_a': appears twice", r.Error);
+
         string bad = Path.Combine(dir, "bad.csv");
         await File.WriteAllTextAsync(bad, "LAT,LON,LAT_pred_greedy,LON_pred_greedy,LAT_pred_beam,LON_pred_beam\n1,2,3,4,95,4\n", Ct);
         r = await CliRunner.RunAsync("compare", "--predictions", bad);

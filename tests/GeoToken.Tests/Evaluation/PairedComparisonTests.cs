@@ -1,6 +1,7 @@
 using System.Numerics;
 using CsCheck;
 using GeoToken.Evaluation;
+using GeoToken.Geometry;
 
 namespace GeoToken.Tests.Evaluation;
 
@@ -59,6 +60,26 @@ public sealed class PairedComparisonTests
             double ours = PairedComparison.McNemarPValue(wins, losses);
             Assert.True(Math.Abs(ours - exact) <= 1e-9 * Math.Max(exact, 1e-300) + 1e-300, $"wins {wins}, losses {losses}: {ours} vs {exact}");
         }, iter: 200);
+    }
+
+    [Fact]
+    public void Strategies_compare_by_their_errors_on_the_same_queries()
+    {
+        LatLng[] truth = [new(0, 0), new(10, 10), new(-30, 100)];
+        var greedy = StrategyEvaluation.Create("greedy", [new(0, 0.1), new(10, 12), new(-30, 100)], truth);
+        var beam = StrategyEvaluation.Create("beam", [new(0, 0.5), new(10, 10), new(-30, 140)], truth);
+        var c = beam.CompareWith(greedy);
+        Assert.Equal(PairedComparison.Compare(beam.DistancesKm.ToArray(), greedy.DistancesKm.ToArray()), c, new ComparisonByValue());
+        var at25 = c.Thresholds[1]; // greedy 11 km / 219 km / 0; beam 56 km / 0 / about 3,800 km
+        Assert.Equal((1, 2), (at25.Wins, at25.Losses));
+        Assert.Throws<ArgumentException>(() => beam.CompareWith(StrategyEvaluation.Create("short", [new(0, 0)], [new(0, 0)])));
+    }
+
+    private sealed class ComparisonByValue : IEqualityComparer<PairedComparison>
+    {
+        public bool Equals(PairedComparison? x, PairedComparison? y) => x!.Count == y!.Count && x.Thresholds.SequenceEqual(y.Thresholds);
+
+        public int GetHashCode(PairedComparison obj) => obj.Count;
     }
 
     [Fact]

@@ -10,6 +10,9 @@ namespace GeoToken.Evaluation;
 /// </summary>
 public sealed record PairedComparison
 {
+    /// <summary>The standard normal quantile of a two-sided 95 % interval.</summary>
+    private const double Z95 = 1.959963984540054;
+
     /// <summary>Number of images compared.</summary>
     public required int Count { get; init; }
 
@@ -56,7 +59,7 @@ public sealed record PairedComparison
             double d = (double)(wins - losses) / n;
             double se = Math.Sqrt(Math.Max(0, wins + losses - ((double)(wins - losses) * (wins - losses) / n))) / n;
             rows.Add(new PairedThresholdComparison(
-                t, 100.0 * hits / n, 100.0 * baseHits / n, wins, losses, 100 * d, 100 * (d - (1.959963984540054 * se)), 100 * (d + (1.959963984540054 * se)), McNemarPValue(wins, losses)));
+                t, 100.0 * hits / n, 100.0 * baseHits / n, wins, losses, 100 * d, 100 * (d - (Z95 * se)), 100 * (d + (Z95 * se)), McNemarPValue(wins, losses)));
         }
 
         return new PairedComparison { Count = n, Thresholds = rows.MoveToImmutable() };

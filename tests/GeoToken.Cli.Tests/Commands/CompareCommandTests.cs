@@ -59,22 +59,18 @@ public sealed class CompareCommandTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("mbr", r.Error);
 
-        string plain = Path.Combine(dir, "plain.csv");
-        await File.WriteAllTextAsync(plain, "LAT,LON,LAT_pred,LON_pred\n1,2,3,4\n", Ct);
-        r = await CliRunner.RunAsync("compare", "--predictions", plain);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("LAT_pred_NAME", r.Error);
+        await AssertRejected(dir, "LAT,LON,LAT_pred,LON_pred\n1,2,3,4\n", "LAT_pred_NAME");
+        await AssertRejected(dir, "LAT,LON,LAT_pred_a,LON_pred_a,LAT_pred_a,LON_pred_a\n1,2,3,4,5,6\n", "'LAT_pred_a': appears twice");
+        await AssertRejected(dir, "LAT,LON,LAT_pred_greedy,LON_pred_greedy,LAT_pred_beam,LON_pred_beam\n1,2,3,4,95,4\n", "LAT_pred_beam");
+    }
 
-        string twice = Path.Combine(dir, "twice.csv");
-        await File.WriteAllTextAsync(twice, "LAT,LON,LAT_pred_a,LON_pred_a,LAT_pred_a,LON_pred_a\n1,2,3,4,5,6\n", Ct);
-        r = await CliRunner.RunAsync("compare", "--predictions", twice);
+    /// <summary>Runs compare on a CSV of <paramref name="text"/>: exit code 1 and an error containing <paramref name="expected"/>.</summary>
+    private static async Task AssertRejected(string dir, string text, string expected)
+    {
+        string path = Path.Combine(dir, $"rejected-{Guid.NewGuid():N}.csv");
+        await File.WriteAllTextAsync(path, text, Ct);
+        var r = await CliRunner.RunAsync("compare", "--predictions", path);
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("'LAT_pred_a': appears twice", r.Error);
-
-        string bad = Path.Combine(dir, "bad.csv");
-        await File.WriteAllTextAsync(bad, "LAT,LON,LAT_pred_greedy,LON_pred_greedy,LAT_pred_beam,LON_pred_beam\n1,2,3,4,95,4\n", Ct);
-        r = await CliRunner.RunAsync("compare", "--predictions", bad);
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("LAT_pred_beam", r.Error);
+        Assert.Contains(expected, r.Error);
     }
 }

@@ -106,7 +106,7 @@ public class GeoTokenSearchTests
     {
         // L = 4, G = 2: 6 × 16 × 16 = 1,536 sequences, few enough to score them all. Width 96 keeps every
         // two-token prefix, so the search is exhaustive; width 5 need not be.
-        var options = TestData.Micro(dropout: 0) with { Tokenizer = new GeoTokenizerOptions { Level = 4, GroupSize = 2 } };
+        var options = ShortSequence();
         using var model = NewModel(25, options);
         using var batch = TestData.Batch(options, 1, seed: 6);
         using var memory = Memory(model, batch);
@@ -121,7 +121,7 @@ public class GeoTokenSearchTests
     public void Two_stage_search_commits_to_the_most_probable_cell_and_returns_the_best_sequences_inside_it()
     {
         // L = 4, G = 2: 96 two-token prefixes (level-2 cells); width 96 keeps them all, so the commit is exact.
-        var options = TestData.Micro(dropout: 0) with { Tokenizer = new GeoTokenizerOptions { Level = 4, GroupSize = 2 } };
+        var options = ShortSequence();
         using var model = NewModel(28, options);
         using var batch = TestData.Batch(options, 1, seed: 9);
         using var memory = Memory(model, batch);
@@ -140,7 +140,7 @@ public class GeoTokenSearchTests
     public void Hierarchy_mass_commits_to_the_cell_whose_face_and_own_mass_sum_highest()
     {
         // L = 4, G = 2: a level-2 cell's score is its face's mass plus its own; width 96 sees every prefix, so the commit is exact.
-        var options = TestData.Micro(dropout: 0) with { Tokenizer = new GeoTokenizerOptions { Level = 4, GroupSize = 2 } };
+        var options = ShortSequence();
         using var model = NewModel(28, options);
         using (no_grad())
         {

@@ -1,3 +1,4 @@
+using GeoToken.Tokens;
 using GeoToken.Model.Decoding;
 using static TorchSharp.torch;
 
@@ -14,6 +15,12 @@ internal static class SearchTestSupport
         model.eval();
         return model;
     }
+
+    /// <summary>
+    /// Micro model options with a three-token sequence (level 4, two levels per token: 6 faces, 96 level-2 prefixes,
+    /// 1,536 sequences), small enough to enumerate exhaustively.
+    /// </summary>
+    public static GeoTokenModelOptions ShortSequence() => TestData.Micro(dropout: 0) with { Tokenizer = new GeoTokenizerOptions { Level = 4, GroupSize = 2 } };
 
     /// <summary>Log-probabilities of every position's vocabulary given <paramref name="prefix"/> for image <paramref name="image"/>: full decoding of the prefix.</summary>
     public static double[] NextLogProbabilities(GeoTokenModel model, Tensor memory, int image, IReadOnlyList<int> prefix)

@@ -134,6 +134,55 @@ public sealed class GeoTokenModel : nn.Module
     public Device Device => _clsToken.device;
 
     /// <summary>
+    /// The number of rows of the sinusoidal position table added to the encoder and decoder inputs
+    /// (<c>max(ContextLength, SequenceLength + 1)</c>).
+    /// </summary>
+    public int PositionalEncodingLength => (int)_positions.shape[0];
+
+    /// <summary>A copy of the position table <c>[P, d]</c> (float32, on the CPU).</summary>
+    public Tensor GetPositionalEncoding()
+    {
+        using var noGrad = no_grad();
+        return _positions.to(CPU).clone();
+    }
+
+    /// <summary>
+    /// Replaces the position table with the first <see cref="PositionalEncodingLength"/> rows of
+    /// <paramref name="table"/>: the same sinusoids, as another implementation rounded them (PyTorch
+    /// computes them in float32, this library in float64). Importers use it so that an imported model
+    /// adds exactly the values its checkpoint holds.
+    /// </summary>
+    /// <param name="table">A float tensor <c>[≥ P, d]</c>.</param>
+    /// <param name="tolerance">How far an entry may be from this library's own table; a table that is
+    /// not the same sinusoids is refused.</param>
+    /// <exception cref="ArgumentException">The table has too few rows, another width, a non-finite entry, or entries farther than <paramref name="tolerance"/> from the sinusoids.</exception>
+    public void SetPositionalEncoding(Tensor table, double tolerance = 1e-4)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        int rows = PositionalEncodingLength, d = Options.ModelDimension;
+        if (!is_floating_point(table) || table.dim() != 2 || table.shape[0] < rows || table.shape[1] != d)
+        {
+            throw new ArgumentException($"The position table is {table.dtype} [{string.Join(", ", table.shape)}]; expected floating point [≥ {rows}, {d}].", nameof(table));
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var head = table.narrow(0, 0, rows).to(ScalarType.Float32).to(_positions.device);
+        if (!head.isfinite().all().item<bool>())
+        {
+            throw new ArgumentException("The position table has a non-finite entry.", nameof(table));
+        }
+
+        double diff = (head - _positions).abs().max().item<float>();
+        if (diff > tolerance)
+        {
+            throw new ArgumentException(FormattableString.Invariant($"The position table differs from the sinusoids by up to {diff:G3} (tolerance {tolerance:G3}); it is not the table this model uses."), nameof(table));
+        }
+
+        _positions.copy_(head);
+    }
+
+    /// <summary>
     /// Runs the encoder: returns the memory <c>[B, S, d]</c> (<c>S</c> = <see cref="GeoTokenModelOptions.ContextLength"/>).
     /// <see cref="GeoTokenBatch.TargetTokens"/> is not used.
     /// </summary>

@@ -2,6 +2,7 @@
 # GeoToken.NET: one entry point for people who just cloned the repository.
 #   ./run.sh demo     set up this machine (idempotent), build, run the main demo on embedded data
 #   ./run.sh test     set up this machine (idempotent, incl. test peers), build, run every test
+#                     (libtorch tests on three CPU kernel sets), check the packages
 #   ./run.sh bench    set up the peers too and run the benchmark suite (long)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,10 +16,8 @@ case "$cmd" in
     ;;
   test)
     eng/setup.sh --test-deps
-    dotnet build GeoToken.sln -c Release -warnaserror
-    dotnet test GeoToken.sln -c Release --no-build "$@"
-    # The NuGet packages, consumed from a local folder feed by samples/PackageConsumer.
-    exec eng/pack-check.sh
+    # Build, every test, the libtorch tests again on other CPU kernel sets, the packages; "N passed, N failed".
+    exec eng/test.sh "$@"
     ;;
   bench)
     eng/setup.sh --peers

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for GeoToken.NET.
 #   eng/setup.sh               - what building and the demo need (.NET 10 SDK, libstdc++ for TorchSharp)
-#   eng/setup.sh --test-deps   - also what the tests cross-check against: Google's C++ S2
-#                                (libs2-dev + g++), NumPy, Pillow (image decoding and resizing)
-#                                and exiftool (EXIF GPS and orientation)
-#   eng/setup.sh --peers       - also the peers of benchmarks/peers: PyTorch, FAISS, OpenBLAS
+#   eng/setup.sh --test-deps   - also everything the tests cross-check against: Google's C++ S2
+#                                (libs2-dev + g++), NumPy, Pillow (image decoding and resizing),
+#                                exiftool (EXIF GPS and orientation), PyTorch (the model peers and
+#                                PyTorch checkpoints) with OpenBLAS (else its BLAS is the slow reference one)
+#   eng/setup.sh --peers       - also the remaining peers of benchmarks/peers: FAISS
 # Safe to run repeatedly: every step checks before it acts.
 set -euo pipefail
 
@@ -63,8 +64,8 @@ fi
 
 # 3. Test and peer dependencies (Debian packages) ---------------------------------------------
 pkgs=()
-[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ python3-numpy python3-pil libimage-exiftool-perl)
-[ $want_peers -eq 1 ] && pkgs+=(python3-torch python3-faiss libopenblas0-pthread)
+[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ python3-numpy python3-pil libimage-exiftool-perl python3-torch libopenblas0-pthread)
+[ $want_peers -eq 1 ] && pkgs+=(python3-faiss)
 if [ ${#pkgs[@]} -gt 0 ]; then
   missing=()
   for p in "${pkgs[@]}"; do

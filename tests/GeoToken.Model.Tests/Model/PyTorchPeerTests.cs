@@ -85,7 +85,7 @@ public class PyTorchPeerTests
         string stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0,
-            $"{python} {script} failed ({process.ExitCode}); PyTorch 1.13 is needed (eng/setup.sh --peers installs python3-torch).\n{stdout}\n{stderr.Result}");
+            $"{python} {script} failed ({process.ExitCode}); PyTorch 1.13 is needed (eng/setup.sh --test-deps installs python3-torch).\n{stdout}\n{stderr.Result}");
     }
 
     private static string RepositoryRoot()

@@ -11,15 +11,16 @@ internal static class GalleryCommand
         var photos = new Option<DirectoryInfo>("--photos") { Description = "Folder of photos (searched recursively); GPS is read from EXIF.", Required = true };
         var encoder = new EncoderSettings(required: true);
         var output = new Option<DirectoryInfo>("--out") { Description = "Dataset folder to write or update (meta.csv, image.npy, scan-report.csv).", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace the files of a non-empty --out folder that this command did not write (it is refused otherwise)." };
         var cmd = new Command("gallery", "Encode a folder of geotagged photos into a gallery dataset; re-running encodes only new or changed photos.")
         {
-            photos, output,
+            photos, output, force,
         };
         encoder.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
         {
             using var onnx = encoder.Create(parse)!;
-            var builder = new PhotoGalleryBuilder(onnx);
+            var builder = new PhotoGalleryBuilder(onnx, new PhotoGalleryOptions { Overwrite = parse.GetValue(force) });
             var result = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p =>
                 builder.BuildAsync(parse.GetValue(photos)!.FullName, parse.GetValue(output)!.FullName,
                     new Progress<GalleryBuildProgress>(g => p.Report(new(g.Stage.ToString(), g.Completed, g.Total))), ct)).ConfigureAwait(false);

@@ -52,7 +52,7 @@ public sealed class PhotoGalleryBuilder
 
     /// <summary>Scans <paramref name="photoFolder"/> and creates or updates the gallery in <paramref name="datasetFolder"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The photo folder does not exist.</exception>
-    /// <exception cref="InvalidOperationException">The dataset folder holds a gallery of another encoder, or no photo is usable (the report is written first).</exception>
+    /// <exception cref="InvalidOperationException">The dataset folder holds a gallery of another encoder, or files this builder did not write (unless <see cref="PhotoGalleryOptions.Overwrite"/>), or no photo is usable (the report is written first).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the previous gallery is left as it was).</exception>
     public async Task<PhotoGalleryResult> BuildAsync(string photoFolder, string datasetFolder, IProgress<GalleryBuildProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -64,6 +64,7 @@ public sealed class PhotoGalleryBuilder
 
         // 1. Scan.
         var scanProgress = progress is null ? null : new ForwardProgress<PhotoScanProgress>(p => progress.Report(new(GalleryBuildStage.Scanning, p.Scanned, p.Total)));
+        RequireOwnFolder(dataset);
         var scan = await new PhotoFolderScanner(_options.Scan).ScanAsync(photoFolder, scanProgress, ct).ConfigureAwait(false);
         Directory.CreateDirectory(dataset);
 
@@ -230,6 +231,17 @@ public sealed class PhotoGalleryBuilder
             Scan = finalScan,
             ReportPath = reportPath,
         };
+    }
+
+    /// <summary>Refuses a non-empty folder without a gallery manifest unless <see cref="PhotoGalleryOptions.Overwrite"/>.</summary>
+    private void RequireOwnFolder(string dataset)
+    {
+        if (_options.Overwrite || !Directory.Exists(dataset) || File.Exists(Path.Combine(dataset, GalleryManifest.FileName))) return;
+        var present = Directory.EnumerateFileSystemEntries(dataset).Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(4).ToList();
+        if (present.Count == 0) return;
+        throw new InvalidOperationException(
+            $"{dataset}: is not empty ({string.Join(", ", present.Take(3))}{(present.Count > 3 ? ", …" : "")}) and holds no gallery written by this command " +
+            $"({GalleryManifest.FileName} is missing); refusing to replace its files. Choose an empty or new folder, or overwrite on purpose (--force).");
     }
 
     private void WriteDataset(string dataset, List<ScannedPhoto> rows, Dictionary<string, float[]> embeddings, Dictionary<string, GalleryManifest.Entry> entries, int d)

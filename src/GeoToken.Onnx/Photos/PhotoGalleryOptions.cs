@@ -21,4 +21,11 @@ public sealed record PhotoGalleryOptions
 
     /// <summary>Photos handed to the encoder at once (a decode failure re-runs only its chunk). Default 64.</summary>
     public int EncodeChunkSize { get; init; } = 64;
+
+    /// <summary>
+    /// Whether a non-empty dataset folder that this builder did not write (it has no gallery manifest)
+    /// may be replaced. Default false: such a folder is refused, so that pointing <c>--out</c> at an
+    /// existing dataset (a SynthGeo split, say) never deletes its files.
+    /// </summary>
+    public bool Overwrite { get; init; }
 }

@@ -39,4 +39,32 @@ public sealed class GalleryCommandTests
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("missing.onnx", bad.Error);
     }
+
+    [Fact]
+    public async Task An_existing_dataset_folder_it_did_not_write_is_refused_and_left_untouched_unless_forced()
+    {
+        string dir = CliRunner.TempDir();
+        string dataset = Path.Combine(dir, "synth-split");
+        Directory.CreateDirectory(dataset);
+        var files = new Dictionary<string, byte[]>
+        {
+            ["meta.csv"] = "IMG_ID,LAT,LON\na,1.5,2.5\n"u8.ToArray(),
+            ["image.npy"] = [1, 2, 3, 4],
+            ["loc.npy"] = [5, 6, 7],
+            ["text.npy"] = [8, 9],
+        };
+        foreach (var (name, bytes) in files) await File.WriteAllBytesAsync(Path.Combine(dataset, name), bytes, TestContext.Current.CancellationToken);
+        string[] args = ["gallery", "--photos", Assets("photos"), "--encoder", Assets("models", "squeezenet_snacks.onnx"), "--preprocess", "caffe-squeezenet", "--encoder-output", "pool10_flattened", "--out", dataset];
+
+        var refused = await CliRunner.RunAsync(args);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains(dataset, refused.Error);
+        Assert.Contains("--force", refused.Error);
+        Assert.Equal(files.Keys.Order(), Directory.GetFiles(dataset).Select(Path.GetFileName).Order());
+        foreach (var (name, bytes) in files) Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(dataset, name), TestContext.Current.CancellationToken));
+
+        var forced = await CliRunner.RunAsync([.. args, "--force"]);
+        Assert.True(forced.ExitCode == 0, forced.Error);
+        Assert.Contains("9 photos (9 added", forced.Output);
+    }
 }

@@ -28,27 +28,63 @@ internal static class GeoTokenCli
         return root;
     }
 
-    /// <summary>Parses and runs; user errors print one clear line and return 1 (no stack trace).</summary>
+    /// <summary>Exit code of a run that failed on its input or at run time (the message names what failed).</summary>
+    public const int ExitFailure = 1;
+
+    /// <summary>Exit code of a command line that does not parse or asks for an impossible combination of options.</summary>
+    public const int ExitUsage = 2;
+
+    /// <summary>Exit code of a cancelled run (as for SIGINT).</summary>
+    public const int ExitCancelled = 130;
+
+    /// <summary>
+    /// Parses and runs. A usage error prints one line per problem and returns <see cref="ExitUsage"/>;
+    /// any exception a verb throws prints one line naming what failed and returns <see cref="ExitFailure"/>
+    /// (with <c>--verbose</c> anywhere on the command line, the full exception follows); nothing escapes
+    /// as an unhandled exception.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        bool verbose = args.Contains("--verbose", StringComparer.Ordinal);
+        string[] rest = verbose ? args.Where(a => a != "--verbose").ToArray() : args;
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        string verb = rest.FirstOrDefault(a => !a.StartsWith('-')) ?? "geotoken";
         try
         {
-            return await Build().Parse(args).InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+            var parse = Build().Parse(rest);
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var e in parse.Errors) await error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
+                await error.WriteLineAsync($"usage: see 'geotoken {(verb == "geotoken" ? "" : verb + " ")}--help'").ConfigureAwait(false);
+                return ExitUsage;
+            }
+
+            return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsUserError(e))
+        catch (CliUsageException e)
         {
             await error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
-            return 1;
+            return ExitUsage;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await error.WriteLineAsync("cancelled").ConfigureAwait(false);
-            return 130;
+            return ExitCancelled;
+        }
+        catch (Exception e)
+        {
+            string line = IsUserError(e) ? "error: " + e.Message : $"error: geotoken {verb} failed: {e.GetType().Name}: {e.Message}";
+            await error.WriteLineAsync(OneLine(line)).ConfigureAwait(false);
+            if (verbose) await error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+            return ExitFailure;
         }
     }
 
+    /// <summary>Errors whose message alone says what is wrong with the input (no exception type needed).</summary>
     private static bool IsUserError(Exception e) =>
         e is CsvFormatException or FormatException or ArgumentException or IOException or InvalidDataException
-            or UnauthorizedAccessException or CliUsageException or InvalidOperationException;
+            or UnauthorizedAccessException or InvalidOperationException or NotSupportedException;
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 }

@@ -52,11 +52,11 @@ public sealed class CompareCommandTests
         string dir = CliRunner.TempDir();
         string pred = await WritePredictions(dir);
         var r = await CliRunner.RunAsync("compare", "--predictions", pred, "--baseline", "oracle");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode); // a usage error: no such strategy in the file
         Assert.Contains("--baseline oracle", r.Error);
         Assert.Contains("greedy, beam", r.Error);
         r = await CliRunner.RunAsync("compare", "--predictions", pred, "--strategies", "beam,mbr");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Contains("mbr", r.Error);
 
         await AssertRejected(dir, "LAT,LON,LAT_pred,LON_pred\n1,2,3,4\n", "LAT_pred_NAME");

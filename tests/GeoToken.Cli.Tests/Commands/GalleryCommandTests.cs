@@ -67,4 +67,21 @@ public sealed class GalleryCommandTests
         Assert.True(forced.ExitCode == 0, forced.Error);
         Assert.Contains("9 photos (9 added", forced.Output);
     }
+
+    [Fact]
+    public async Task An_encoder_without_a_float_output_is_one_line_and_exit_1_with_the_stack_only_when_verbose()
+    {
+        string dir = CliRunner.TempDir();
+        string[] args = ["gallery", "--photos", Assets("photos"), "--encoder", Assets("models", "squeezenet_snacks.onnx"), "--out", Path.Combine(dir, "g")];
+
+        var r = await CliRunner.RunAsync(args);
+        Assert.Equal(1, r.ExitCode);
+        string line = Assert.Single(r.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("squeezenet_snacks.onnx", line);
+        Assert.DoesNotContain(" at ", line);
+
+        var verbose = await CliRunner.RunAsync([.. args, "--verbose"]);
+        Assert.Equal(1, verbose.ExitCode);
+        Assert.Contains(" at ", verbose.Error); // the stack trace
+    }
 }

@@ -88,7 +88,7 @@ public sealed class PipelineCommandsTests
         }
 
         var both = await CliRunner.RunAsync("predict", "--model", model, "--gallery", Path.Combine(dir, "train"));
-        Assert.Equal(1, both.ExitCode);
+        Assert.Equal(2, both.ExitCode); // a usage error
         Assert.Contains("--features", both.Error);
     }
 
@@ -103,10 +103,14 @@ public sealed class PipelineCommandsTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("error:", r.Error);
         r = await CliRunner.RunAsync("eval", "--model", Path.Combine(dir, "m.gtm"), "--gallery", dir, "--query", dir, "--commit-score", "leaf");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode); // a usage error
         Assert.Contains("--commit-score leaf: use hierarchy or cell", r.Error);
         r = await CliRunner.RunAsync("synth", "--out", dir, "--train", "10", "--modalities", "2");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("odalit", r.Error);
+        r = await CliRunner.RunAsync("train", "--bogus");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("'--bogus'", r.Error);
+        Assert.Contains("geotoken train --help", r.Error);
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using GeoToken.Data;
 using GeoToken.Evaluation;
 using GeoToken.Geometry;
+using GeoToken.IO;
 using GeoToken.Retrieval;
 
 namespace GeoToken.Cli.Commands;
@@ -28,12 +29,28 @@ internal static class RetrieveCommand
         {
             string g = parse.GetValue(gallery)!.FullName, q = parse.GetValue(query)!.FullName, prefix = Path.GetFullPath(parse.GetValue(output)!);
             var options = new SearchOptions { K = parse.GetValue(k), ExcludeSelf = parse.GetValue(excludeSelf) };
-            var stats = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p => Task.Run(() =>
-                NeighborSearch.Retrieve(g, q, prefix, options, parse.GetValue(index)?.FullName, new Progress<SearchProgress>(s => p.Report(new("search", s.QueriesDone, s.QueryCount))), ct), ct)).ConfigureAwait(false);
+            // Search into temporary files and check them (the 1-NN metrics read every query's and neighbour's
+            // coordinates); only then move both into place, so a failure leaves no partial output.
+            string staged = AtomicFile.TemporaryPathFor(prefix);
+            SearchStatistics stats;
+            GeoMetrics knn;
+            try
+            {
+                stats = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p => Task.Run(() =>
+                    NeighborSearch.Retrieve(g, q, staged, options, parse.GetValue(index)?.FullName, new Progress<SearchProgress>(s => p.Report(new("search", s.QueriesDone, s.QueryCount))), ct), ct)).ConfigureAwait(false);
+                knn = NearestNeighborMetrics(g, q, staged);
+                AtomicFile.Commit(staged + "_I.npy", prefix + "_I.npy");
+                AtomicFile.Commit(staged + "_D.npy", prefix + "_D.npy");
+            }
+            finally
+            {
+                AtomicFile.TryDelete(staged + "_I.npy");
+                AtomicFile.TryDelete(staged + "_D.npy");
+            }
+
             var output2 = parse.InvocationConfiguration.Output;
             output2.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{stats.Queries:N0} queries × {stats.K} neighbours ({stats.Method}, {stats.Kernel}) in {stats.ElapsedSeconds:F1} s: {stats.QueriesPerSecond:F0} queries/s, scanned {100 * stats.ScannedFraction:F2}% of {stats.GalleryRows:N0} gallery rows → {prefix}_I.npy, {prefix}_D.npy"));
-            var knn = NearestNeighborMetrics(g, q, prefix);
             MetricsTable.Write(output2, [("kNN (top-1 neighbour)", knn)]);
             if (parse.GetValue(json) is { } j)
             {

@@ -113,4 +113,27 @@ public sealed class PipelineCommandsTests
         Assert.Contains("'--bogus'", r.Error);
         Assert.Contains("geotoken train --help", r.Error);
     }
+
+    [Fact]
+    public async Task Retrieve_with_a_bad_query_coordinate_names_it_and_leaves_no_output()
+    {
+        string dir = CliRunner.TempDir();
+        var synth = await CliRunner.RunAsync("synth", "--out", dir, "--train", "500", "--test", "20", "--dim", "16", "--seed", "5");
+        Assert.True(synth.ExitCode == 0, synth.Error);
+        string queries = Path.Combine(dir, "queries");
+        Directory.CreateDirectory(queries);
+        File.Copy(Path.Combine(dir, "test", "image.npy"), Path.Combine(queries, "image.npy"));
+        var meta = (await File.ReadAllLinesAsync(Path.Combine(dir, "test", "meta.csv"), Ct)).ToList();
+        var header = meta[0].Split(',');
+        var row = meta[3].Split(',');
+        row[Array.IndexOf(header, "LAT")] = "91";
+        meta[3] = string.Join(',', row);
+        await File.WriteAllLinesAsync(Path.Combine(queries, "meta.csv"), meta, Ct);
+
+        var r = await CliRunner.RunAsync("retrieve", "--gallery", Path.Combine(dir, "train"), "--query", queries, "--k", "5", "--out", Path.Combine(dir, "nb"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("meta.csv", r.Error);
+        Assert.Contains("91", r.Error);
+        Assert.Empty(Directory.GetFiles(dir, "nb*"));
+    }
 }

@@ -6,18 +6,47 @@ using GeoToken.Geometry;
 namespace GeoToken.AI.Judging;
 
 /// <summary>
-/// Reads a judge's reply robustly: JSON anywhere in the text (prose or code fences around it are
-/// fine), numbers as JSON numbers or strings (with N/S/E/W suffixes), alternative key names, and a
-/// last-resort "latitude: x, longitude: y" pattern. Out-of-range values, an out-of-range choice and
-/// the (0, 0) non-answer are rejected with a reason.
+/// Reads a judge's reply as a structured answer only: the reply must be one JSON object (optionally in
+/// a single code fence) with the prompt's schema's fields, <c>choice</c>, <c>latitude</c>,
+/// <c>longitude</c> and <c>reason</c>, and no others. Prose is never read as an answer, however much it
+/// looks like coordinates. A choice must be an integer naming a shown candidate; coordinates must be
+/// numbers (or numeric strings whose hemisphere letter belongs to their axis: N/S for latitude, E/W for
+/// longitude), in range, and farther than <see cref="NullIslandRadiusKm"/> from (0, 0), the usual
+/// non-answer. A choice with coordinates elsewhere is a contradiction. Every rejection comes with its
+/// reason, which the reranker records before it falls back.
 /// </summary>
 public static partial class JudgeAnswerParser
 {
-    /// <summary>Parses <paramref name="text"/>; returns null and a reason when it holds no usable answer.</summary>
+    /// <summary>Coordinates this close to (0, 0) (open ocean in the Gulf of Guinea) are taken as a non-answer.</summary>
+    public const double NullIslandRadiusKm = 50;
+
+    /// <summary>How far coordinates given with a choice may be from the chosen candidate (the prompt shows 4 decimals).</summary>
+    public const double ChoiceAgreementKm = 1;
+
+    private static readonly string[] Fields = ["choice", "latitude", "longitude", "reason"];
+
+    /// <summary>Parses <paramref name="text"/> against the numbered <paramref name="candidates"/> shown to the judge.</summary>
+    /// <param name="text">The model's reply.</param>
+    /// <param name="candidates">The positions of the numbered candidates, in the order shown (empty when choices are not allowed).</param>
+    /// <param name="reason">Why the answer was rejected; empty when it was accepted.</param>
+    /// <returns>The answer, or null when the reply holds no usable structured answer.</returns>
+    public static JudgeAnswer? TryParse(string? text, IReadOnlyList<LatLng> candidates, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        return Parse(text, candidates.Count, candidates, out reason);
+    }
+
+    /// <summary>
+    /// Parses <paramref name="text"/> when only the number of candidates is known: a choice that comes
+    /// with coordinates cannot be checked against its candidate and is rejected as a contradiction.
+    /// </summary>
     /// <param name="text">The model's reply.</param>
     /// <param name="candidateCount">How many numbered candidates were shown (0 when choices are not allowed).</param>
-    /// <param name="reason">Why the answer was rejected.</param>
-    public static JudgeAnswer? TryParse(string? text, int candidateCount, out string reason)
+    /// <param name="reason">Why the answer was rejected; empty when it was accepted.</param>
+    public static JudgeAnswer? TryParse(string? text, int candidateCount, out string reason) =>
+        Parse(text, candidateCount, null, out reason);
+
+    private static JudgeAnswer? Parse(string? text, int candidateCount, IReadOnlyList<LatLng>? positions, out string reason)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -25,176 +54,190 @@ public static partial class JudgeAnswerParser
             return null;
         }
 
-        string? jsonProblem = null;
-        foreach (var obj in JsonObjects(text))
+        if (!TryReadObject(text, out var obj))
         {
-            var answer = FromJson(obj, candidateCount, out jsonProblem);
-            if (answer is not null)
+            reason = "rejected: the reply is not one JSON object (prose is not read as an answer)";
+            return null;
+        }
+
+        using (obj)
+        {
+            var root = obj.RootElement;
+            foreach (var p in root.EnumerateObject())
             {
+                if (!Fields.Contains(p.Name, StringComparer.Ordinal))
+                {
+                    reason = $"rejected: field '{p.Name}' is not in the answer schema ({string.Join(", ", Fields)})";
+                    return null;
+                }
+            }
+
+            string? why = null;
+            if (Field(root, "reason") is { } r)
+            {
+                if (r.ValueKind != JsonValueKind.String)
+                {
+                    reason = $"rejected: reason {r.GetRawText()} is not a string";
+                    return null;
+                }
+
+                why = r.GetString();
+            }
+
+            int? choice = null;
+            if (Field(root, "choice") is { } c)
+            {
+                if (c.ValueKind != JsonValueKind.Number || !c.TryGetInt32(out int n))
+                {
+                    reason = $"rejected: choice {c.GetRawText()} is not an integer candidate number";
+                    return null;
+                }
+
+                if (n < 1 || n > candidateCount)
+                {
+                    reason = candidateCount == 0
+                        ? $"rejected: choice {n} given but no candidates were numbered"
+                        : $"rejected: choice {n} is outside 1..{candidateCount}";
+                    return null;
+                }
+
+                choice = n;
+            }
+
+            var latEl = Field(root, "latitude");
+            var lonEl = Field(root, "longitude");
+            if (latEl is null && lonEl is null)
+            {
+                if (choice is null)
+                {
+                    reason = "rejected: the answer has neither a candidate choice nor coordinates (a refusal)";
+                    return null;
+                }
+
                 reason = string.Empty;
-                return answer;
+                return new JudgeAnswer(choice, null, why);
             }
 
-            if (jsonProblem is not null && jsonProblem.StartsWith("rejected", StringComparison.Ordinal)) break;
-        }
-
-        if (jsonProblem is not null && jsonProblem.StartsWith("rejected", StringComparison.Ordinal))
-        {
-            reason = jsonProblem;
-            return null;
-        }
-
-        // Prose: "latitude: -33.86, longitude: 151.21" or "(-33.86, 151.21)".
-        var m = ProsePattern().Match(text);
-        if (m.Success)
-        {
-            double lat = double.Parse(m.Groups["lat"].Value, CultureInfo.InvariantCulture);
-            double lon = double.Parse(m.Groups["lon"].Value, CultureInfo.InvariantCulture);
-            return Checked(null, lat, lon, null, out reason);
-        }
-
-        reason = jsonProblem ?? "no JSON object or coordinates found in the reply";
-        return null;
-    }
-
-    private static JudgeAnswer? FromJson(JsonElement obj, int candidateCount, out string? problem)
-    {
-        problem = null;
-        string? why = Get(obj, "reason", "reasoning", "explanation") is { ValueKind: JsonValueKind.String } r ? r.GetString() : null;
-        var choiceEl = Get(obj, "choice", "candidate", "index", "number", "selected");
-        int? choice = null;
-        if (choiceEl is { } c && c.ValueKind != JsonValueKind.Null)
-        {
-            if (ReadNumber(c) is not { } n || n != Math.Floor(n))
+            if (latEl is null || lonEl is null)
             {
-                problem = $"rejected: choice {c.GetRawText()} is not a candidate number";
+                reason = $"rejected: the answer gives {(latEl is null ? "longitude" : "latitude")} without {(latEl is null ? "latitude" : "longitude")}";
                 return null;
             }
 
-            if (n < 1 || n > candidateCount)
+            if (Coordinate(latEl.Value, "latitude", 'N', 'S', 90, out reason) is not { } lat
+                || Coordinate(lonEl.Value, "longitude", 'E', 'W', 180, out reason) is not { } lon)
             {
-                problem = candidateCount == 0
-                    ? $"rejected: choice {n} given but no candidates were numbered"
-                    : $"rejected: choice {n} is outside 1..{candidateCount}";
                 return null;
             }
 
-            choice = (int)n;
-        }
+            var position = new LatLng(lat, lon);
+            double fromNullIsland = Geodesy.HaversineKm(position, new LatLng(0, 0));
+            if (fromNullIsland < NullIslandRadiusKm)
+            {
+                reason = string.Create(CultureInfo.InvariantCulture,
+                    $"rejected: ({lat}, {lon}) is {fromNullIsland:0.#} km from (0, 0), within {NullIslandRadiusKm} km: taken as a non-answer");
+                return null;
+            }
 
-        var latEl = Get(obj, "latitude", "lat");
-        var lonEl = Get(obj, "longitude", "lon", "lng", "long");
-        bool hasLat = latEl is { ValueKind: not JsonValueKind.Null }, hasLon = lonEl is { ValueKind: not JsonValueKind.Null };
-        if (choice is not null) return new JudgeAnswer(choice, null, why);
-        if (!hasLat || !hasLon)
-        {
-            problem = "the JSON has neither a candidate choice nor both latitude and longitude";
-            return null;
-        }
+            if (choice is { } k)
+            {
+                if (positions is null)
+                {
+                    reason = $"rejected: the answer chooses candidate {k} and also gives coordinates (a contradiction that cannot be checked)";
+                    return null;
+                }
 
-        if (ReadNumber(latEl!.Value) is not { } lat || ReadNumber(lonEl!.Value) is not { } lon)
-        {
-            problem = $"rejected: coordinates {latEl!.Value.GetRawText()}, {lonEl!.Value.GetRawText()} are not numbers";
-            return null;
-        }
+                double apart = Geodesy.HaversineKm(position, positions[k - 1]);
+                if (apart > ChoiceAgreementKm)
+                {
+                    reason = string.Create(CultureInfo.InvariantCulture,
+                        $"rejected: the answer chooses candidate {k} but gives coordinates ({lat}, {lon}) {apart:0.#} km away from it (a contradiction)");
+                    return null;
+                }
 
-        var a = Checked(null, lat, lon, why, out string reason);
-        if (a is null) problem = reason;
-        return a;
+                reason = string.Empty;
+                return new JudgeAnswer(k, null, why);
+            }
+
+            reason = string.Empty;
+            return new JudgeAnswer(null, position, why);
+        }
     }
 
-    private static JudgeAnswer? Checked(int? choice, double lat, double lon, string? why, out string reason)
+    /// <summary>The field's value, or null when it is absent or JSON null.</summary>
+    private static JsonElement? Field(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    /// <summary>A coordinate: a JSON number, or a numeric string with an optional hemisphere letter of this axis.</summary>
+    private static double? Coordinate(JsonElement e, string axis, char positive, char negative, double limit, out string reason)
     {
-        if (!double.IsFinite(lat) || lat is < -90 or > 90 || !double.IsFinite(lon) || lon is < -180 or > 180)
+        double value;
+        if (e.ValueKind == JsonValueKind.Number)
         {
-            reason = string.Create(CultureInfo.InvariantCulture, $"rejected: ({lat}, {lon}) is outside latitude [-90, 90] / longitude [-180, 180]");
+            value = e.GetDouble();
+        }
+        else if (e.ValueKind == JsonValueKind.String && NumberWithHemisphere().Match(e.GetString()!) is { Success: true } m)
+        {
+            value = double.Parse(m.Groups["v"].Value, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (m.Groups["h"].Success)
+            {
+                char h = char.ToUpperInvariant(m.Groups["h"].Value[0]);
+                if (h != positive && h != negative)
+                {
+                    reason = $"rejected: {axis} {e.GetRawText()} has a hemisphere letter of the other axis ({axis} takes {positive} or {negative})";
+                    return null;
+                }
+
+                if (m.Groups["v"].Value.StartsWith('-'))
+                {
+                    reason = $"rejected: {axis} {e.GetRawText()} has both a minus sign and a hemisphere letter";
+                    return null;
+                }
+
+                if (h == negative) value = -value;
+            }
+        }
+        else
+        {
+            reason = $"rejected: {axis} {e.GetRawText()} is not a number";
             return null;
         }
 
-        if (lat == 0 && lon == 0)
+        if (!double.IsFinite(value) || Math.Abs(value) > limit)
         {
-            reason = "rejected: (0, 0) is treated as a non-answer";
+            reason = string.Create(CultureInfo.InvariantCulture, $"rejected: {axis} {value} is outside [-{limit}, {limit}]");
             return null;
         }
 
         reason = string.Empty;
-        return new JudgeAnswer(choice, new LatLng(lat, lon), why);
+        return value;
     }
 
-    private static JsonElement? Get(JsonElement obj, params string[] names)
+    /// <summary>The reply as one JSON object: the whole text, or the whole content of a single code fence.</summary>
+    private static bool TryReadObject(string text, out JsonDocument document)
     {
-        foreach (var p in obj.EnumerateObject())
+        document = null!;
+        string body = text.Trim();
+        var fence = CodeFence().Match(body);
+        if (fence.Success) body = fence.Groups["body"].Value.Trim();
+        if (!body.StartsWith('{')) return false;
+        try
         {
-            foreach (var n in names)
-            {
-                if (string.Equals(p.Name, n, StringComparison.OrdinalIgnoreCase)) return p.Value;
-            }
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = true });
+        }
+        catch (JsonException)
+        {
+            return false;
         }
 
-        return null;
+        if (document.RootElement.ValueKind == JsonValueKind.Object) return true;
+        document.Dispose();
+        return false;
     }
 
-    private static double? ReadNumber(JsonElement e)
-    {
-        if (e.ValueKind == JsonValueKind.Number) return e.GetDouble();
-        if (e.ValueKind != JsonValueKind.String) return null;
-        var m = NumberWithHemisphere().Match(e.GetString()!);
-        if (!m.Success) return null;
-        double v = double.Parse(m.Groups["v"].Value, CultureInfo.InvariantCulture);
-        string h = m.Groups["h"].Value.ToUpperInvariant();
-        return h is "S" or "W" ? -Math.Abs(v) : v;
-    }
-
-    /// <summary>Every balanced {...} in the text that parses as a JSON object, outermost first.</summary>
-    private static IEnumerable<JsonElement> JsonObjects(string text)
-    {
-        for (int start = text.IndexOf('{'); start >= 0; start = text.IndexOf('{', start + 1))
-        {
-            int end = MatchingBrace(text, start);
-            if (end < 0) continue;
-            JsonElement? parsed = null;
-            try
-            {
-                using var doc = JsonDocument.Parse(text.AsMemory(start, end - start + 1), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-                if (doc.RootElement.ValueKind == JsonValueKind.Object) parsed = doc.RootElement.Clone();
-            }
-            catch (JsonException)
-            {
-            }
-
-            if (parsed is { } p)
-            {
-                yield return p;
-                start = end;
-            }
-        }
-    }
-
-    private static int MatchingBrace(string s, int open)
-    {
-        int depth = 0;
-        bool inString = false;
-        for (int i = open; i < s.Length; i++)
-        {
-            char c = s[i];
-            if (inString)
-            {
-                if (c == '\\') i++;
-                else if (c == '"') inString = false;
-                continue;
-            }
-
-            if (c == '"') inString = true;
-            else if (c == '{') depth++;
-            else if (c == '}' && --depth == 0) return i;
-        }
-
-        return -1;
-    }
-
-    [GeneratedRegex(@"^\s*(?<v>[+-]?\d+(\.\d+)?)\s*°?\s*(?<h>[NSEWnsew])?\s*$")]
+    [GeneratedRegex(@"^\s*(?<v>[+-]?\d+(\.\d+)?([eE][+-]?\d+)?)\s*°?\s*(?<h>[A-Za-z])?\s*$")]
     private static partial Regex NumberWithHemisphere();
 
-    [GeneratedRegex(@"lat(itude)?[""']?\s*[:=]\s*(?<lat>[+-]?\d+(\.\d+)?).{0,40}?(lon|lng|long|longitude)[""']?\s*[:=]\s*(?<lon>[+-]?\d+(\.\d+)?)|\(\s*(?<lat>[+-]?\d+\.\d+)\s*,\s*(?<lon>[+-]?\d+\.\d+)\s*\)", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
-    private static partial Regex ProsePattern();
+    [GeneratedRegex(@"^```[A-Za-z]*\s*\n(?<body>.*)\n\s*```$", RegexOptions.Singleline)]
+    private static partial Regex CodeFence();
 }

@@ -78,7 +78,7 @@ public sealed class MllmJudgeReranker : IReranker
                 continue;
             }
 
-            var answer = JudgeAnswerParser.TryParse(text, shown.Length, out string reason);
+            var answer = JudgeAnswerParser.TryParse(text, shown.Select(c => c.Position).ToArray(), out string reason);
             if (answer is null)
             {
                 failures.Add($"attempt {attempt}: {reason}");

@@ -79,7 +79,7 @@ public sealed class MllmJudgeRerankerTests
         var e = await Assert.ThrowsAsync<RerankerException>(() => new MllmJudgeReranker(client, options).RerankAsync(JudgeFixtures.Query(), JudgeFixtures.Pool, Ct));
         Assert.Contains("attempt 1: no reply within 0.2 s", e.Message);
         Assert.Contains("attempt 2: HttpRequestException: 503 Service Unavailable", e.Message);
-        Assert.Contains("attempt 3: rejected: (0, 0) is treated as a non-answer", e.Message);
+        Assert.Contains("attempt 3: rejected: (0, 0) is 0 km from (0, 0)", e.Message);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public sealed class OpenAIEndpointTests
     {
         await using var server = new LoopbackOpenAIServer(
             (500, "overloaded"),
-            (200, "Looking at the architecture... {\"latitude\": -41.2865, \"longitude\": 174.7762, \"reason\": \"Wellington\"}"));
+            (200, "{\"latitude\": -41.2865, \"longitude\": 174.7762, \"reason\": \"Wellington\"}"));
         var judge = new MllmJudgeReranker(Client(server), JudgeFixtures.Fast(MllmJudgeMode.FreeGeneration));
         var result = await judge.RerankAsync(JudgeFixtures.Query(), JudgeFixtures.Pool, Ct);
         Assert.Equal(2, server.Requests.Count);

@@ -54,7 +54,8 @@ public class PyTorchPeerTests
             Assert.True(diff < 1e-4, $"logits at position {p} differ by {diff}");
         }
 
-        Assert.Equal(theirs["loss"].item<double>(), loss.item<float>(), 4);
+        // Two float32 implementations of a loss of order 3, reduced in different orders: within the logits' tolerance.
+        Assert.Equal(theirs["loss"].item<double>(), loss.item<float>(), 1e-4);
         int compared = 0;
         foreach (var (name, param) in model.named_parameters())
         {

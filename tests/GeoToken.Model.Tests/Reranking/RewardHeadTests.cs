@@ -50,7 +50,8 @@ public sealed class RewardHeadTests(SynthGeoFixture data) : IClassFixture<SynthG
             for (int c = 0; c < alone.Count; c++)
             {
                 Assert.InRange(scored[i][c].Reward, 0, 1);
-                Assert.Equal(alone[c].Reward, scored[i][c].Reward, 5);
+                // A batch of one rounds differently: the reward, a sigmoid of float32 states, moves by far less than 1e-5.
+                Assert.Equal(alone[c].Reward, scored[i][c].Reward, 1e-5);
             }
         }
 

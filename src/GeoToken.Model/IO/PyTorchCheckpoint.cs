@@ -30,6 +30,12 @@ namespace GeoToken.Model.IO;
 /// </remarks>
 public static class PyTorchCheckpoint
 {
+    /// <summary>
+    /// The name <see cref="Read"/> gives the one tensor of a file that saved a bare tensor (<c>torch.save(tensor)</c>,
+    /// e.g. GeoCLIP's <c>logit_scale_weights.pth</c>) rather than a dict: <c>"tensor"</c>.
+    /// </summary>
+    public const string BareTensorName = "tensor";
+
     /// <summary>Reads the state dict in a <c>torch.save</c> file.</summary>
     /// <param name="path">The checkpoint (<c>.pth</c>, <c>.pt</c>).</param>
     /// <param name="options">Where the state dict is and the allocation limits (null: defaults, state dict found automatically).</param>
@@ -70,6 +76,12 @@ public static class PyTorchCheckpoint
             var pklEntry = zip.GetEntry(prefix + "data.pkl")!;
             byte[] pickle = ReadEntry(pklEntry, options.MaxPickleBytes, path);
             object? root = PickleMachine.Load(pickle, $"{path}: {pklEntry.FullName}", options.MaxMemoEntries);
+            if (root is PickleTensor bare && options.KeyPath is null)
+            {
+                // torch.save(tensor) (GeoCLIP's logit scale file): one tensor, no dict.
+                return Materialize(zip, prefix, [(BareTensorName, bare)], path, file.Length, cancellationToken);
+            }
+
             var (dict, where) = options.KeyPath is { } keys ? Follow(root, keys, path) : Find(root, options.MaxDepth, path);
 
             var entries = new List<(string Name, PickleTensor Tensor)>();

@@ -39,6 +39,33 @@ public static class GeoClipImporter
 
     private static readonly string[] CapsuleLayers = ["capsule.1", "capsule.3", "capsule.5", "head.0"];
 
+    /// <summary>
+    /// Reads GeoCLIP's three weight files from <paramref name="directory"/> (<see cref="ImageMlpFileName"/>,
+    /// <see cref="LocationEncoderFileName"/>, <see cref="LogitScaleFileName"/>, as in GeoCLIP's <c>geoclip/model/weights</c>)
+    /// with <see cref="PyTorchCheckpoint.Read"/> and builds the model (<see cref="Import(StateDict, StateDict, StateDict)"/>).
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">One of the three files is missing; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A file is not a readable checkpoint or does not hold GeoCLIP's tensors; the message names the file and the tensor.</exception>
+    public static SimilarityModel ImportDirectory(string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"GeoCLIP weights folder not found: {directory}");
+        string Required(string name)
+        {
+            string path = Path.Combine(directory, name);
+            return File.Exists(path)
+                ? path
+                : throw new FileNotFoundException($"GeoCLIP weights folder {directory} has no {name} (it needs {ImageMlpFileName}, {LocationEncoderFileName} and {LogitScaleFileName}).", path);
+        }
+
+        string imagePath = Required(ImageMlpFileName), locationPath = Required(LocationEncoderFileName), scalePath = Required(LogitScaleFileName);
+        using var image = PyTorchCheckpoint.Read(imagePath, cancellationToken: cancellationToken);
+        using var location = PyTorchCheckpoint.Read(locationPath, cancellationToken: cancellationToken);
+        using var scale = PyTorchCheckpoint.Read(scalePath, cancellationToken: cancellationToken);
+        return Import(image, location, scale);
+    }
+
     /// <summary>Builds the model from the three state dicts (the tensors are copied; the dicts stay the caller's).</summary>
     /// <param name="imageMlp">GeoCLIP's <c>image_encoder.mlp</c> state dict.</param>
     /// <param name="locationEncoder">GeoCLIP's <c>location_encoder</c> state dict.</param>

@@ -16,11 +16,13 @@ internal static class SimilarityCommand
         var batch = new Option<int>("--batch") { Description = "Image–location pairs per contrastive step.", DefaultValueFactory = _ => 512 };
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 3e-4 };
         var noise = new Option<double>("--noise-km") { Description = "Gaussian noise added to training locations, in km (GeoCLIP's augmentation).", DefaultValueFactory = _ => 0 };
+        var queue = new Option<int>("--gps-queue") { Description = "Past training locations kept as extra negatives (GeoCLIP's dynamic queue: 4096); 0 for none.", DefaultValueFactory = _ => 0 };
+        var equalEarth = new Option<bool>("--equal-earth") { Description = "GeoCLIP's location input (Equal Earth projection of latitude/longitude) instead of 3-D unit vectors." };
         var seed = new Option<ulong>("--seed") { Description = "Seed (weights, Fourier features, shuffling).", DefaultValueFactory = _ => 1UL };
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this much training time and save the model as it is." };
         var cmd = new Command("similarity", "Train the location encoder (random Fourier features at several scales) contrastively against image features.")
         {
-            train, output, epochs, batch, lr, noise, seed, maxMinutes,
+            train, output, epochs, batch, lr, noise, queue, equalEarth, seed, maxMinutes,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -31,10 +33,12 @@ internal static class SimilarityCommand
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr),
                 LocationNoiseKm = parse.GetValue(noise),
+                GpsQueueSize = parse.GetValue(queue),
                 Seed = parse.GetValue(seed),
             };
             options.Validate();
-            using var model = new SimilarityModel(SimilarityModelOptions.GeoClip with { FeatureDimension = dataset.Dimension }, options.Seed);
+            var shape = parse.GetValue(equalEarth) ? SimilarityModelOptions.GeoClipEqualEarth : SimilarityModelOptions.GeoClip;
+            using var model = new SimilarityModel(shape with { FeatureDimension = dataset.Dimension }, options.Seed);
             using var limit = parse.GetValue(maxMinutes) is double m ? new CancellationTokenSource(TimeSpan.FromMinutes(m)) : new CancellationTokenSource();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, limit.Token);
             SimilarityTrainingProgress? last = null;

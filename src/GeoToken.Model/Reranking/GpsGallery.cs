@@ -81,7 +81,7 @@ public sealed class GpsGallery : IDisposable
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
                     int n = Math.Min(options.ChunkSize, coords.Length - start);
-                    chunks.Add(model.EmbedLocations(model.UnitVectors(coords.AsSpan(start, n))).DetachFromDisposeScope());
+                    chunks.Add(model.EmbedPositions(coords.AsSpan(start, n)).DetachFromDisposeScope());
                 }
 
                 all = cat(chunks, 0).DetachFromDisposeScope();

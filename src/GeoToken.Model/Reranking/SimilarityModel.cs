@@ -15,11 +15,18 @@ namespace GeoToken.Model.Reranking;
 /// <remarks>
 /// <para>
 /// Image side: an MLP (<c>image.fc1</c> d_in → hidden, ReLU, <c>image.fc2</c> hidden → D) on the image features,
-/// L2-normalised. Location side: the position as a 3-D unit vector <c>x</c>; for each scale σ, random Fourier
-/// features <c>[cos 2πBx, sin 2πBx]</c> with a fixed frequency matrix <c>B</c> (<c>location.frequencies_{i}</c>,
-/// entries N(0, σ²), drawn from the model's seed) through that scale's MLP
-/// (<c>location.branches.{i}.layers.{j}</c>); the branches are summed and L2-normalised.
+/// L2-normalised. Location side: the position as the model's location input (<see cref="SimilarityModelOptions.LocationInput"/>:
+/// a 3-D unit vector <c>x</c>, or GeoCLIP's Equal Earth projection <c>v</c> of (latitude, longitude), see
+/// <see cref="EqualEarthProjection"/>); for each scale σ, random Fourier features <c>[cos 2πBx, sin 2πBx]</c> with a
+/// fixed frequency matrix <c>B</c> (<c>location.frequencies_{i}</c>, [F, 3] or [F, 2], entries N(0, σ²), drawn from the
+/// model's seed or imported) through that scale's MLP (<c>location.branches.{i}.layers.{j}</c>: Linear and ReLU
+/// for each hidden layer, then a Linear head to D); the branches' outputs are summed, and the sum is L2-normalised.
 /// <c>logit_scale</c> is the learned inverse temperature (log scale, capped at ln 100 as in CLIP).
+/// </para>
+/// <para>
+/// With <see cref="SimilarityLocationInput.EqualEarth"/> this is GeoCLIP's computation step for step: projection in
+/// float32, <c>(2π v) Bᵀ</c>, cosines then sines, three hidden layers of 1,024 with ReLU, a 1,024 → 512 head per
+/// branch, the sum normalised once; the image MLP's output normalised; the logit scale exponentiated.
 /// </para>
 /// <para>Not thread-safe by itself; <see cref="SimilarityReranker"/> and <see cref="GpsGallery"/> serialize their calls on the model.</para>
 /// </remarks>
@@ -90,16 +97,46 @@ public sealed class SimilarityModel : nn.Module
         return _image.Forward(features);
     }
 
-    /// <summary>Unit vectors <c>[N, 3]</c> (see <see cref="UnitVectors"/>) → L2-normalised location embeddings <c>[N, D]</c>.</summary>
-    public Tensor EmbedLocations(Tensor unitVectors)
+    /// <summary>
+    /// Location inputs (see <see cref="LocationInputs"/>: <c>[N, 3]</c> unit vectors or <c>[N, 2]</c> latitude/longitude
+    /// degrees, as <see cref="SimilarityModelOptions.LocationInput"/> says) → L2-normalised location embeddings <c>[N, D]</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The inputs are not <c>[N, width]</c> for this model's location input.</exception>
+    public Tensor EmbedLocations(Tensor inputs)
     {
-        ArgumentNullException.ThrowIfNull(unitVectors);
-        if (unitVectors.dim() != 2 || unitVectors.shape[1] != 3)
+        ArgumentNullException.ThrowIfNull(inputs);
+        int width = Options.LocationInputWidth;
+        if (inputs.dim() != 2 || inputs.shape[1] != width)
         {
-            throw new ArgumentException($"unitVectors has shape [{string.Join(", ", unitVectors.shape)}]; expected [N, 3].", nameof(unitVectors));
+            string what = Options.LocationInput == SimilarityLocationInput.EqualEarth ? "(latitude, longitude) degrees" : "unit vectors";
+            throw new ArgumentException($"The location inputs have shape [{string.Join(", ", inputs.shape)}]; this model reads [N, {width}] {what}.", nameof(inputs));
         }
 
-        return _location.Forward(unitVectors);
+        return _location.Forward(inputs);
+    }
+
+    /// <summary>L2-normalised location embeddings <c>[N, D]</c> of <paramref name="positions"/> (<see cref="LocationInputs"/> then <see cref="EmbedLocations"/>).</summary>
+    public Tensor EmbedPositions(ReadOnlySpan<LatLng> positions)
+    {
+        using var scope = NewDisposeScope();
+        return EmbedLocations(LocationInputs(positions)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The model's location inputs for <paramref name="positions"/> on its device: float32 unit vectors <c>[N, 3]</c>
+    /// (<see cref="UnitVectors"/>) or float32 (latitude, longitude) degrees <c>[N, 2]</c> for the Equal Earth input.
+    /// </summary>
+    public Tensor LocationInputs(ReadOnlySpan<LatLng> positions)
+    {
+        if (Options.LocationInput != SimilarityLocationInput.EqualEarth) return UnitVectors(positions);
+        var data = new float[positions.Length * 2];
+        for (int i = 0; i < positions.Length; i++)
+        {
+            data[2 * i] = (float)positions[i].Latitude;
+            data[2 * i + 1] = (float)positions[i].Longitude;
+        }
+
+        return tensor(data, [positions.Length, 2], device: _logitScale.device);
     }
 
     /// <summary>Positions as float32 unit vectors <c>[N, 3]</c> (x towards lat 0 lng 0, z towards the north pole) on the model's device.</summary>
@@ -149,33 +186,38 @@ public sealed class SimilarityModel : nn.Module
         private readonly ModuleList<LocationBranch> _branches;
 
         private readonly Tensor[] _frequencies;
+        private readonly bool _equalEarth;
 
         public LocationEncoder(SimilarityModelOptions o, ulong seed) : base(nameof(LocationEncoder))
         {
+            _equalEarth = o.LocationInput == SimilarityLocationInput.EqualEarth;
+            int width = o.LocationInputWidth;
             _branches = new ModuleList<LocationBranch>();
             _frequencies = new Tensor[o.Scales.Count];
             for (int s = 0; s < o.Scales.Count; s++)
             {
                 _branches.Add(new LocationBranch(o));
                 var rng = new SplitMix64(SplitMix64.Mix(seed, 0xF0F0UL + (ulong)s));
-                var b = new float[o.FourierFeatures * 3];
+                var b = new float[o.FourierFeatures * width];
                 for (int i = 0; i < b.Length; i++) b[i] = (float)(rng.NextGaussian() * o.Scales[s]);
-                _frequencies[s] = tensor(b, [o.FourierFeatures, 3]);
+                _frequencies[s] = tensor(b, [o.FourierFeatures, width]);
             }
 
             RegisterComponents();
             for (int s = 0; s < _frequencies.Length; s++) register_buffer($"frequencies_{s}", _frequencies[s], persistent: true);
         }
 
-        public Tensor Forward(Tensor unit)
+        public Tensor Forward(Tensor inputs)
         {
             using var scope = NewDisposeScope();
+            // GeoCLIP scales the projected point by 2π before the product with B; the unit-vector variant scales the product.
+            var projected = _equalEarth ? EqualEarthProjection.Project(inputs).mul_(2 * Math.PI) : null;
             Tensor? sum = null;
             for (int s = 0; s < _frequencies.Length; s++)
             {
                 // The registered buffer (it follows the module to other devices).
                 var b = get_buffer($"frequencies_{s}")!;
-                var angle = unit.matmul(b.t()).mul_(2 * Math.PI);
+                var angle = projected is null ? inputs.matmul(b.t()).mul_(2 * Math.PI) : projected.matmul(b.t());
                 var features = cat([angle.cos(), angle.sin()], 1);
                 var y = _branches[s].Forward(features);
                 sum = sum is null ? y : sum + y;

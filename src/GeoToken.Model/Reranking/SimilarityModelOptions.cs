@@ -8,14 +8,21 @@ namespace GeoToken.Model.Reranking;
 /// through its own MLP (three hidden layers of 1,024) to 512, summed; initial temperature 0.07.
 /// </summary>
 /// <remarks>
-/// Locations enter as 3-D unit vectors on the sphere (not GeoCLIP's equal-earth projection): no seam at the
-/// antimeridian and no distortion at the poles. With unit vectors, σ = 2⁰, 2⁴, 2⁸ give Fourier wavelengths of
-/// roughly 6,000 km, 400 km and 25 km on the Earth's surface.
+/// By default locations enter as 3-D unit vectors on the sphere (<see cref="SimilarityLocationInput.UnitVector"/>):
+/// no seam at the antimeridian and no distortion at the poles. With unit vectors, σ = 2⁰, 2⁴, 2⁸ give Fourier
+/// wavelengths of roughly 6,000 km, 400 km and 25 km on the Earth's surface. <see cref="GeoClipEqualEarth"/> is
+/// GeoCLIP's exact model (Equal Earth input), the shape its published weights need.
 /// </remarks>
 public sealed record SimilarityModelOptions
 {
     /// <summary>GeoCLIP's sizes for 768-d image features (the defaults).</summary>
     public static SimilarityModelOptions GeoClip { get; } = new();
+
+    /// <summary>
+    /// GeoCLIP's exact model: its sizes and its Equal Earth location input (<see cref="SimilarityLocationInput.EqualEarth"/>).
+    /// <see cref="GeoClipImporter"/> builds one from GeoCLIP's published weights.
+    /// </summary>
+    public static SimilarityModelOptions GeoClipEqualEarth { get; } = new() { LocationInput = SimilarityLocationInput.EqualEarth };
 
     /// <summary>A small model for tests and toy data: 64-d embeddings, 128-wide hidden layers, one hidden layer per scale, 64 Fourier features.</summary>
     public static SimilarityModelOptions Tiny { get; } = new()
@@ -48,6 +55,16 @@ public sealed record SimilarityModelOptions
     /// <summary>Standard deviations of the random Fourier frequencies, one location branch each (default 1, 16, 256).</summary>
     public IReadOnlyList<double> Scales { get; init; } = [1, 16, 256];
 
+    /// <summary>
+    /// How the location encoder sees a position (default <see cref="SimilarityLocationInput.UnitVector"/>; files
+    /// written before this setting existed load as that).
+    /// </summary>
+    public SimilarityLocationInput LocationInput { get; init; } = SimilarityLocationInput.UnitVector;
+
+    /// <summary>The width of one location input row: 3 for unit vectors, 2 for (latitude, longitude).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int LocationInputWidth => LocationInput == SimilarityLocationInput.EqualEarth ? 2 : 3;
+
     /// <summary>The softmax temperature the learned logit scale starts from (default 0.07).</summary>
     public double InitialTemperature { get; init; } = 0.07;
 
@@ -67,6 +84,7 @@ public sealed record SimilarityModelOptions
         Require(LocationHiddenLayers >= 1, $"SimilarityModelOptions.LocationHiddenLayers is {LocationHiddenLayers}; it must be at least 1.");
         Require(FourierFeatures >= 1, $"SimilarityModelOptions.FourierFeatures is {FourierFeatures}; it must be at least 1.");
         Require(Scales is { Count: > 0 } && Scales.All(s => s > 0 && double.IsFinite(s)), $"SimilarityModelOptions.Scales is [{string.Join(", ", Scales ?? [])}]; it needs at least one positive, finite scale.");
+        Require(Enum.IsDefined(LocationInput), $"SimilarityModelOptions.LocationInput is {LocationInput}; use UnitVector or EqualEarth.");
         Require(InitialTemperature > 0 && double.IsFinite(InitialTemperature), string.Create(CultureInfo.InvariantCulture, $"SimilarityModelOptions.InitialTemperature is {InitialTemperature}; it must be positive."));
     }
 

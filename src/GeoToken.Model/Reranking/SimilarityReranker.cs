@@ -42,7 +42,7 @@ public sealed class SimilarityReranker(SimilarityModel model) : ScoreReranker
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var img = _model.EmbedImages(tensor(image.ToArray(), [1, d], device: _model.Device));
-            var loc = _model.EmbedLocations(_model.UnitVectors(positions));
+            var loc = _model.EmbedPositions(positions);
             var scores = loc.matmul(img.t()).squeeze(1).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
             return ValueTask.FromResult<IReadOnlyList<double>>(scores);
         }

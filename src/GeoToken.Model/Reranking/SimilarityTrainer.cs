@@ -11,7 +11,8 @@ namespace GeoToken.Model.Reranking;
 /// <summary>
 /// Trains a <see cref="SimilarityModel"/> contrastively on the (image feature, location) pairs of a dataset:
 /// symmetric InfoNCE over each batch (every image against every location of the batch, and back) with the
-/// model's learned temperature, AdamW.
+/// model's learned temperature, AdamW; or, with <see cref="SimilarityTrainingOptions.GpsQueueSize"/>, GeoCLIP's loss:
+/// each image against its batch's locations and a queue of past locations, image to location only.
 /// </summary>
 /// <remarks>
 /// Rows are visited in an order shuffled per epoch from <see cref="SimilarityTrainingOptions.Seed"/>; each
@@ -58,8 +59,10 @@ public static class SimilarityTrainer
         var positions = new LatLng[b];
         var rowIndices = new long[b];
         var noise = new SplitMix64(SplitMix64.Mix(options.Seed, 0x4015EUL));
+        var queue = options.GpsQueueSize > 0 ? new GpsQueue(options.GpsQueueSize, SplitMix64.Mix(options.Seed, 0x9E0E0EUL)) : null;
         var losses = new List<double>();
         long steps = 0;
+        int columns = 0;
         model.train();
         try
         {
@@ -79,7 +82,8 @@ public static class SimilarityTrainer
                     features.GatherRows(rowIndices, featureBuffer);
                     for (int i = 0; i < b; i++) positions[i] = Jitter(dataset.GetLocation(rowIndices[i]), options.LocationNoiseKm, ref noise);
 
-                    double loss = Step(model, optimizer, featureBuffer, positions, d);
+                    double loss = Step(model, optimizer, featureBuffer, positions, queue, d, out columns);
+                    queue?.Enqueue(positions);
                     if (!double.IsFinite(loss))
                     {
                         throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
@@ -109,28 +113,43 @@ public static class SimilarityTrainer
             model.eval();
         }
 
-        return new SimilarityTrainingResult(options.Epochs, steps, losses, model.Temperature);
+        return new SimilarityTrainingResult(options.Epochs, steps, losses, model.Temperature, columns);
     }
 
-    /// <summary>The symmetric InfoNCE loss of a batch of matching (image, location) pairs (row i matches column i).</summary>
-    internal static Tensor ContrastiveLoss(SimilarityModel model, Tensor features, Tensor unitVectors)
+    /// <summary>
+    /// The image-to-location logits <c>[B, B + Q]</c> of a batch: every image's embedding against the batch's
+    /// locations (row i matches column i) and then the queue's, times the model's logit scale.
+    /// </summary>
+    internal static Tensor ContrastiveLogits(SimilarityModel model, Tensor features, Tensor batchLocations, Tensor? queueLocations = null)
     {
         using var scope = NewDisposeScope();
         var img = model.EmbedImages(features);
-        var loc = model.EmbedLocations(unitVectors);
-        var logits = img.matmul(loc.t()) * model.LogitScale();
-        var target = arange(features.shape[0], dtype: ScalarType.Int64, device: features.device);
-        var loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2;
+        var loc = model.EmbedLocations(queueLocations is null ? batchLocations : cat([batchLocations, queueLocations], 0));
+        return (img.matmul(loc.t()) * model.LogitScale()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The contrastive loss of logits from <see cref="ContrastiveLogits"/>: the symmetric InfoNCE when the logits are
+    /// square (no queue), else GeoCLIP's image-to-location cross-entropy over all columns.
+    /// </summary>
+    internal static Tensor ContrastiveLoss(Tensor logits)
+    {
+        using var scope = NewDisposeScope();
+        var target = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
+        var loss = logits.shape[0] == logits.shape[1]
+            ? (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
+            : F.cross_entropy(logits, target);
         return loss.MoveToOuterDisposeScope();
     }
 
-    private static double Step(SimilarityModel model, AdamWOptimizer optimizer, float[] featureBuffer, LatLng[] positions, int d)
+    private static double Step(SimilarityModel model, AdamWOptimizer optimizer, float[] featureBuffer, LatLng[] positions, GpsQueue? queue, int d, out int columns)
     {
         using var scope = NewDisposeScope();
         int b = positions.Length;
         var x = tensor(featureBuffer, [b, d], device: model.Device);
-        var u = model.UnitVectors(positions);
-        var loss = ContrastiveLoss(model, x, u);
+        var logits = ContrastiveLogits(model, x, model.LocationInputs(positions), queue is null ? null : model.LocationInputs(queue.Items));
+        columns = (int)logits.shape[1];
+        var loss = ContrastiveLoss(logits);
         double value = loss.item<float>();
         if (!double.IsFinite(value)) return value;
         model.zero_grad(set_to_none: true);

@@ -24,6 +24,14 @@ public sealed record SimilarityTrainingOptions
     /// </summary>
     public double LocationNoiseKm { get; init; }
 
+    /// <summary>
+    /// Past training coordinates kept as extra negatives (GeoCLIP's dynamic queue; GeoCLIP uses 4,096), or 0 for
+    /// none (default). With a queue each step scores every image against its batch's B locations and the queue's
+    /// locations (B + queue columns) and, as GeoCLIP, uses the image-to-location cross-entropy only; without one
+    /// the loss is the symmetric InfoNCE over the batch. See <see cref="GpsQueue"/>.
+    /// </summary>
+    public int GpsQueueSize { get; init; }
+
     /// <summary>Which feature view is the image feature (default <see cref="FeatureModality.Image"/>).</summary>
     public FeatureModality Modality { get; init; } = FeatureModality.Image;
 
@@ -47,6 +55,7 @@ public sealed record SimilarityTrainingOptions
         Require(LearningRate > 0 && double.IsFinite(LearningRate), string.Create(CultureInfo.InvariantCulture, $"SimilarityTrainingOptions.LearningRate is {LearningRate}; it must be positive."));
         Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), string.Create(CultureInfo.InvariantCulture, $"SimilarityTrainingOptions.WeightDecay is {WeightDecay}; it must be ≥ 0."));
         Require(LocationNoiseKm >= 0 && double.IsFinite(LocationNoiseKm), string.Create(CultureInfo.InvariantCulture, $"SimilarityTrainingOptions.LocationNoiseKm is {LocationNoiseKm}; it must be ≥ 0."));
+        Require(GpsQueueSize >= 0, $"SimilarityTrainingOptions.GpsQueueSize is {GpsQueueSize}; it must be ≥ 0 (0: no queue).");
         Require(ProgressEverySteps >= 1, $"SimilarityTrainingOptions.ProgressEverySteps is {ProgressEverySteps}; it must be at least 1.");
     }
 }
@@ -66,4 +75,5 @@ public sealed record SimilarityTrainingProgress(int Epoch, int Step, int StepsPe
 /// <param name="Steps">Optimizer steps in all.</param>
 /// <param name="EpochLosses">The mean loss of each epoch.</param>
 /// <param name="Temperature">The learned temperature at the end.</param>
-public sealed record SimilarityTrainingResult(int Epochs, long Steps, IReadOnlyList<double> EpochLosses, double Temperature);
+/// <param name="LocationsPerStep">The columns of each step's image-to-location logits: the batch size plus the GPS queue's size.</param>
+public sealed record SimilarityTrainingResult(int Epochs, long Steps, IReadOnlyList<double> EpochLosses, double Temperature, int LocationsPerStep);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GeoToken.Model.IO;
 using GeoToken.Model.Training;
 using TorchSharp;
@@ -39,7 +38,7 @@ public class PyTorchPeerTests
             ("neighbor_tokens", batch.NeighborTokens), ("targets", batch.TargetTokens!),
         ]);
 
-        RunPeer($"crosscheck --model {modelPath} --batch {batchPath} --out {outPath}");
+        PythonPeer.Run("geotoken_torch.py", "crosscheck", "--model", modelPath, "--batch", batchPath, "--out", outPath);
 
         using var scope = NewDisposeScope();
         var theirs = TensorFile.ReadTensors(TensorFile.ReadHeader(outPath), TensorFile.ReadHeader(outPath).Tensors.Keys);
@@ -70,32 +69,5 @@ public class PyTorchPeerTests
 
         Assert.Equal(theirs.Keys.Count(k => k.StartsWith("grad.", StringComparison.Ordinal)), compared);
         foreach (var t in theirs.Values) t.Dispose();
-    }
-
-    private static void RunPeer(string arguments)
-    {
-        string script = Path.Combine(RepositoryRoot(), "benchmarks", "peers", "geotoken_torch.py");
-        string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var psi = new ProcessStartInfo(python, $"{script} {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {python}.");
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0,
-            $"{python} {script} failed ({process.ExitCode}); PyTorch 1.13 is needed (eng/setup.sh --test-deps installs python3-torch).\n{stdout}\n{stderr.Result}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "GeoToken.sln"))) return dir.FullName;
-        }
-
-        throw new InvalidOperationException($"No GeoToken.sln above {AppContext.BaseDirectory}.");
     }
 }

@@ -203,7 +203,7 @@ internal static class TensorFile
     /// <param name="prefix">The name prefix of the module's tensors in the file.</param>
     /// <param name="what">What the file must fit, for messages (e.g. "the model").</param>
     /// <param name="otherTensorsAllowed">Whether tensors outside <paramref name="prefix"/> may be present.</param>
-    /// <exception cref="InvalidDataException">The file's tensors do not fit the module; the message lists the differences.</exception>
+    /// <exception cref="InvalidDataException">The file's tensors do not fit the module (the message lists the differences), or a weight is NaN or infinite (the message names it).</exception>
     public static void LoadState(Contents contents, nn.Module module, string prefix, string what, bool otherTensorsAllowed = false)
     {
         var state = module.state_dict();
@@ -227,6 +227,7 @@ internal static class TensorFile
         var loaded = ReadTensors(contents, state.Keys.Select(k => prefix + k));
         try
         {
+            foreach (var (name, t) in loaded) TensorChecks.RequireFinite(t, contents.Path, name);
             using var noGrad = no_grad();
             foreach (var (name, t) in state) t.copy_(loaded[prefix + name]);
         }

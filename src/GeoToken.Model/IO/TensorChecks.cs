@@ -1,0 +1,23 @@
+using System.Globalization;
+using static TorchSharp.torch;
+
+namespace GeoToken.Model.IO;
+
+/// <summary>Checks on tensors read from files, with messages naming the file and the tensor.</summary>
+internal static class TensorChecks
+{
+    /// <summary>Throws when a floating-point tensor holds a NaN or an infinity (other element types always pass).</summary>
+    /// <exception cref="InvalidDataException">The tensor has a non-finite value; the message names the file, the tensor, how many and the first one.</exception>
+    public static void RequireFinite(Tensor tensor, string source, string name)
+    {
+        if (!is_floating_point(tensor) || tensor.numel() == 0) return;
+        using var scope = NewDisposeScope();
+        var bad = tensor.isfinite().logical_not().flatten();
+        long count = bad.sum().item<long>();
+        if (count == 0) return;
+        long first = bad.to(ScalarType.Byte).argmax().item<long>();
+        double value = tensor.flatten()[first].to(ScalarType.Float64).item<double>();
+        throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+            $"'{source}': tensor '{name}' has {count} non-finite value(s), the first {value} at flat index {first}; the weights are corrupt."));
+    }
+}

@@ -222,6 +222,11 @@ public static class SafeTensorsFile
             throw new InvalidDataException($"'{source}' has a header that does not start with '{{'; it is not a safetensors file.");
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            throw new InvalidDataException($"'{source}' has a header that is not valid UTF-8.");
+        }
+
         JsonDocument document;
         try
         {

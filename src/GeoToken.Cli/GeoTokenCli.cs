@@ -24,6 +24,7 @@ internal static class GeoTokenCli
             GalleryCommand.Create(),
             RewardCommand.Create(),
             SimilarityCommand.Create(),
+            ConvertCommand.Create(),
         };
         return root;
     }

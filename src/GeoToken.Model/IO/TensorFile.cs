@@ -96,6 +96,11 @@ internal static class TensorFile
     /// <exception cref="InvalidDataException">Not a GeoToken file, another format version, or a malformed header; the message names the file.</exception>
     public static Contents ReadHeader(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new InvalidDataException($"'{path}' is a folder; a single GeoToken file was expected here (model folders hold config.json + model.safetensors and are read by GeoTokenModelFile).");
+        }
+
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         Span<byte> prefix = stackalloc byte[24];
         if (stream.ReadAtLeast(prefix, 24, throwOnEndOfStream: false) < 24 || !prefix[..8].SequenceEqual(Magic))

@@ -188,7 +188,9 @@ internal static class GeoTokenModelFolder
             TensorChecks.RequireFinite(table, path, PositionalEncodingName);
             try
             {
-                model.SetPositionalEncoding(table);
+                // Within the rounding of the stored type: sinusoids are at most 1 in magnitude.
+                double tolerance = table.dtype switch { ScalarType.BFloat16 => 4e-3, ScalarType.Float16 => 1e-3, _ => 1e-4 };
+                model.SetPositionalEncoding(table, tolerance);
             }
             catch (ArgumentException e)
             {

@@ -249,4 +249,19 @@ public class GeoTokenModelFolderTests
         var other = model.Options with { ModelDimension = 64 };
         Assert.Contains("ModelDimension: 32 ≠ 64", Assert.Throws<InvalidDataException>(() => GeoTokenModelFile.Load(dir, other)).Message);
     }
+
+    [Fact]
+    public void Half_precision_weights_written_by_another_tool_are_widened_to_float32()
+    {
+        using var model = NewModel();
+        string dir = SavedFolder(model);
+        RewriteWeights(dir, state => state.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.to(ScalarType.BFloat16))));
+        using var loaded = GeoTokenModelFile.Load(dir);
+        foreach (var (name, t) in model.state_dict())
+        {
+            using var expected = t.to(ScalarType.BFloat16).to(ScalarType.Float32);
+            Assert.Equal(ScalarType.Float32, loaded.state_dict()[name].dtype);
+            Assert.True(loaded.state_dict()[name].equal(expected).all().item<bool>(), name);
+        }
+    }
 }

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace GeoToken.Model.IO;
 
-/// <summary>Checks on tensors read from files, with messages naming the file and the tensor.</summary>
+/// <summary>Checks on tensors read from files, and their messages, which name the file and the tensor.</summary>
 internal static class TensorChecks
 {
     /// <summary>Throws when a floating-point tensor holds a NaN or an infinity (other element types always pass).</summary>
@@ -20,4 +20,8 @@ internal static class TensorChecks
         throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
             $"'{source}': tensor '{name}' has {count} non-finite value(s), the first {value} at flat index {first}; the weights are corrupt."));
     }
+
+    /// <summary>Tensor names for a message: the first ten, then how many more.</summary>
+    public static string ListNames(IReadOnlyList<string> names) =>
+        $"{string.Join(", ", names.Take(10))}{(names.Count > 10 ? $" (+{names.Count - 10} more)" : "")}";
 }

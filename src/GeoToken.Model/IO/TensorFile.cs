@@ -217,8 +217,8 @@ internal static class TensorFile
         var unexpected = inFile.Where(k => !state.ContainsKey(k)).Select(k => prefix + k).ToList();
         if (!otherTensorsAllowed) unexpected.AddRange(contents.Tensors.Keys.Where(n => !n.StartsWith(prefix, StringComparison.Ordinal)));
         var problems = new List<string>();
-        if (missing.Count > 0) problems.Add($"missing weights: {List(missing)}");
-        if (unexpected.Count > 0) problems.Add($"unexpected weights: {List(unexpected)}");
+        if (missing.Count > 0) problems.Add($"missing weights: {TensorChecks.ListNames(missing)}");
+        if (unexpected.Count > 0) problems.Add($"unexpected weights: {TensorChecks.ListNames(unexpected)}");
         foreach (var (name, t) in state)
         {
             if (!contents.Tensors.TryGetValue(prefix + name, out var e)) continue;
@@ -240,8 +240,6 @@ internal static class TensorFile
         {
             foreach (var t in loaded.Values) t.Dispose();
         }
-
-        static string List(List<string> names) => $"{string.Join(", ", names.Take(10))}{(names.Count > 10 ? $" (+{names.Count - 10} more)" : "")}";
     }
 
     private static long Align(long n) => (n + Alignment - 1) / Alignment * Alignment;

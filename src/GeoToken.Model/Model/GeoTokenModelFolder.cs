@@ -170,8 +170,8 @@ internal static class GeoTokenModelFolder
         if (missing.Count > 0 || unknown.Count > 0)
         {
             var problems = new List<string>();
-            if (missing.Count > 0) problems.Add($"missing tensors: {List(missing)}");
-            if (unknown.Count > 0) problems.Add($"unknown tensors: {List(unknown)}");
+            if (missing.Count > 0) problems.Add($"missing tensors: {TensorChecks.ListNames(missing)}");
+            if (unknown.Count > 0) problems.Add($"unknown tensors: {TensorChecks.ListNames(unknown)}");
             throw new InvalidDataException($"'{path}' does not fit the model its configuration describes: {string.Join("; ", problems)}.");
         }
 
@@ -203,8 +203,6 @@ internal static class GeoTokenModelFolder
 
     private static JsonNode Value(JsonObject o, string key, string path) =>
         o[key] ?? throw new InvalidDataException($"'{path}' has no '{key}'.");
-
-    private static string List(List<string> names) => $"{string.Join(", ", names.Take(10))}{(names.Count > 10 ? $" (+{names.Count - 10} more)" : "")}";
 
     private static void TryDeleteDirectory(string path)
     {

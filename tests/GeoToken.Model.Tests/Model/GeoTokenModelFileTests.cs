@@ -38,10 +38,12 @@ public class GeoTokenModelFileTests
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp-*"));
     }
 
-    [Fact]
-    public void Loading_does_not_consume_torchs_random_numbers()
+    [Theory]
+    [InlineData("m.gtm")]
+    [InlineData("model-folder")]
+    public void Loading_does_not_consume_torchs_random_numbers(string name)
     {
-        string path = TestData.TempPath("m.gtm");
+        string path = TestData.TempPath(name);
         using (var model = NewModel()) GeoTokenModelFile.Save(model, path);
         random.manual_seed(123);
         float expected = rand(1).item<float>();
@@ -50,10 +52,12 @@ public class GeoTokenModelFileTests
         Assert.Equal(expected, rand(1).item<float>());
     }
 
-    [Fact]
-    public void Saving_replaces_an_existing_file()
+    [Theory]
+    [InlineData("m.gtm")]
+    [InlineData("model-folder")]
+    public void Saving_replaces_an_existing_model(string name)
     {
-        string path = TestData.TempPath("m.gtm");
+        string path = TestData.TempPath(name);
         using var m1 = NewModel(seed: 1);
         using var m2 = NewModel(seed: 2);
         GeoTokenModelFile.Save(m1, path);

@@ -3,7 +3,7 @@
 // (the paper's reference algorithm: no cache, every prefix re-decoded at every step).
 //
 //   prepare --config paper|small|tiny [--layout paper|compact] [--copy on|off] --images N --out DIR [--seed S]
-//       writes DIR/model.geotoken (random weights, dropout off; neighbour-copy head off unless --copy on, as the
+//       writes DIR/model (a model folder: random weights, dropout off; neighbour-copy head off unless --copy on, as the
 //       reference algorithm has none) and DIR/inputs.bin (N synthetic queries)
 //   decode --dir DIR --mode beam5|pool --batch B [--images N] [--warmup W] [--threads T]
 //       times beam search (width 5) or the 31-candidate pool (greedy + 30 samples, T = 0.7) over the
@@ -84,7 +84,7 @@ static int Prepare(Dictionary<string, string> o)
     string dir = Get(o, "out");
     Directory.CreateDirectory(dir);
     random.manual_seed((long)seed);
-    using (var model = new GeoTokenModel(options)) GeoTokenModelFile.Save(model, Path.Combine(dir, "model.geotoken"));
+    using (var model = new GeoTokenModel(options)) GeoTokenModelFile.Save(model, Path.Combine(dir, "model"));
     var source = new SyntheticBatchSource(options, images, seed, learnable: false);
     using var all = source.ReadBatch(Enumerable.Range(0, images).ToArray());
     TensorFile.Write(Path.Combine(dir, "inputs.bin"), new JsonObject { ["kind"] = "decoding-inputs" },
@@ -102,7 +102,7 @@ static int Decode(Dictionary<string, string> o)
     int threads = Int(o, "threads", "2");
     torch.set_num_threads(threads);
 
-    using var model = GeoTokenModelFile.Load(Path.Combine(dir, "model.geotoken"));
+    using var model = GeoTokenModelFile.Load(Path.Combine(dir, "model"));
     model.eval();
     var contents = TensorFile.ReadHeader(Path.Combine(dir, "inputs.bin"));
     var data = TensorFile.ReadTensors(contents, ["query", "neighbors", "neighbor_tokens"]);
@@ -207,7 +207,7 @@ static int Profile(Dictionary<string, string> o)
 {
     string dir = Get(o, "dir");
     torch.set_num_threads(Int(o, "threads", "2"));
-    using var model = GeoTokenModelFile.Load(Path.Combine(dir, "model.geotoken"));
+    using var model = GeoTokenModelFile.Load(Path.Combine(dir, "model"));
     model.eval();
     var contents = TensorFile.ReadHeader(Path.Combine(dir, "inputs.bin"));
     var data = TensorFile.ReadTensors(contents, ["query", "neighbors", "neighbor_tokens"]);

@@ -2,7 +2,7 @@
 // benchmarks/peers/run_training_peer.sh; benchmarks/peers/geotoken_torch.py is the PyTorch half.
 //
 //   prepare --config small|paper [--layout paper|compact] [--copy on|off] --batch-size B --batches K --out DIR [--seed S]
-//       writes DIR/model.geotoken (initial weights) and DIR/batches.bin (K synthetic batches)
+//       writes DIR/model (a model folder: initial weights) and DIR/batches.bin (K synthetic batches)
 //   train --dir DIR [--steps N] [--warmup W] [--threads T]
 //       times N optimizer steps (after W untimed ones) cycling over the batches; prints one JSON line
 //   memory --data DIR [--preset small] [--batch-size B] [--seconds S] [--threads T]
@@ -161,7 +161,7 @@ static int Prepare(Dictionary<string, string> o)
     Directory.CreateDirectory(dir);
 
     random.manual_seed((long)seed);
-    using (var model = new GeoTokenModel(options)) GeoTokenModelFile.Save(model, Path.Combine(dir, "model.geotoken"));
+    using (var model = new GeoTokenModel(options)) GeoTokenModelFile.Save(model, Path.Combine(dir, "model"));
 
     var source = new SyntheticBatchSource(options, batchSize * batches, seed, learnable: true);
     var list = new List<GeoTokenBatch>();
@@ -190,7 +190,7 @@ static int Train(Dictionary<string, string> o)
     int threads = int.Parse(Get(o, "threads", "2"), CultureInfo.InvariantCulture);
     torch.set_num_threads(threads);
 
-    using var model = GeoTokenModelFile.Load(Path.Combine(dir, "model.geotoken"));
+    using var model = GeoTokenModelFile.Load(Path.Combine(dir, "model"));
     var contents = TensorFile.ReadHeader(Path.Combine(dir, "batches.bin"));
     var data = TensorFile.ReadTensors(contents, contents.Tensors.Keys);
     int count = contents.Tensors.Keys.Count(k => k.EndsWith(".query", StringComparison.Ordinal));

@@ -13,7 +13,7 @@ step for every beam or sample), and only the last position's head is applied.
 
   decoding_reference.py --dir D --mode beam5|pool --batch B [--images N] [--warmup W] [--threads T]
 
-D holds model.geotoken and inputs.bin written by the .NET benchmark (GeoToken.Benchmarks.Decoding
+D holds the model folder "model" and inputs.bin written by the .NET benchmark (GeoToken.Benchmarks.Decoding
 prepare). Prints one JSON line: per-image latency, images/s and the top sequences of the first images.
 """
 import argparse
@@ -94,7 +94,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    _, model = load_model(f"{args.dir}/model.geotoken")
+    _, model = load_model(f"{args.dir}/model")
     model.eval()
     _, t = read_tensor_file(f"{args.dir}/inputs.bin")
     query, neighbors, ntokens = (torch.from_numpy(t[k]) for k in ("query", "neighbors", "neighbor_tokens"))

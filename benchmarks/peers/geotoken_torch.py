@@ -5,16 +5,19 @@ It is the same architecture as src/GeoToken.Model (GeoTokenModel): CLS vector, o
 feature view (L2-normalised), neighbour features and token embeddings in the paper or compact layout,
 sinusoidal positions, a post- or pre-norm transformer encoder/decoder (PyTorch's stock
 nn.TransformerEncoder/Decoder layers, as a PyTorch user would write it), one output head per position,
-and the position-weighted cross-entropy. It reads GeoToken.NET model files and tensor files (format
-version 1, see GeoTokenModelFile), so both implementations can start from the same weights and batches.
+and the position-weighted cross-entropy. It reads GeoToken.NET models — model folders (config.json +
+model.safetensors, read here from the safetensors spec with NumPy) and .gtm files — and tensor files
+(format version 1, see GeoTokenModelFile), so both implementations can start from the same weights and batches.
 
 Commands:
-  bench      --dir D --steps N --warmup W --threads T   time training steps on D/model.geotoken + D/batches.bin
+  bench      --dir D --steps N --warmup W --threads T   time training steps on D/model (a model folder) + D/batches.bin
   crosscheck --model M --batch B --out O               logits, loss and gradients for the test suite
 """
 import argparse
+import hashlib
 import json
 import math
+import os
 import struct
 import sys
 import time
@@ -70,6 +73,34 @@ def write_tensor_file(path, header, tensors):
         for entry, blob in zip(table, blobs):
             f.write(b"\0" * (start + entry["offset"] - f.tell()))
             f.write(blob)
+
+
+# --- model folders: config.json + model.safetensors ---------------------------------------------
+SAFETENSORS_DTYPES = {"F32": "<f4", "F64": "<f8", "F16": "<f2", "I64": "<i8", "I32": "<i4", "U8": "u1", "BOOL": "?"}
+
+
+def read_safetensors(raw):
+    """{name: numpy array} of safetensors bytes (8-byte LE header length, JSON header, contiguous data)."""
+    (n,) = struct.unpack_from("<Q", raw, 0)
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    header.pop("__metadata__", None)
+    data = raw[8 + n:]
+    out = {}
+    for name, e in header.items():
+        begin, end = e["data_offsets"]
+        out[name] = np.frombuffer(data[begin:end], dtype=SAFETENSORS_DTYPES[e["dtype"]]).reshape(e["shape"]).copy()
+    return out
+
+
+def read_model_folder(path):
+    """(config dict, {name: numpy array}) of a GeoToken.NET model folder, after checking the weights' SHA-256."""
+    with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    with open(os.path.join(path, config["weights"]["file"]), "rb") as f:
+        raw = f.read()
+    if hashlib.sha256(raw).hexdigest() != config["weights"]["sha256"]:
+        raise ValueError(f"{path}: model.safetensors does not match the SHA-256 in config.json")
+    return config, read_safetensors(raw)
 
 
 # --- the model ----------------------------------------------------------------------------------
@@ -238,9 +269,22 @@ def geotoken_grads(model):
 
 
 def load_model(path):
-    header, tensors = read_tensor_file(path)
+    """A model folder or a .gtm file (or a checkpoint) -> (header or config, GeoTokenTorch)."""
+    if os.path.isdir(path):
+        header, weights = read_model_folder(path)
+        table = weights.pop("positional_encoding", None)
+    else:
+        header, tensors = read_tensor_file(path)
+        weights, table = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}, None
     model = GeoTokenTorch(header["model"])
-    load_geotoken_state(model, {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    load_geotoken_state(model, weights)
+    if table is not None:
+        # The stored position table must be the sinusoids; the peer then adds exactly the stored values.
+        rows = min(table.shape[0], model.pe.shape[0])
+        diff = float(np.abs(table[:rows] - model.pe[:rows].numpy()).max())
+        if diff > 1e-5:
+            raise ValueError(f"{path}: positional_encoding differs from the sinusoids by {diff}")
+        model.pe[:rows] = torch.from_numpy(table[:rows])
     return header, model
 
 
@@ -254,7 +298,7 @@ def load_batches(path):
 # --- commands -----------------------------------------------------------------------------------
 def bench(args):
     torch.set_num_threads(args.threads)
-    header, model = load_model(f"{args.dir}/model.geotoken")
+    header, model = load_model(f"{args.dir}/model")
     batches = load_batches(f"{args.dir}/batches.bin")
     opt = torch.optim.AdamW(model.parameters(), lr=5e-5, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-6)
     model.train()

@@ -76,7 +76,7 @@ Link(Path.Combine(folder, "image.npy"), galleryFeatures);
 Console.WriteLine($"""
 
     {folder} now links to your files. Train and evaluate on them with the CLI:
-      geotoken train --train {folder} --out model.gtm --preset small
+      geotoken train --train {folder} --out model --preset small
     (a query folder is made the same way: meta.csv + image.npy, optionally loc.npy and text.npy for three views).
     """);
 return 0;

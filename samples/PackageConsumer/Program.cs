@@ -19,7 +19,7 @@ var run = await TrainingRun.RunAsync(new TrainingRunOptions
 {
     TrainDirectory = synth.TrainDirectory,
     ValidationDirectory = synth.TestDirectory,
-    OutputPath = Path.Combine(dir, "tiny.gtm"),
+    OutputPath = Path.Combine(dir, "tiny"), // a model folder: config.json + model.safetensors
     Preset = "tiny",
     Trainer = new GeoTokenTrainerOptions { Epochs = 1, BatchSize = 100, LearningRate = 5e-4 },
 });

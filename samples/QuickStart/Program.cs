@@ -41,7 +41,7 @@ var synth = await SynthGeoGenerator.GenerateAsync(new SynthGeoOptions
 // 2. Train the tiny preset (compact context: one encoder position per neighbour) with k = 15 retrieved neighbours.
 //    The neighbour files are computed and cached on the way; training stops at the time limit.
 AnsiConsole.MarkupLine($"[bold]2. Training[/] the tiny model for up to {trainSeconds:F0} s (k = 15 neighbours from the gallery, none from the image's own series)");
-string modelPath = Path.Combine(outDir, "tiny.gtm");
+string modelPath = Path.Combine(outDir, "tiny"); // a model folder: config.json + model.safetensors
 var training = await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
 {
     var bar = ctx.AddTask("training");

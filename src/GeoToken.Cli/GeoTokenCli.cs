@@ -26,6 +26,7 @@ internal static class GeoTokenCli
             SimilarityCommand.Create(),
             ImportCommand.Create(),
             EmbedCommand.Create(),
+            ConvertCommand.Create(),
         };
         return root;
     }

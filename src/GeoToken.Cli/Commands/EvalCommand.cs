@@ -17,7 +17,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "Model file (geotoken train).", Required = true };
+        var model = ModelSetting.Create();
         var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder (the training set).", Required = true };
         var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder with true locations.", Required = true };
         var json = new Option<FileInfo?>("--json") { Description = "Write a list of {strategy, metrics…, ms_per_image} as JSON." };

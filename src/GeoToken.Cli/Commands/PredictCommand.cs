@@ -17,7 +17,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "Model file (geotoken train).", Required = true };
+        var model = ModelSetting.Create();
         var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder the model retrieves from (its training set).", Required = true };
         var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the gallery (default: exact search)." };
         var features = new Option<FileInfo[]>("--features") { Description = "Query features as .npy (rows × d), one file per modality in order image, loc, text.", AllowMultipleArgumentsPerToken = true };

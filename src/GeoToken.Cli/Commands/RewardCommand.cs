@@ -10,7 +10,7 @@ internal static class RewardCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "Trained model file (geotoken train).", Required = true };
+        var model = ModelSetting.Create();
         var train = new Option<DirectoryInfo>("--train") { Description = "The model's training dataset folder.", Required = true };
         var output = new Option<FileInfo>("--out") { Description = "Reward head file to write (use with eval/predict --reward).", Required = true };
         var rows = new Option<int?>("--rows") { Description = "Train on this many random training images per epoch (default: all)." };

@@ -13,7 +13,7 @@ internal static class TrainCommand
     {
         var train = new Option<DirectoryInfo>("--train") { Description = "Training dataset folder (also the retrieval gallery).", Required = true };
         var val = new Option<DirectoryInfo?>("--val") { Description = "Validation dataset folder, evaluated (greedy) after every epoch." };
-        var output = new Option<FileInfo>("--out") { Description = "Model file to write.", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "The model to write: a model folder (config.json + model.safetensors), or one file if the path ends in .gtm.", Required = true };
         var preset = new Option<string>("--preset") { Description = "Model size: tiny, small or paper.", DefaultValueFactory = _ => "small" };
         var layout = new Option<string?>("--layout") { Description = "Context layout: paper (14 positions per neighbour) or compact (1); default: the preset's." };
         var copy = new Option<string?>("--copy") { Description = "Neighbour-copy head: on or off; default: the preset's." };
@@ -24,7 +24,7 @@ internal static class TrainCommand
         var clip = new Option<double?>("--clip") { Description = "Gradient-norm clipping (default: none for paper, 1.0 for small and tiny)." };
         var decay = new Option<double>("--lr-decay") { Description = "Per-epoch learning-rate multiplier.", DefaultValueFactory = _ => 0.9 };
         var seed = new Option<ulong>("--seed") { Description = "Seed (weights, dropout, shuffling).", DefaultValueFactory = _ => 1UL };
-        var resume = new Option<bool>("--resume") { Description = "Continue from MODEL.ckpt if it exists." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt (the checkpoint next to --out) if it exists." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a CUDA backend build).", DefaultValueFactory = _ => "cpu" };
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this much training time (checkpointed; --resume continues)." };
         var valRows = new Option<int>("--val-rows") { Description = "Validate on at most this many rows.", DefaultValueFactory = _ => 2000 };

@@ -8,7 +8,7 @@ namespace GeoToken.Model.Evaluation;
 /// <summary>What <see cref="EvaluationRun"/> evaluates (the <c>geotoken eval</c> command's options).</summary>
 public sealed record EvaluationRunOptions
 {
-    /// <summary>The model file.</summary>
+    /// <summary>The model: a model folder, its <c>config.json</c>, or a <c>.gtm</c> file (see <see cref="GeoTokenModelFile.Load(string, TorchSharp.torch.Device?)"/>).</summary>
     public required string ModelPath { get; init; }
 
     /// <summary>The gallery dataset folder (the training set the model was trained with).</summary>

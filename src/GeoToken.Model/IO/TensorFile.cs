@@ -96,6 +96,11 @@ internal static class TensorFile
     /// <exception cref="InvalidDataException">Not a GeoToken file, another format version, or a malformed header; the message names the file.</exception>
     public static Contents ReadHeader(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new InvalidDataException($"'{path}' is a folder; a single GeoToken file was expected here (model folders hold config.json + model.safetensors and are read by GeoTokenModelFile).");
+        }
+
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         Span<byte> prefix = stackalloc byte[24];
         if (stream.ReadAtLeast(prefix, 24, throwOnEndOfStream: false) < 24 || !prefix[..8].SequenceEqual(Magic))
@@ -203,7 +208,7 @@ internal static class TensorFile
     /// <param name="prefix">The name prefix of the module's tensors in the file.</param>
     /// <param name="what">What the file must fit, for messages (e.g. "the model").</param>
     /// <param name="otherTensorsAllowed">Whether tensors outside <paramref name="prefix"/> may be present.</param>
-    /// <exception cref="InvalidDataException">The file's tensors do not fit the module; the message lists the differences.</exception>
+    /// <exception cref="InvalidDataException">The file's tensors do not fit the module (the message lists the differences), or a weight is NaN or infinite (the message names it).</exception>
     public static void LoadState(Contents contents, nn.Module module, string prefix, string what, bool otherTensorsAllowed = false)
     {
         var state = module.state_dict();
@@ -212,8 +217,8 @@ internal static class TensorFile
         var unexpected = inFile.Where(k => !state.ContainsKey(k)).Select(k => prefix + k).ToList();
         if (!otherTensorsAllowed) unexpected.AddRange(contents.Tensors.Keys.Where(n => !n.StartsWith(prefix, StringComparison.Ordinal)));
         var problems = new List<string>();
-        if (missing.Count > 0) problems.Add($"missing weights: {List(missing)}");
-        if (unexpected.Count > 0) problems.Add($"unexpected weights: {List(unexpected)}");
+        if (missing.Count > 0) problems.Add($"missing weights: {TensorChecks.ListNames(missing)}");
+        if (unexpected.Count > 0) problems.Add($"unexpected weights: {TensorChecks.ListNames(unexpected)}");
         foreach (var (name, t) in state)
         {
             if (!contents.Tensors.TryGetValue(prefix + name, out var e)) continue;
@@ -227,6 +232,7 @@ internal static class TensorFile
         var loaded = ReadTensors(contents, state.Keys.Select(k => prefix + k));
         try
         {
+            foreach (var (name, t) in loaded) TensorChecks.RequireFinite(t, contents.Path, name);
             using var noGrad = no_grad();
             foreach (var (name, t) in state) t.copy_(loaded[prefix + name]);
         }
@@ -234,8 +240,6 @@ internal static class TensorFile
         {
             foreach (var t in loaded.Values) t.Dispose();
         }
-
-        static string List(List<string> names) => $"{string.Join(", ", names.Take(10))}{(names.Count > 10 ? $" (+{names.Count - 10} more)" : "")}";
     }
 
     private static long Align(long n) => (n + Alignment - 1) / Alignment * Alignment;

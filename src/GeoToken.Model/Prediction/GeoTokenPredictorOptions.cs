@@ -8,7 +8,7 @@ namespace GeoToken.Model.Prediction;
 /// <summary>What a <see cref="GeoTokenPredictor"/> is made of. Only the model and the gallery are required.</summary>
 public sealed record GeoTokenPredictorOptions
 {
-    /// <summary>The model file (<c>geotoken train</c>).</summary>
+    /// <summary>The model (<c>geotoken train</c>): a model folder, its <c>config.json</c>, or a <c>.gtm</c> file.</summary>
     public required string ModelPath { get; init; }
 
     /// <summary>The gallery dataset folder the model retrieves its context from (normally its training set).</summary>

@@ -23,7 +23,7 @@ public static class TrainingRun
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        string checkpoint = options.CheckpointPath ?? options.OutputPath + ".ckpt";
+        string checkpoint = options.CheckpointPath ?? Path.TrimEndingDirectorySeparator(options.OutputPath) + ".ckpt";
         var device = TorchDevices.Parse(options.Device);
 
         using var train = GeoDataset.Open(options.TrainDirectory);

@@ -14,7 +14,7 @@ public sealed record TrainingRunOptions
     /// <summary>Validate on at most this many validation rows (default 2,000; null: all).</summary>
     public int? ValidationRows { get; init; } = 2000;
 
-    /// <summary>The model file to write.</summary>
+    /// <summary>The model to write: a model folder (<c>config.json</c> + <c>model.safetensors</c>), or one file when the path ends in <c>.gtm</c> (see <see cref="GeoTokenModelFile.Save"/>).</summary>
     public required string OutputPath { get; init; }
 
     /// <summary>

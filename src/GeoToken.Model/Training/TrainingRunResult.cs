@@ -3,7 +3,7 @@ namespace GeoToken.Model.Training;
 /// <summary>What a <see cref="TrainingRun"/> produced.</summary>
 public sealed record TrainingRunResult
 {
-    /// <summary>The model file written.</summary>
+    /// <summary>The model written (a model folder, or a <c>.gtm</c> file), full path.</summary>
     public required string ModelPath { get; init; }
 
     /// <summary>The checkpoint that can resume the run.</summary>

@@ -30,12 +30,12 @@ public sealed class PipelineCommandsTests
             Assert.Equal(200, doc.RootElement.GetProperty("knn").GetProperty("n").GetInt32());
         }
 
-        string model = Path.Combine(dir, "tiny.gtm");
+        string model = Path.Combine(dir, "tiny"); // a model folder, the default format
         string trainJson = Path.Combine(dir, "train.json");
         var train = await CliRunner.RunAsync("train", "--train", Path.Combine(dir, "train"), "--val", Path.Combine(dir, "test"), "--out", model,
             "--preset", "tiny", "--epochs", "1", "--batch", "128", "--json", trainJson);
         Assert.True(train.ExitCode == 0, train.Error);
-        Assert.True(File.Exists(model) && File.Exists(model + ".ckpt"));
+        Assert.True(File.Exists(Path.Combine(model, "config.json")) && File.Exists(Path.Combine(model, "model.safetensors")) && File.Exists(model + ".ckpt"));
         Assert.Contains("greedy, epoch 1", train.Output);
         Assert.Contains("training neighbours: none shares the image's SERIES value", train.Output); // --neighbor-group auto
         using (var doc = JsonDocument.Parse(await File.ReadAllTextAsync(trainJson, Ct)))

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using GeoToken.Model.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,7 +17,7 @@ public class GeoTokenModelFileTests
     [Fact]
     public void Round_trip_keeps_options_weights_and_outputs()
     {
-        string path = TestData.TempPath("m.geotoken");
+        string path = TestData.TempPath("m.gtm");
         using var model = NewModel();
         model.eval();
         GeoTokenModelFile.Save(model, path);
@@ -34,13 +35,15 @@ public class GeoTokenModelFileTests
         var x = model.Forward(batch);
         var y = loaded.Forward(batch);
         for (int p = 0; p < x.Length; p++) Assert.True(x[p].equal(y[p]).all().item<bool>());
-        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp-*"));
     }
 
-    [Fact]
-    public void Loading_does_not_consume_torchs_random_numbers()
+    [Theory]
+    [InlineData("m.gtm")]
+    [InlineData("model-folder")]
+    public void Loading_does_not_consume_torchs_random_numbers(string name)
     {
-        string path = TestData.TempPath("m.geotoken");
+        string path = TestData.TempPath(name);
         using (var model = NewModel()) GeoTokenModelFile.Save(model, path);
         random.manual_seed(123);
         float expected = rand(1).item<float>();
@@ -49,10 +52,12 @@ public class GeoTokenModelFileTests
         Assert.Equal(expected, rand(1).item<float>());
     }
 
-    [Fact]
-    public void Saving_replaces_an_existing_file()
+    [Theory]
+    [InlineData("m.gtm")]
+    [InlineData("model-folder")]
+    public void Saving_replaces_an_existing_model(string name)
     {
-        string path = TestData.TempPath("m.geotoken");
+        string path = TestData.TempPath(name);
         using var m1 = NewModel(seed: 1);
         using var m2 = NewModel(seed: 2);
         GeoTokenModelFile.Save(m1, path);
@@ -64,7 +69,7 @@ public class GeoTokenModelFileTests
     [Fact]
     public void Another_configuration_is_refused_with_every_difference_named()
     {
-        string path = TestData.TempPath("m.geotoken");
+        string path = TestData.TempPath("m.gtm");
         using var model = NewModel();
         GeoTokenModelFile.Save(model, path);
         var other = model.Options with { ModelDimension = 64, NormOrder = NormOrder.Post };
@@ -86,7 +91,7 @@ public class GeoTokenModelFileTests
     [Fact]
     public void Another_format_version_is_refused()
     {
-        string path = TestData.TempPath("m.geotoken");
+        string path = TestData.TempPath("m.gtm");
         using (var model = NewModel()) GeoTokenModelFile.Save(model, path);
         var bytes = File.ReadAllBytes(path);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 2);
@@ -98,7 +103,7 @@ public class GeoTokenModelFileTests
     [Fact]
     public void Foreign_truncated_and_tampered_files_are_refused_with_the_path()
     {
-        string path = TestData.TempPath("m.geotoken");
+        string path = TestData.TempPath("m.gtm");
         File.WriteAllText(path, "PK\u0003\u0004 certainly not a model");
         var e = Assert.Throws<InvalidDataException>(() => GeoTokenModelFile.Load(path));
         Assert.Contains("not a GeoToken model file", e.Message);
@@ -120,7 +125,7 @@ public class GeoTokenModelFileTests
     [Fact]
     public void Header_is_json_describing_options_tokenizer_and_tensors()
     {
-        string path = TestData.TempPath("m.geotoken");
+        string path = TestData.TempPath("m.gtm");
         using var model = NewModel();
         GeoTokenModelFile.Save(model, path);
         var bytes = File.ReadAllBytes(path);
@@ -135,5 +140,21 @@ public class GeoTokenModelFileTests
         Assert.All(tensors, t => Assert.Equal(0, (long)t!["offset"]! % 64));
         Assert.Equal(model.ParameterCount, (long)header["parameterCount"]!);
         Assert.Equal(model.Options, GeoTokenModelFile.ReadOptions(path));
+    }
+
+    [Fact]
+    public void A_non_finite_weight_in_a_gtm_file_is_refused_naming_the_tensor()
+    {
+        string path = TestData.TempPath("m.gtm");
+        using (var model = NewModel()) GeoTokenModelFile.Save(model, path);
+        var contents = TensorFile.ReadHeader(path);
+        var entry = contents.Tensors["model.heads.1.weight"];
+        var bytes = File.ReadAllBytes(path);
+        BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan((int)(contents.DataStart + entry.Offset + (4 * 5))), float.PositiveInfinity);
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<InvalidDataException>(() => GeoTokenModelFile.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("tensor 'model.heads.1.weight' has 1 non-finite value(s), the first Infinity at flat index 5", e.Message);
     }
 }

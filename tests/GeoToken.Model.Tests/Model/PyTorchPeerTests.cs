@@ -28,7 +28,7 @@ public class PyTorchPeerTests
         random.manual_seed(21);
         using var model = new GeoTokenModel(options);
         using var batch = TestData.Batch(options, 4, seed: 8);
-        string modelPath = TestData.TempPath("peer.geotoken");
+        string modelPath = TestData.TempPath("peer-model");
         string dir = Path.GetDirectoryName(modelPath)!;
         string batchPath = Path.Combine(dir, "batch.bin"), outPath = Path.Combine(dir, "torch.bin");
         GeoTokenModelFile.Save(model, modelPath);

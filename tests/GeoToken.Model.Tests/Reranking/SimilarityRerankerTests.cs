@@ -173,10 +173,17 @@ public sealed class SimilarityRerankerTests(SimilarityRerankerTests.TrainedFixtu
         var b = await new SimilarityReranker(loaded).RerankAsync(query, pool, Ct);
         Assert.Equal(a.Ranked.Select(s => s.Score), b.Ranked.Select(s => s.Score));
 
-        string modelPath = TestData.TempPath("model.geotoken");
-        using (var m = new GeoTokenModel(TestData.Micro())) GeoTokenModelFile.Save(m, modelPath);
+        string modelPath = TestData.TempPath("model.gtm"), modelFolder = TestData.TempPath("model");
+        using (var m = new GeoTokenModel(TestData.Micro()))
+        {
+            GeoTokenModelFile.Save(m, modelPath);
+            GeoTokenModelFile.Save(m, modelFolder);
+        }
+
         var e = Assert.Throws<InvalidDataException>(() => SimilarityModelFile.Load(modelPath));
         Assert.Contains("not a similarity model", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => SimilarityModelFile.Load(modelFolder));
+        Assert.Contains("is a folder", e.Message);
     }
 
     [Fact]

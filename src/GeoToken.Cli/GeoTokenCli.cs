@@ -24,6 +24,8 @@ internal static class GeoTokenCli
             GalleryCommand.Create(),
             RewardCommand.Create(),
             SimilarityCommand.Create(),
+            ImportCommand.Create(),
+            ExportCommand.Create(),
         };
         return root;
     }

@@ -27,6 +27,7 @@ internal static class GeoTokenCli
             ImportCommand.Create(),
             EmbedCommand.Create(),
             ConvertCommand.Create(),
+            ExportCommand.Create(),
         };
         return root;
     }

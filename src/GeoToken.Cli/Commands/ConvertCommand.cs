@@ -29,10 +29,7 @@ internal static class ConvertCommand
                 throw new CliUsageException("--out must differ from --model.");
             }
 
-            if ((File.Exists(target) || Directory.Exists(target)) && !parse.GetValue(force))
-            {
-                throw new CliUsageException($"{target} exists; add --force to replace it.");
-            }
+            OutputFile.RefuseOverwrite(target, parse.GetValue(force));
 
             using var loaded = GeoTokenModelFile.Load(source);
             GeoTokenModelFile.Save(loaded, target);

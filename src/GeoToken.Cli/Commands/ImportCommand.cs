@@ -1,25 +1,62 @@
 using System.CommandLine;
 using System.Globalization;
+using GeoToken.Model;
+using GeoToken.Model.Import;
+using GeoToken.Model.IO;
 using GeoToken.Model.Reranking;
 
 namespace GeoToken.Cli.Commands;
 
-/// <summary><c>geotoken import</c>: models published by others, converted to GeoToken files.</summary>
+/// <summary><c>geotoken import</c>: models published by other implementations, converted to GeoToken files.</summary>
 internal static class ImportCommand
 {
-    public static Command Create() => new("import", "Convert published model weights to GeoToken files.")
+    public static Command Create() => new("import", "Convert model weights published by other implementations (PyTorch) to GeoToken files.")
     {
+        Reference(),
         GeoClip(),
     };
 
+    /// <summary><c>geotoken import reference</c>: a checkpoint of the GeoToken reference implementation.</summary>
+    private static Command Reference()
+    {
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "The reference model's state dict, as torch.save wrote it (.pth).", Required = true, HelpName = "X.pth" };
+        var output = new Option<FileInfo>("--out") { Description = "The GeoToken model to write (a folder; a path ending in .gtm writes one file).", Required = true, HelpName = "M" };
+        var heads = new Option<int>("--heads") { Description = "Attention heads of the checkpoint's model (a state dict does not record them).", DefaultValueFactory = _ => 8 };
+        var neighbors = new Option<int>("--neighbors") { Description = "Retrieved neighbours per query the model reads (the reference uses 15).", DefaultValueFactory = _ => 15 };
+        var key = new Option<string?>("--key") { Description = "Path of keys to the state dict inside the checkpoint, separated by '/' (e.g. state_dict); default: found automatically." };
+        var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
+        var cmd = new Command("reference", "Import a checkpoint of the GeoToken reference implementation (GeoTransformerModelS2, github NNargesNN/GeoToken).")
+        {
+            checkpoint, output, heads, neighbors, key, force,
+        };
+        cmd.SetAction((parse, ct) =>
+        {
+            string outPath = parse.GetValue(output)!.FullName;
+            OutputFile.RefuseOverwrite(outPath, parse.GetValue(force));
+            var readOptions = new PyTorchCheckpointOptions { KeyPath = parse.GetValue(key)?.Split('/', StringSplitOptions.RemoveEmptyEntries) };
+            using var state = PyTorchCheckpoint.Read(parse.GetValue(checkpoint)!.FullName, readOptions, ct);
+            var result = ReferenceCheckpoint.Import(state, new ReferenceImportOptions { HeadCount = parse.GetValue(heads), NeighborCount = parse.GetValue(neighbors) });
+            using var model = result.Model;
+            GeoTokenModelFile.Save(model, outPath);
+            var o = parse.InvocationConfiguration.Output;
+            var m = model.Options;
+            o.WriteLine($"{outPath}: d {m.ModelDimension}, {m.HeadCount} heads, ff {m.FeedForwardDimension}, {m.EncoderLayers} + {m.DecoderLayers} layers, {m.ModalityCount} views of {m.FeatureDimension}, k {m.NeighborCount}, S2 level {m.Tokenizer.Level} in groups of {m.Tokenizer.GroupSize}; {model.ParameterCount:N0} parameters");
+            o.WriteLine($"ignored (unused by the reference's forward pass): {string.Join(", ", result.IgnoredTensors)}");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    /// <summary><c>geotoken import geoclip</c>: GeoCLIP's three published weight files as a similarity model.</summary>
     private static Command GeoClip()
     {
         var weights = new Option<DirectoryInfo>("--weights")
         {
             Description = $"Folder with GeoCLIP's {GeoClipImporter.ImageMlpFileName}, {GeoClipImporter.LocationEncoderFileName} and {GeoClipImporter.LogitScaleFileName} (geoclip/model/weights).",
             Required = true,
+            HelpName = "DIR",
         };
-        var output = new Option<FileInfo>("--out") { Description = "Similarity model file to write (use with embed, eval/predict --similarity).", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Similarity model file to write (use with embed, eval/predict --similarity).", Required = true, HelpName = "S.gts" };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
         var cmd = new Command("geoclip", "GeoCLIP's image MLP, location encoder (Equal Earth input) and logit scale as a similarity model.")
         {

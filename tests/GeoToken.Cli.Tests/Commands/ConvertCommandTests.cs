@@ -49,7 +49,7 @@ public sealed class ConvertCommandTests
         byte[] before = await File.ReadAllBytesAsync(Path.Combine(folder, "model.safetensors"), TestContext.Current.CancellationToken);
         r = await CliRunner.RunAsync("convert", "--model", gtm, "--out", folder);
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("exists; add --force", r.Error);
+        Assert.Contains("exists; pass --force", r.Error);
         Assert.Equal(before, await File.ReadAllBytesAsync(Path.Combine(folder, "model.safetensors"), TestContext.Current.CancellationToken));
 
         r = await CliRunner.RunAsync("convert", "--model", gtm, "--out", folder, "--force");

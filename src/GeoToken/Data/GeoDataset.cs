@@ -167,8 +167,9 @@ public sealed class GeoDataset : IDisposable
     /// <summary>
     /// The dataset's content identity, for records of what something was computed from (checkpoints,
     /// neighbour files): <c>sha256:…</c> over the SHA-256 of every file <c>dataset.json</c> records (free once
-    /// opened), or, without recorded hashes, <c>files:…</c> over the full SHA-256 of the CSV and of every
-    /// feature file (computed on first use: a read of every file).
+    /// opened), or, without recorded hashes, <c>sampled:…</c> over the full SHA-256 of the CSV and the
+    /// <see cref="Retrieval.GalleryFingerprint"/> (1,024 sampled rows) of every feature file (computed on first use;
+    /// an edit of an unsampled feature row goes unnoticed then).
     /// </summary>
     public string ContentId => _contentId ??= ComputeContentId();
 
@@ -308,9 +309,10 @@ public sealed class GeoDataset : IDisposable
 
     private string ComputeContentId()
     {
+        // Without recorded hashes: the CSV in full (it holds the labels) and a sample of 1,024 rows of each feature file.
         var text = new System.Text.StringBuilder().Append(CultureInfo.InvariantCulture, $"rows {Rows}\n{Path.GetFileName(MetaPath)} {FileHash.Sha256(MetaPath)}\n");
-        foreach (var m in Modalities) text.Append(CultureInfo.InvariantCulture, $"{m.FileName()} {FileHash.Sha256(GetFeaturePath(m))}\n");
-        return "files:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+        foreach (var m in Modalities) text.Append(CultureInfo.InvariantCulture, $"{m.FileName()} {Retrieval.GalleryFingerprint.Compute(GetFeatures(m)).Sha256}\n");
+        return "sampled:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     /// <summary>Reads every image id and throws on the first one that repeats (both rows named, counted from 1).</summary>

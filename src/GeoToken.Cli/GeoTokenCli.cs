@@ -24,6 +24,7 @@ internal static class GeoTokenCli
             GalleryCommand.Create(),
             RewardCommand.Create(),
             SimilarityCommand.Create(),
+            DatasetCommand.Create(),
         };
         return root;
     }

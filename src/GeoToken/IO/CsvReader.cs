@@ -22,10 +22,10 @@ public sealed class CsvReader : IDisposable
     private bool _skipLineFeed;
 
     /// <summary>
-    /// The longest record read, in characters (16 Mi; quoted fields spanning lines included). A longer one is
+    /// The longest record read, in characters (1 Mi; quoted fields spanning lines included). A longer one is
     /// refused: a file without line breaks or with an unclosed quote would otherwise be read into memory whole.
     /// </summary>
-    public const int MaxRecordChars = 1 << 24;
+    public const int MaxRecordChars = 1 << 20;
 
     /// <summary>Reads from <paramref name="reader"/>; <paramref name="sourceName"/> names it in errors.</summary>
     /// <param name="reader">The text to read.</param>

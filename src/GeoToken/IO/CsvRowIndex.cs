@@ -140,8 +140,8 @@ internal sealed unsafe class CsvRowIndex : IDisposable
         return [.. fields];
     }
 
-    /// <summary>The longest record decoded, in bytes (four per character of <see cref="CsvReader.MaxRecordChars"/>).</summary>
-    private const long MaxRecordBytes = 4L * CsvReader.MaxRecordChars;
+    /// <summary>The longest record decoded, in bytes (UTF-8 needs at most three per character of <see cref="CsvReader.MaxRecordChars"/>).</summary>
+    private const long MaxRecordBytes = 3L * CsvReader.MaxRecordChars;
 
     private static string Decode(byte* p, long start, long end) =>
         Encoding.UTF8.GetString(new ReadOnlySpan<byte>(p + start, checked((int)(end - start))));

@@ -149,7 +149,7 @@ public abstract class NeighborIndex : IDisposable
         {
             if (queries.Rows != Gallery.Rows)
             {
-                throw new ArgumentException($"ExcludeSelf needs the query set to be the gallery (query row i = gallery row i), but there are {queries.Rows} queries ({VectorNorms.Describe(queries)}) and {Gallery.Rows} gallery rows ({VectorNorms.Describe(Gallery)}).");
+                throw new ArgumentException($"ExcludeSelf needs the query set to be the gallery (query row i = gallery row i), but there are {queries.Rows} queries and {Gallery.Rows} gallery rows (queries: {VectorNorms.Describe(queries)}; gallery: {VectorNorms.Describe(Gallery)}).");
             }
 
             var q = GalleryFingerprint.Compute(queries, GalleryFingerprint.SampleRows);

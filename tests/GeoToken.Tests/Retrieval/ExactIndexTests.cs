@@ -202,7 +202,7 @@ public sealed class ExactIndexTests
         badQuery[3 * d + 2] = float.NegativeInfinity;
         var q = Assert.Throws<InvalidVectorException>(() => index.Search(FeatureMatrix.FromArray(badQuery, d), new SearchOptions { K = 3 }, Ct));
         Assert.Equal("query", q.Matrix);
-        Assert.Contains("Query row 4 (index 3) holds -Infinity (column 2)", q.Message);
+        Assert.Contains("Query row 4 (index 3) of an in-memory 5 × 8 matrix holds -Infinity (column 2)", q.Message);
 
         var h = RetrievalTestData.ToHalf(data);
         h[9 * d] = Half.NaN;

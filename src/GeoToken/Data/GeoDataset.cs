@@ -14,9 +14,12 @@ namespace GeoToken.Data;
 /// <c>text.npy</c>, plus the coordinate sidecar <c>latlon.npy</c> and <c>dataset.json</c>.
 /// </summary>
 /// <remarks>
-/// <para>Opening is O(1) in the number of rows: feature files are mapped (only headers are read) and
-/// only the CSV's header line is read. Coordinates are loaded on first use — from the memory-mapped
-/// sidecar when it matches <c>meta.csv</c>, else by parsing the CSV — and validated then: every bad
+/// <para>Opening maps the feature files (only headers are read) and reads the CSV's header line; a folder
+/// with a <c>dataset.json</c> that records hashes is then checked against it (<c>meta.csv</c> and
+/// <c>latlon.npy</c> by their full SHA-256, feature files cheaply unless <see cref="GeoDatasetOptions.Verify"/>;
+/// see <see cref="DatasetIntegrity"/>) and an edited file is refused with an <see cref="InvalidDataException"/>
+/// naming it. Coordinates are loaded on first use — from the memory-mapped sidecar when the hashes
+/// matched, else by parsing the CSV — and validated then: every bad
 /// row is reported (NaN, latitude outside [−90, 90], longitude outside [−180, 180], wrong field count)
 /// and the CSV's row count must equal the features'. Image ids and other metadata are read on demand
 /// through a row index built on first use (8 bytes per row).</para>
@@ -126,6 +129,7 @@ public sealed class GeoDataset : IDisposable
     /// <exception cref="NpyFormatException">A feature file is invalid.</exception>
     /// <exception cref="CsvFormatException">The CSV lacks a latitude or longitude column.</exception>
     /// <exception cref="GeoDatasetException">Files disagree in row count.</exception>
+    /// <exception cref="InvalidDataException">A file differs from what <c>dataset.json</c> records (edited after the dataset was written).</exception>
     public static GeoDataset Open(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);

@@ -28,6 +28,7 @@ internal static class GeoTokenCli
             EmbedCommand.Create(),
             ConvertCommand.Create(),
             ExportCommand.Create(),
+            DatasetCommand.Create(),
         };
         return root;
     }

@@ -136,7 +136,7 @@ internal static class PredictCommand
                     views[m] = row;
                 }
 
-                queries.Add(new GeoQuery { Id = $"row {r}", Features = views });
+                queries.Add(new GeoQuery { Id = $"row {r + 1}", Features = views });
             }
 
             return queries;

@@ -17,7 +17,7 @@ internal static class RetrieveCommand
         var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder.", Required = true };
         var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder (the gallery itself for training neighbours).", Required = true };
         var k = new Option<int>("--k") { Description = "Neighbours per query.", DefaultValueFactory = _ => 15 };
-        var output = new Option<string>("--out") { Description = "Output prefix: PREFIX_I.npy (int64 rows) and PREFIX_D.npy (float32 similarities).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output prefix: PREFIX_I.npy (int64 rows), PREFIX_D.npy (float32 similarities) and PREFIX.json (their SHA-256 and the datasets they were computed from).", Required = true };
         var index = new Option<FileInfo?>("--index") { Description = "Search through this cluster index (default: exact search)." };
         var excludeSelf = new Option<bool>("--exclude-self") { Description = "Skip each query's own row (query set = gallery)." };
         var json = new Option<FileInfo?>("--json") { Description = "Write throughput, scanned fraction and (with LAT/LON) the 1-NN metrics as JSON." };
@@ -39,13 +39,16 @@ internal static class RetrieveCommand
                 stats = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p => Task.Run(() =>
                     NeighborSearch.Retrieve(g, q, staged, options, parse.GetValue(index)?.FullName, new Progress<SearchProgress>(s => p.Report(new("search", s.QueriesDone, s.QueryCount))), ct), ct)).ConfigureAwait(false);
                 knn = NearestNeighborMetrics(g, q, staged);
+                AtomicFile.TryDelete(prefix + ".json"); // the sidecar goes last, after the files it describes
                 AtomicFile.Commit(staged + "_I.npy", prefix + "_I.npy");
                 AtomicFile.Commit(staged + "_D.npy", prefix + "_D.npy");
+                AtomicFile.Commit(staged + ".json", prefix + ".json");
             }
             finally
             {
                 AtomicFile.TryDelete(staged + "_I.npy");
                 AtomicFile.TryDelete(staged + "_D.npy");
+                AtomicFile.TryDelete(staged + ".json");
             }
 
             var output2 = parse.InvocationConfiguration.Output;

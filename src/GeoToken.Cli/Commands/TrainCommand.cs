@@ -25,6 +25,7 @@ internal static class TrainCommand
         var decay = new Option<double>("--lr-decay") { Description = "Per-epoch learning-rate multiplier.", DefaultValueFactory = _ => 0.9 };
         var seed = new Option<ulong>("--seed") { Description = "Seed (weights, dropout, shuffling).", DefaultValueFactory = _ => 1UL };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt (the checkpoint next to --out) if it exists." };
+        var resumeAnyway = new Option<bool>("--resume-anyway") { Description = "With --resume: continue even if the checkpoint was trained on other data (or records none)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a CUDA backend build).", DefaultValueFactory = _ => "cpu" };
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this much training time (checkpointed; --resume continues)." };
         var valRows = new Option<int>("--val-rows") { Description = "Validate on at most this many rows.", DefaultValueFactory = _ => 2000 };
@@ -33,7 +34,7 @@ internal static class TrainCommand
         var group = NeighborGroupSetting.Create();
         var cmd = new Command("train", "Train a GeoToken model (retrieval-conditioned encoder-decoder) on dataset folders.")
         {
-            train, val, output, preset, layout, copy, epochs, batch, lr, warmup, clip, decay, seed, resume, device, maxMinutes, valRows, index, group, json,
+            train, val, output, preset, layout, copy, epochs, batch, lr, warmup, clip, decay, seed, resume, resumeAnyway, device, maxMinutes, valRows, index, group, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -66,6 +67,7 @@ internal static class TrainCommand
                 Layout = contextLayout,
                 NeighborCopy = neighborCopy,
                 Resume = parse.GetValue(resume),
+                ResumeOnOtherData = parse.GetValue(resumeAnyway),
                 Device = parse.GetValue(device)!,
                 Neighbors = new NeighborCacheOptions
                 {

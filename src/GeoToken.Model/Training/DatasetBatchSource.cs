@@ -102,7 +102,7 @@ public sealed class DatasetBatchSource : IGeoTokenBatchSource
                 long g = nbrs[j];
                 if ((ulong)g >= (ulong)_gallery.Rows)
                 {
-                    throw new InvalidDataException($"{_neighbors.Indices.Path}, row {row}: neighbour {j} is gallery row {g}, outside the gallery's {_gallery.Rows} rows.");
+                    throw new InvalidDataException($"{_neighbors.Indices.Path}, row {row + 1} (index {row}): neighbour {j + 1} is gallery row index {g}, outside the gallery's {_gallery.Rows} rows.");
                 }
 
                 int slot = i * _k + j;

@@ -74,6 +74,12 @@ public sealed class GeoTokenTrainer : IDisposable
     /// <summary>Optimizer steps done in all.</summary>
     public long GlobalStep { get; private set; }
 
+    /// <summary>
+    /// The data the run trains on, written into every checkpoint (and restored by <see cref="Resume"/>) so that
+    /// resuming on other data can be refused (<see cref="ReadDataIdentity(string)"/>); null records nothing.
+    /// </summary>
+    public TrainingDataIdentity? Data { get; set; }
+
     /// <summary>The learning rate the next step uses.</summary>
     public double CurrentLearningRate => Options.LearningRateAt(Epoch, GlobalStep);
 
@@ -253,6 +259,7 @@ public sealed class GeoTokenTrainer : IDisposable
             ["epochSamples"] = _epochSamples,
             ["options"] = JsonSerializer.SerializeToNode(Options, GeoTokenModelFile.Json),
         };
+        if (Data is not null) header["training"]!["data"] = JsonSerializer.SerializeToNode(Data, GeoTokenModelFile.Json);
         var tensors = GeoTokenModelFile.ModelTensors(Model);
         tensors.AddRange(_optimizer.StateTensors().Select(t => (OptimizerPrefix + t.Name, t.Tensor)));
         tensors.Add((TorchRngName, random.get_rng_state()));
@@ -332,6 +339,7 @@ public sealed class GeoTokenTrainer : IDisposable
                 foreach (var t in state.Values) t.Dispose();
             }
 
+            trainer.Data = ReadDataIdentity(path, training);
             trainer.Epoch = epoch;
             trainer.StepInEpoch = stepInEpoch;
             trainer.GlobalStep = globalStep;
@@ -344,6 +352,36 @@ public sealed class GeoTokenTrainer : IDisposable
             trainer?.Dispose();
             model.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The data a checkpoint was trained on (<see cref="Data"/> when it was saved), or null for a checkpoint
+    /// that records none (written by a version before 2026-12 or by a trainer without <see cref="Data"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint or its record is malformed.</exception>
+    public static TrainingDataIdentity? ReadDataIdentity(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var header = TensorFile.ReadHeader(path).Header;
+        if ((string?)header["kind"] != GeoTokenModelFile.KindCheckpoint)
+        {
+            throw new InvalidDataException($"'{path}' is a GeoToken file of kind '{header["kind"]}', not a training checkpoint.");
+        }
+
+        return ReadDataIdentity(path, header["training"]?.AsObject());
+    }
+
+    private static TrainingDataIdentity? ReadDataIdentity(string path, JsonObject? training)
+    {
+        if (training?["data"] is not { } node) return null;
+        try
+        {
+            return node.Deserialize<TrainingDataIdentity>(GeoTokenModelFile.Json) ?? throw new InvalidDataException($"'{path}' has an empty training data record.");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"'{path}' has a malformed training data record: {e.Message}", e);
         }
     }
 

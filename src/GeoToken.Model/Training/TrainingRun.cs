@@ -32,6 +32,8 @@ public static class TrainingRun
 
         bool resumed = options.Resume && File.Exists(checkpoint);
         var modelOptions = resumed ? GeoTokenModelFile.ReadOptions(checkpoint) : ModelFor(options, train);
+        var data = new TrainingDataIdentity(Path.GetFullPath(options.TrainDirectory), train.ContentId, train.Rows, modelOptions.NeighborCount, options.Neighbors.GroupColumn);
+        if (resumed && !options.ResumeOnOtherData) RequireSameData(checkpoint, data);
 
         var neighborProgress = progress.Map((SearchProgress p) => new TrainingRunProgress("neighbors", p.QueriesDone, p.QueryCount));
         string trainPrefix = NeighborCache.Ensure(train, train, modelOptions.NeighborCount, options.Neighbors, neighborProgress, cancellationToken);
@@ -55,6 +57,7 @@ public static class TrainingRun
         using var trainer = resumed
             ? GeoTokenTrainer.Resume(checkpoint, trainerOptions, device)
             : new GeoTokenTrainer(NewModel(modelOptions, device), trainerOptions);
+        trainer.Data = data;
         using var model = trainer.Model;
         var trainingClock = Stopwatch.StartNew();
         var trainProgress = progress.Map((TrainingProgress t) =>
@@ -72,6 +75,22 @@ public static class TrainingRun
             TrainingElapsed = trainingClock.Elapsed,
             Resumed = resumed,
         };
+    }
+
+    private static void RequireSameData(string checkpoint, TrainingDataIdentity data)
+    {
+        var stored = GeoTokenTrainer.ReadDataIdentity(checkpoint);
+        if (stored is null)
+        {
+            throw new InvalidOperationException(
+                $"The checkpoint {checkpoint} does not record what it was trained on (it predates that record), so resuming it on {data} cannot be checked. Resume anyway (--resume-anyway, TrainingRunOptions.ResumeOnOtherData) if it was trained on this data, or start afresh without --resume.");
+        }
+
+        if (!stored.SameDataAs(data))
+        {
+            throw new InvalidOperationException(
+                $"The checkpoint {checkpoint} was trained on {stored}, not on {data}. Resume on the data it was trained on, start afresh without --resume, or resume anyway (--resume-anyway, TrainingRunOptions.ResumeOnOtherData).");
+        }
     }
 
     /// <summary>The preset (or explicit shape) with the dataset's feature dimension and modalities.</summary>

@@ -38,6 +38,13 @@ public sealed record TrainingRunOptions
     /// <summary>Continue from <see cref="CheckpointPath"/> if it exists (default false starts afresh).</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Resume even when the checkpoint was trained on other data (another dataset or content, row count,
+    /// neighbour count or group column) or records none (checkpoints written before it recorded its data);
+    /// default false refuses, naming both. The resumed run records the new data from then on.
+    /// </summary>
+    public bool ResumeOnOtherData { get; init; }
+
     /// <summary>The training checkpoint (default: <see cref="OutputPath"/> + <c>.ckpt</c>), written every epoch.</summary>
     public string? CheckpointPath { get; init; }
 

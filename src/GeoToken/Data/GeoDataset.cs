@@ -14,9 +14,12 @@ namespace GeoToken.Data;
 /// <c>text.npy</c>, plus the coordinate sidecar <c>latlon.npy</c> and <c>dataset.json</c>.
 /// </summary>
 /// <remarks>
-/// <para>Opening is O(1) in the number of rows: feature files are mapped (only headers are read) and
-/// only the CSV's header line is read. Coordinates are loaded on first use — from the memory-mapped
-/// sidecar when it matches <c>meta.csv</c>, else by parsing the CSV — and validated then: every bad
+/// <para>Opening maps the feature files (only headers are read) and reads the CSV's header line; a folder
+/// with a <c>dataset.json</c> that records hashes is then checked against it (<c>meta.csv</c> and
+/// <c>latlon.npy</c> by their full SHA-256, feature files cheaply unless <see cref="GeoDatasetOptions.Verify"/>;
+/// see <see cref="DatasetIntegrity"/>) and an edited file is refused with an <see cref="InvalidDataException"/>
+/// naming it. Coordinates are loaded on first use — from the memory-mapped sidecar when the hashes
+/// matched, else by parsing the CSV — and validated then: every bad
 /// row is reported (NaN, latitude outside [−90, 90], longitude outside [−180, 180], wrong field count)
 /// and the CSV's row count must equal the features'. Image ids and other metadata are read on demand
 /// through a row index built on first use (8 bytes per row).</para>
@@ -31,6 +34,7 @@ public sealed class GeoDataset : IDisposable
     private readonly int _latColumn, _lonColumn, _idColumn;
     private readonly int _skipLines;
     private readonly string? _sidecarPath;
+    private string? _contentId;
     private readonly Lazy<LocationTable> _locations;
     private readonly Lazy<CsvRowIndex> _rowIndex;
     private int _disposed;
@@ -67,26 +71,43 @@ public sealed class GeoDataset : IDisposable
                 _idColumn = reader.IndexOf([.. options.IdColumns]);
             }
 
-            // 3. The manifest and coordinate sidecar of a folder we wrote.
+            // 3. The manifest of a folder we wrote: check the files against their recorded hashes; then the sidecar can be trusted.
             string folder = Path.GetDirectoryName(MetaPath)!;
-            var manifest = DatasetManifest.TryRead(folder);
+            var manifest = options.IgnoreManifest ? null : DatasetManifest.TryRead(folder);
             if (manifest is not null && manifest.MetaFile == Path.GetFileName(MetaPath))
             {
                 if (manifest.Rows != Rows)
                 {
                     throw new GeoDatasetException(
-                        $"{Path.Combine(folder, DatasetManifest.FileName)} records {manifest.Rows} rows but {imagePath} has {Rows}; the folder mixes files of different datasets (rewrite it, or delete dataset.json and {CoordinatesFileName}).");
+                        $"{Path.Combine(folder, DatasetManifest.FileName)} records {manifest.Rows} rows but {imagePath} has {Rows}; the folder mixes files of different datasets (rewrite it, or run '{DatasetManifest.RehashCommand(folder)}').");
                 }
 
-                if (options.UseCoordinateSidecar && manifest.CoordinatesFile is { } c
-                    && new FileInfo(MetaPath).Length == manifest.MetaBytes && File.Exists(Path.Combine(folder, c)))
+                if (manifest.Files is null)
                 {
-                    _sidecarPath = Path.Combine(folder, c);
+                    // Version 1: nothing to check against, so the sidecar is not trusted; coordinates come from the CSV.
+                    Integrity = DatasetIntegrity.NoHashes;
+                }
+                else
+                {
+                    foreach (var f in _features)
+                    {
+                        if (f is not null && Path.GetDirectoryName(f.Path) == folder && !manifest.Files.Any(r => r.Name == Path.GetFileName(f.Path)))
+                        {
+                            throw new InvalidDataException(
+                                $"{f.Path} is not one of the files {Path.Combine(folder, DatasetManifest.FileName)} records ({string.Join(", ", manifest.Files.Select(r => r.Name))}): it was added after the dataset was written. Remove it, or run '{DatasetManifest.RehashCommand(folder)}' to make it part of the dataset.");
+                        }
+                    }
+
+                    manifest.Check(folder, options.Verify);
+                    Integrity = options.Verify ? DatasetIntegrity.Verified : DatasetIntegrity.Checked;
+                    _contentId = manifest.ContentId;
+                    if (options.UseCoordinateSidecar && manifest.CoordinatesFile is { } c) _sidecarPath = Path.Combine(folder, c);
                 }
             }
 
             _locations = new Lazy<LocationTable>(ReadLocationTable, LazyThreadSafetyMode.ExecutionAndPublication);
             _rowIndex = new Lazy<CsvRowIndex>(BuildRowIndex, LazyThreadSafetyMode.ExecutionAndPublication);
+            if (options.Verify && HasImageIds) CheckImageIdsUnique();
         }
         catch
         {
@@ -108,6 +129,7 @@ public sealed class GeoDataset : IDisposable
     /// <exception cref="NpyFormatException">A feature file is invalid.</exception>
     /// <exception cref="CsvFormatException">The CSV lacks a latitude or longitude column.</exception>
     /// <exception cref="GeoDatasetException">Files disagree in row count.</exception>
+    /// <exception cref="InvalidDataException">A file differs from what <c>dataset.json</c> records (edited after the dataset was written).</exception>
     public static GeoDataset Open(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
@@ -142,6 +164,18 @@ public sealed class GeoDataset : IDisposable
 
     /// <summary>True when the CSV has an image-id column.</summary>
     public bool HasImageIds => _idColumn >= 0;
+
+    /// <summary>How much of the content was checked against <c>dataset.json</c> on open (see <see cref="DatasetIntegrity"/>).</summary>
+    public DatasetIntegrity Integrity { get; }
+
+    /// <summary>
+    /// The dataset's content identity, for records of what something was computed from (checkpoints,
+    /// neighbour files): <c>sha256:…</c> over the SHA-256 of every file <c>dataset.json</c> records (free once
+    /// opened), or, without recorded hashes, <c>sampled:…</c> over the full SHA-256 of the CSV and the
+    /// <see cref="Retrieval.GalleryFingerprint"/> (1,024 sampled rows) of every feature file (computed on first use;
+    /// an edit of an unsampled feature row goes unnoticed then).
+    /// </summary>
+    public string ContentId => _contentId ??= ComputeContentId();
 
     /// <summary>True when coordinates come from the memory-mapped sidecar rather than the CSV.</summary>
     public bool UsesCoordinateSidecar => _sidecarPath is not null;
@@ -277,6 +311,27 @@ public sealed class GeoDataset : IDisposable
     private GeoDatasetException RowCountMismatch(long csvRows) =>
         new($"{MetaPath} has {(csvRows > Rows ? "more than " + Rows.ToString(CultureInfo.InvariantCulture) : csvRows.ToString(CultureInfo.InvariantCulture))} data rows but {((NpyFeatureMatrix)Image).Path} has {Rows}; the metadata needs one row per feature row, in the same order.");
 
+    private string ComputeContentId()
+    {
+        // Without recorded hashes: the CSV in full (it holds the labels) and a sample of 1,024 rows of each feature file.
+        var text = new System.Text.StringBuilder().Append(CultureInfo.InvariantCulture, $"rows {Rows}\n{Path.GetFileName(MetaPath)} {FileHash.Sha256(MetaPath)}\n");
+        foreach (var m in Modalities) text.Append(CultureInfo.InvariantCulture, $"{m.FileName()} {Retrieval.GalleryFingerprint.Compute(GetFeatures(m)).Sha256}\n");
+        return "sampled:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>Reads every image id and throws on the first one that repeats (both rows named, counted from 1).</summary>
+    internal void CheckImageIdsUnique()
+    {
+        var seen = new ImageIdSet();
+        long row = 0;
+        foreach (var id in ReadImageIds())
+        {
+            long earlier = seen.Add(id, row);
+            if (earlier >= 0) throw new GeoDatasetException(ImageIdSet.Repeated(MetaPath, id, earlier, row));
+            row++;
+        }
+    }
+
     private CsvRowIndex BuildRowIndex()
     {
         var index = CsvRowIndex.Build(MetaPath, _skipLines);
@@ -309,7 +364,7 @@ public sealed class GeoDataset : IDisposable
                 {
                     if (LatLng.TryCreate(span[2 * k], span[2 * k + 1], out _) is { } error)
                     {
-                        if (bad++ < 1000) problems.Add($"row {start + k}: {error}");
+                        if (bad++ < 1000) problems.Add($"row {start + k + 1} (index {start + k}): {error}");
                     }
                 }
             }

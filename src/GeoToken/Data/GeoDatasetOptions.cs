@@ -48,5 +48,16 @@ public sealed record GeoDatasetOptions
     /// </summary>
     public bool UseCoordinateSidecar { get; init; } = true;
 
+    /// <summary>
+    /// Check the full SHA-256 of every file <c>dataset.json</c> records, and that image ids do not repeat
+    /// (default false: <c>meta.csv</c> and <c>latlon.npy</c> are hashed in full on every open, feature files only
+    /// by size, head-and-tail hash and modification time; see <see cref="DatasetIntegrity.Checked"/>).
+    /// Costs a read of every file (SHA-256 runs at about 1–2 GB/s).
+    /// </summary>
+    public bool Verify { get; init; }
+
+    /// <summary>Open without reading <c>dataset.json</c> (to re-derive it).</summary>
+    internal bool IgnoreManifest { get; init; }
+
     internal string Resolve(string file) => Folder is null ? Path.GetFullPath(file) : Path.GetFullPath(Path.Combine(Folder, file));
 }

@@ -28,6 +28,7 @@ public sealed class GeoDatasetWriter : IDisposable
     private readonly FileStream _metaStream;
     private readonly CsvWriter _meta;
     private readonly double[] _coordinateBuffer = new double[2 * 1024];
+    private readonly ImageIdSet _ids = new();
     private bool _done;
     private bool _metaClosed;
 
@@ -84,6 +85,49 @@ public sealed class GeoDatasetWriter : IDisposable
         return new GeoDatasetWriter(folder, options);
     }
 
+    /// <summary>
+    /// Re-derives the files of a dataset folder from its <c>meta.csv</c> and feature files
+    /// (<c>geotoken dataset rehash DIR</c>): validates every coordinate and the row counts, refuses repeated
+    /// image ids, rewrites the coordinate sidecar <c>latlon.npy</c> from the CSV and writes <c>dataset.json</c>
+    /// with the SHA-256 of every file. Use it after an intended edit of <c>meta.csv</c>, or to add hashes to a
+    /// folder written by an older version; it accepts the files as they are, so do not use it to silence a
+    /// check on a file you did not mean to change.
+    /// </summary>
+    /// <returns>The number of rows.</returns>
+    /// <exception cref="GeoDatasetException">Bad coordinates, row counts that disagree, or a repeated image id.</exception>
+    public static long Rehash(string folder, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        folder = Path.GetFullPath(folder);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Dataset folder not found: {folder}");
+        using var dataset = GeoDataset.Open(new GeoDatasetOptions { Folder = folder, IgnoreManifest = true, UseCoordinateSidecar = false });
+        dataset.LoadLocations();
+        if (dataset.HasImageIds) dataset.CheckImageIdsUnique();
+        cancellationToken.ThrowIfCancellationRequested();
+        File.Delete(Path.Combine(folder, DatasetManifest.FileName));
+        using (var sidecar = NpyWriter.Create(Path.Combine(folder, GeoDataset.CoordinatesFileName), NpyDataType.Float64, 2, dataset.Rows))
+        {
+            var buffer = new double[2 * 4096];
+            for (long start = 0; start < dataset.Rows; start += 4096)
+            {
+                int n = (int)Math.Min(4096, dataset.Rows - start);
+                var locations = dataset.GetLocations(start, n);
+                for (int k = 0; k < n; k++)
+                {
+                    buffer[2 * k] = locations[k].Latitude;
+                    buffer[2 * k + 1] = locations[k].Longitude;
+                }
+
+                sidecar.WriteRows(buffer.AsSpan(0, 2 * n));
+            }
+
+            sidecar.Commit();
+        }
+
+        DatasetManifest.Create(folder, dataset.Rows, MetaFileName, GeoDataset.CoordinatesFileName, dataset.Modalities.Select(m => m.FileName()).ToArray(), cancellationToken).Write(folder);
+        return dataset.Rows;
+    }
+
     /// <summary>The dataset folder.</summary>
     public string Folder { get; }
 
@@ -105,6 +149,7 @@ public sealed class GeoDatasetWriter : IDisposable
     public void WriteRows(ReadOnlySpan<string> imageIds, ReadOnlySpan<LatLng> locations, ReadOnlySpan<float> image, ReadOnlySpan<float> locationFeatures, ReadOnlySpan<float> text, ReadOnlySpan<string> extra)
     {
         CheckBlock(imageIds.Length, locations.Length, image.Length, locationFeatures.Length, text.Length, extra.Length);
+        AddIds(imageIds);
         _features[0]!.WriteRows(image);
         _features[1]?.WriteRows(locationFeatures);
         _features[2]?.WriteRows(text);
@@ -115,6 +160,7 @@ public sealed class GeoDatasetWriter : IDisposable
     public void WriteRows(ReadOnlySpan<string> imageIds, ReadOnlySpan<LatLng> locations, ReadOnlySpan<Half> image, ReadOnlySpan<Half> locationFeatures, ReadOnlySpan<Half> text, ReadOnlySpan<string> extra)
     {
         CheckBlock(imageIds.Length, locations.Length, image.Length, locationFeatures.Length, text.Length, extra.Length);
+        AddIds(imageIds);
         _features[0]!.WriteRows(image);
         _features[1]?.WriteRows(locationFeatures);
         _features[2]?.WriteRows(text);
@@ -135,7 +181,6 @@ public sealed class GeoDatasetWriter : IDisposable
             foreach (var f in _features) f?.Complete();
             _coordinates?.Complete();
             CloseMeta(flushToDisk: true);
-            long metaBytes = new FileInfo(_metaTemporary).Length;
 
             string manifest = Path.Combine(Folder, DatasetManifest.FileName);
             File.Delete(manifest);
@@ -152,7 +197,7 @@ public sealed class GeoDatasetWriter : IDisposable
                 File.Delete(Path.Combine(Folder, GeoDataset.CoordinatesFileName));
             }
 
-            new DatasetManifest(RowsWritten, metaBytes, MetaFileName, _coordinates is null ? null : GeoDataset.CoordinatesFileName,
+            DatasetManifest.Create(Folder, RowsWritten, MetaFileName, _coordinates is null ? null : GeoDataset.CoordinatesFileName,
                 FeatureModalities.All.Where(m => _features[(int)m] is not null).Select(m => m.FileName()).ToArray()).Write(Folder);
         }
         finally
@@ -196,6 +241,21 @@ public sealed class GeoDatasetWriter : IDisposable
         }
     }
 
+    /// <summary>Records the block's ids, refusing one that repeats an earlier row's (nothing of the block is written then).</summary>
+    private void AddIds(ReadOnlySpan<string> imageIds)
+    {
+        for (int k = 0; k < imageIds.Length; k++)
+        {
+            string id = imageIds[k] ?? throw new ArgumentException($"Image id of row {RowsWritten + k + 1} is null.", nameof(imageIds));
+            long earlier = _ids.Add(id, RowsWritten + k);
+            if (earlier >= 0)
+            {
+                for (int j = 0; j < k; j++) _ids.Remove(imageIds[j]);
+                throw new ArgumentException(ImageIdSet.Repeated(Path.Combine(Folder, MetaFileName), id, earlier, RowsWritten + k), nameof(imageIds));
+            }
+        }
+    }
+
     private void CheckBlock(int ids, int locations, int image, int loc, int text, int extra)
     {
         ObjectDisposedException.ThrowIf(_done, this);
@@ -217,7 +277,7 @@ public sealed class GeoDatasetWriter : IDisposable
         for (int k = 0; k < imageIds.Length; k++)
         {
             var p = locations[k];
-            _meta.Write(imageIds[k] ?? throw new ArgumentException($"Image id of row {RowsWritten + k} is null.", nameof(imageIds)));
+            _meta.Write(imageIds[k]);
             _meta.Write(p.Latitude);
             _meta.Write(p.Longitude);
             for (int e = 0; e < extraCount; e++) _meta.Write(extra[k * extraCount + e] ?? string.Empty);

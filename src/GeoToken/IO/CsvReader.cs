@@ -16,6 +16,16 @@ public sealed class CsvReader : IDisposable
     private string _record = string.Empty;
     private string _unquotedText = string.Empty;
     private readonly Dictionary<string, int> _index = new(StringComparer.OrdinalIgnoreCase);
+    private readonly char[] _buffer = new char[1 << 16];
+    private readonly StringBuilder _line = new();
+    private int _bufferStart, _bufferEnd;
+    private bool _skipLineFeed;
+
+    /// <summary>
+    /// The longest record read, in characters (1 Mi; quoted fields spanning lines included). A longer one is
+    /// refused: a file without line breaks or with an unclosed quote would otherwise be read into memory whole.
+    /// </summary>
+    public const int MaxRecordChars = 1 << 20;
 
     /// <summary>Reads from <paramref name="reader"/>; <paramref name="sourceName"/> names it in errors.</summary>
     /// <param name="reader">The text to read.</param>
@@ -28,7 +38,7 @@ public sealed class CsvReader : IDisposable
         SourceName = sourceName;
         for (int k = 0; k < skipLines; k++)
         {
-            if (_reader.ReadLine() is null) throw new CsvFormatException(sourceName, -1, null, $"ended within the {skipLines} preamble lines.");
+            if (ReadLine(0) is null) throw new CsvFormatException(sourceName, -1, null, $"ended within the {skipLines} preamble lines.");
         }
 
         if (!ReadRecord()) throw new CsvFormatException(sourceName, -1, null, "is empty; a header line was expected.");
@@ -91,8 +101,8 @@ public sealed class CsvReader : IDisposable
         while (true)
         {
             if (!ReadRecord()) return false;
+            if (_fields.Count == 1 && _fields[0].Length == 0) continue; // blank line: not a data row (as CsvRowIndex counts)
             Row++;
-            if (_fields.Count == 1 && _fields[0].Length == 0) continue; // blank line
             if (_fields.Count != Header.Count)
             {
                 throw new CsvFormatException(SourceName, Row, null, $"has {_fields.Count} fields; the header has {Header.Count}.");
@@ -148,9 +158,55 @@ public sealed class CsvReader : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _reader.Dispose();
 
+    /// <summary>
+    /// The next line without its terminator (\n, \r\n or \r, as <see cref="TextReader.ReadLine"/>), or null at the end;
+    /// refuses a line that would make the record (<paramref name="recordChars"/> read so far) longer than <see cref="MaxRecordChars"/>.
+    /// </summary>
+    private string? ReadLine(int recordChars)
+    {
+        _line.Clear();
+        bool any = false;
+        while (true)
+        {
+            if (_bufferStart == _bufferEnd)
+            {
+                _bufferEnd = _reader.Read(_buffer, 0, _buffer.Length);
+                _bufferStart = 0;
+                if (_bufferEnd == 0) return any ? _line.ToString() : null;
+            }
+
+            if (_skipLineFeed)
+            {
+                _skipLineFeed = false;
+                if (_buffer[_bufferStart] == '\n')
+                {
+                    _bufferStart++;
+                    continue;
+                }
+            }
+
+            any = true;
+            var span = _buffer.AsSpan(_bufferStart, _bufferEnd - _bufferStart);
+            int end = span.IndexOfAny('\r', '\n');
+            int take = end < 0 ? span.Length : end;
+            if ((long)recordChars + _line.Length + take > MaxRecordChars)
+            {
+                throw new CsvFormatException(SourceName, Row + 1, null, $"has a record longer than {MaxRecordChars} characters; a line break is missing or a quote is not closed.");
+            }
+
+            _line.Append(span[..take]);
+            _bufferStart += take;
+            if (end >= 0)
+            {
+                _skipLineFeed = _buffer[_bufferStart++] == '\r';
+                return _line.ToString();
+            }
+        }
+    }
+
     private bool ReadRecord()
     {
-        string? line = _reader.ReadLine();
+        string? line = ReadLine(0);
         if (line is null) return false;
         _fields.Clear();
         if (line.Contains('"'))
@@ -192,7 +248,7 @@ public sealed class CsvReader : IDisposable
                 {
                     if (i >= line.Length)
                     {
-                        string? next = _reader.ReadLine() ?? throw new CsvFormatException(SourceName, Row + 1, null, "ends inside a quoted field.");
+                        string? next = ReadLine(_unquoted.Length + 1) ?? throw new CsvFormatException(SourceName, Row + 1, null, "ends inside a quoted field.");
                         _unquoted.Append('\n');
                         line = next;
                         i = 0;

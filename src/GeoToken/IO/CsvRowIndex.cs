@@ -49,6 +49,7 @@ internal sealed unsafe class CsvRowIndex : IDisposable
             }
 
             long headerEnd = RecordEnd(map.Pointer, pos, length, out long next);
+            if (headerEnd - pos > MaxRecordBytes) throw new CsvFormatException(path, -1, null, $"has a header line of {headerEnd - pos} bytes, more than {MaxRecordBytes}; a line break is missing.");
             string[] header = Split(Decode(map.Pointer, pos, headerEnd));
             pos = next;
             int row = 0;
@@ -76,6 +77,7 @@ internal sealed unsafe class CsvRowIndex : IDisposable
         if ((ulong)row >= (ulong)Count) throw new ArgumentOutOfRangeException(nameof(row), row, $"{Path} has {Count} data rows.");
         long start = _starts[row];
         long end = RecordEnd(_map.Pointer, start, _map.Length, out _);
+        if (end - start > MaxRecordBytes) throw new CsvFormatException(Path, row + 1, null, $"is {end - start} bytes long, more than {MaxRecordBytes}; a line break is missing or a quote is not closed.");
         string[] fields = Split(Decode(_map.Pointer, start, end));
         if (fields.Length != Header.Length)
         {
@@ -137,6 +139,9 @@ internal sealed unsafe class CsvRowIndex : IDisposable
 
         return [.. fields];
     }
+
+    /// <summary>The longest record decoded, in bytes (UTF-8 needs at most three per character of <see cref="CsvReader.MaxRecordChars"/>).</summary>
+    private const long MaxRecordBytes = 3L * CsvReader.MaxRecordChars;
 
     private static string Decode(byte* p, long start, long end) =>
         Encoding.UTF8.GetString(new ReadOnlySpan<byte>(p + start, checked((int)(end - start))));

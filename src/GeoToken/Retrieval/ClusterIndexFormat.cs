@@ -53,7 +53,7 @@ internal static class ClusterIndexFormat
         long Take(long bytes)
         {
             long start = at;
-            at = (at + bytes + Align - 1) / Align * Align;
+            at = checked(at + bytes + Align - 1) / Align * Align;
             return start;
         }
 
@@ -63,11 +63,11 @@ internal static class ClusterIndexFormat
         for (int l = 0; l < levels; l++) centroids[l] = Take(checked((long)nodeCounts[l] * d * 4));
         for (int l = 0; l < levels - 1; l++) children[l] = Take(((long)nodeCounts[l] + 1) * 4);
         long leafStart = Take(((long)nodeCounts[^1] + 1) * 8);
-        long ids = Take(rows * 8);
-        long norms = Take(rows * 4);
+        long ids = Take(checked(rows * 8));
+        long norms = Take(checked(rows * 4));
         long vectors = stored == StoredVectors.None ? at : Take(checked(rows * d * (stored == StoredVectors.Float16 ? 2 : 4)));
         long info = at;
-        long end = info + buildInfoLength;
+        long end = checked(info + buildInfoLength);
         return new Layout(centroids, children, leafStart, ids, norms, vectors, info, end);
     }
 
@@ -196,6 +196,9 @@ internal static class ClusterIndexFormat
         BinaryPrimitives.WriteDoubleLittleEndian(h[224..], leafMargin ?? double.NaN);
     }
 
+    /// <summary>The most bytes of build-information JSON a file may record (far more than the writer produces).</summary>
+    public const long MaxBuildInfoBytes = 16 << 20;
+
     /// <summary>Parses and checks the header of a mapped file (structure, size, metadata checksum, tree consistency).</summary>
     public static unsafe (Header Header, Layout Layout) Read(string path, IndexFileMapping mapping)
     {
@@ -242,7 +245,17 @@ internal static class ClusterIndexFormat
             }
         }
 
-        var layout = ComputeLayout(rows, d, counts, (StoredVectors)stored, infoLength);
+        if (infoLength is < 0 or > MaxBuildInfoBytes) throw new IndexFormatException(path, $"the header records {infoLength} bytes of build information; at most {MaxBuildInfoBytes} are written.");
+        Layout layout;
+        try
+        {
+            layout = ComputeLayout(rows, d, counts, (StoredVectors)stored, infoLength);
+        }
+        catch (OverflowException)
+        {
+            throw new IndexFormatException(path, $"invalid header: rows {rows} × dimension {d} with {levels} levels need more bytes than a file can hold.");
+        }
+
         if (layout.End != fileLength) throw new IndexFormatException(path, $"the sections need {layout.End} bytes but the file has {fileLength}.");
         var fingerprint = new GalleryFingerprint(rows, d, (FeatureElementType)galleryType, sampleRows, Convert.ToHexStringLower(h.Slice(56, 32)));
 

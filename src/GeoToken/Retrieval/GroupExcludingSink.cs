@@ -45,7 +45,7 @@ internal sealed class GroupExcludingSink(INeighborSink inner, NeighborGroups gro
             {
                 // Cannot happen when the search returned k + (group size - 1) neighbours; kept as a guard.
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                    $"Query row {row} has only {kept} of its {_searchK} nearest rows outside its '{groups.Column}' group ({groups.SizeOf(row)} rows); {k} are needed."));
+                    $"Query row {row + 1} (index {row}) has only {kept} of its {_searchK} nearest rows outside its '{groups.Column}' group ({groups.SizeOf(row)} rows); {k} are needed."));
             }
         }
 

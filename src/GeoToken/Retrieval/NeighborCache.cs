@@ -5,7 +5,9 @@ namespace GeoToken.Retrieval;
 /// <summary>
 /// Neighbour files computed once and reused: the k nearest gallery images of every query, as the paper
 /// precomputes them. Training neighbours (queries = gallery) exclude the image itself. Files are named
-/// after the fingerprints of both datasets, so changed data never reuses stale neighbours.
+/// after the fingerprints of both datasets and carry a sidecar (<c>PREFIX.json</c>) with their SHA-256 and the
+/// <see cref="GeoDataset.ContentId"/> of both datasets, checked before every reuse: changed data or changed
+/// files never reuse stale neighbours (they are recomputed).
 /// </summary>
 public static class NeighborCache
 {
@@ -36,11 +38,13 @@ public static class NeighborCache
             ? $"self-{queryPrint}{(groups is null ? "" : "-g" + groups.Fingerprint)}_k{k}"
             : $"{queryPrint}-in-{GalleryFingerprint.Compute(gallery.Image).Sha256[..12]}_k{k}";
         string prefix = Path.Combine(dir, name);
-        if (IsUsable(prefix, queries.Rows, k)) return prefix;
+        var provenance = new NeighborFileProvenance(queries.ContentId, gallery.ContentId,
+            self ? (groups is null ? "self, excluding each row" : $"self, excluding each row's '{groups.Column}' group ({groups.Fingerprint})") : null);
+        if (IsUsable(prefix, queries.Rows, k, provenance)) return prefix;
 
         Directory.CreateDirectory(dir);
         using var index = NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken);
-        using var sink = new NeighborFileWriter(prefix);
+        using var sink = new NeighborFileWriter(prefix, provenance);
         if (groups is null)
         {
             index.Search(queries.Image, new SearchOptions { K = k, ExcludeSelf = self, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, sink, progress, cancellationToken);
@@ -97,7 +101,7 @@ public static class NeighborCache
 
     private static InvalidOperationException FewOutside(NeighborGroups groups, long row, int kept, int k, long rows) =>
         new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"Row {row} has only {kept} neighbours outside its '{groups.Column}' group ({groups.SizeOf(row)} of the {rows} rows); {k} are needed. Use a larger gallery, or no group column."));
+            $"Row {row + 1} (index {row}) has only {kept} neighbours outside its '{groups.Column}' group ({groups.SizeOf(row)} of the {rows} rows); {k} are needed. Use a larger gallery, or no group column."));
 
     /// <summary>The most extra neighbours the main self-search asks for to make room for skipped group members.</summary>
     internal const int MaxGroupExtra = 256;
@@ -106,12 +110,14 @@ public static class NeighborCache
     public static bool SameDataset(GeoDataset a, GeoDataset b) =>
         ReferenceEquals(a, b) || string.Equals(Path.GetFullPath(a.MetaPath), Path.GetFullPath(b.MetaPath), StringComparison.Ordinal);
 
-    private static bool IsUsable(string prefix, long rows, int k)
+    private static bool IsUsable(string prefix, long rows, int k, NeighborFileProvenance provenance)
     {
         if (!File.Exists(prefix + "_I.npy") || !File.Exists(prefix + "_D.npy")) return false;
         try
         {
-            using var f = NeighborFile.Open(prefix);
+            // The content hashes and the datasets they were computed from must match: a cache entry
+            // named after sampled fingerprints alone could outlive an edit of an unsampled row.
+            using var f = NeighborFile.Open(prefix, provenance);
             return f.QueryCount == rows && f.K >= k;
         }
         catch (Exception e) when (e is NpyFormatException or InvalidDataException or IOException)

@@ -5,24 +5,33 @@ namespace GeoToken.Retrieval;
 /// <summary>
 /// An <see cref="INeighborSink"/> writing the neighbour files of a search: <c>PREFIX_I.npy</c>
 /// (int64, queries × K, gallery rows best first) and <c>PREFIX_D.npy</c> (float32, queries × K,
-/// cosine similarities), streamed block by block through <see cref="NpyWriter"/>. Both files are
-/// written to temporary files and renamed into place only by <see cref="Complete"/> (which the search
-/// calls after the last block); disposing earlier — a failed or cancelled search — deletes them and
-/// leaves any previous files untouched.
+/// cosine similarities), streamed block by block through <see cref="NpyWriter"/>, and the sidecar
+/// <c>PREFIX.json</c> with the SHA-256 of both and, when given, the <see cref="NeighborFileProvenance"/> (what
+/// they were computed from). Both files are written to temporary files and renamed into place only by
+/// <see cref="Complete"/> (which the search calls after the last block; the sidecar goes last); disposing
+/// earlier — a failed or cancelled search — deletes them and leaves any previous files untouched.
 /// </summary>
 public sealed class NeighborFileWriter : INeighborSink, IDisposable
 {
     private NpyWriter? _indices;
     private NpyWriter? _similarities;
+    private readonly NeighborFileProvenance? _provenance;
     private bool _done;
 
-    /// <summary>Prepares to write <c><paramref name="prefix"/>_I.npy</c> and <c><paramref name="prefix"/>_D.npy</c>.</summary>
-    public NeighborFileWriter(string prefix)
+    /// <summary>Prepares to write <c><paramref name="prefix"/>_I.npy</c>, <c><paramref name="prefix"/>_D.npy</c> and <c><paramref name="prefix"/>.json</c>.</summary>
+    /// <param name="prefix">The output prefix.</param>
+    /// <param name="provenance">What the neighbours are computed from, recorded in the sidecar (null: only the content hashes).</param>
+    public NeighborFileWriter(string prefix, NeighborFileProvenance? provenance = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         IndicesPath = Path.GetFullPath(prefix + "_I.npy");
         SimilaritiesPath = Path.GetFullPath(prefix + "_D.npy");
+        SidecarPath = NeighborFileManifest.PathFor(prefix);
+        _provenance = provenance;
     }
+
+    /// <summary>The sidecar, <c>PREFIX.json</c>: the content hashes of both files and their provenance.</summary>
+    public string SidecarPath { get; }
 
     /// <summary>The index file, <c>PREFIX_I.npy</c>.</summary>
     public string IndicesPath { get; }
@@ -56,8 +65,12 @@ public sealed class NeighborFileWriter : INeighborSink, IDisposable
         // Finish both files before renaming either, so a failure leaves neither in place.
         _indices.Complete();
         _similarities.Complete();
+        var manifest = new NeighborFileManifest(_indices.RowsWritten, _indices.Columns!.Value,
+            GeoToken.IO.FileHash.Sha256(_indices.TemporaryPath), GeoToken.IO.FileHash.Sha256(_similarities.TemporaryPath), _provenance);
+        File.Delete(SidecarPath);
         _indices.MoveIntoPlace();
         _similarities.MoveIntoPlace();
+        manifest.Write(SidecarPath);
         _done = true;
     }
 

@@ -63,9 +63,18 @@ public abstract class NeighborIndex : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = (int)Math.Min(batch, nq - start);
-            var (c, f) = SearchBlock(queries, start, count, options, ids, sims, cancellationToken);
-            compared += c;
-            fallback += f;
+            (long Compared, long Fallback) block;
+            try
+            {
+                block = SearchBlock(queries, start, count, options, ids, sims, cancellationToken);
+            }
+            catch (InvalidVectorException e) when (e.Matrix == "query" && e.Gallery is null)
+            {
+                throw new InvalidVectorException(e.Matrix, e.Row, e.Problem, e.FilePath ?? VectorNorms.Describe(queries), VectorNorms.Describe(Gallery));
+            }
+
+            compared += block.Compared;
+            fallback += block.Fallback;
             sink.Write(start, ids.AsSpan(0, count * k), sims.AsSpan(0, count * k));
             progress?.Report(new SearchProgress(start + count, nq));
         }
@@ -122,7 +131,7 @@ public abstract class NeighborIndex : IDisposable
     {
         if (queries.Columns != Gallery.Columns)
         {
-            throw new ArgumentException($"The queries have dimension {queries.Columns} but the gallery has dimension {Gallery.Columns}.", nameof(queries));
+            throw new ArgumentException($"The queries ({VectorNorms.Describe(queries)}) have dimension {queries.Columns} but the gallery ({VectorNorms.Describe(Gallery)}) has dimension {Gallery.Columns}; search a gallery made with the same image encoder.");
         }
 
         long available = Gallery.Rows - (options.ExcludeSelf ? 1 : 0);
@@ -140,13 +149,13 @@ public abstract class NeighborIndex : IDisposable
         {
             if (queries.Rows != Gallery.Rows)
             {
-                throw new ArgumentException($"ExcludeSelf needs the query set to be the gallery (query row i = gallery row i), but there are {queries.Rows} queries and {Gallery.Rows} gallery rows.", nameof(options));
+                throw new ArgumentException($"ExcludeSelf needs the query set to be the gallery (query row i = gallery row i), but there are {queries.Rows} queries and {Gallery.Rows} gallery rows (queries: {VectorNorms.Describe(queries)}; gallery: {VectorNorms.Describe(Gallery)}).");
             }
 
             var q = GalleryFingerprint.Compute(queries, GalleryFingerprint.SampleRows);
             if (q != GalleryFingerprint)
             {
-                throw new ArgumentException($"ExcludeSelf needs the query set to be the gallery (query row i = gallery row i), but the queries ({q}) differ from the gallery ({GalleryFingerprint}).", nameof(options));
+                throw new ArgumentException($"ExcludeSelf needs the query set to be the gallery (query row i = gallery row i), but the queries ({VectorNorms.Describe(queries)}: {q}) differ from the gallery ({VectorNorms.Describe(Gallery)}: {GalleryFingerprint}).");
             }
         }
 

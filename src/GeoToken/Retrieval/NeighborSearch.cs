@@ -34,7 +34,8 @@ public static class NeighborSearch
         using var queryDataset = same ? null : GeoDataset.Open(queryFolder);
         var queries = queryDataset?.Image ?? gallery.Image;
         using var index = NeighborIndex.Open(gallery.Image, indexPath, cancellationToken);
-        using var sink = new NeighborFileWriter(outputPrefix);
+        var provenance = new NeighborFileProvenance((queryDataset ?? gallery).ContentId, gallery.ContentId, options.ExcludeSelf ? "self, excluding each row" : null);
+        using var sink = new NeighborFileWriter(outputPrefix, provenance);
         return index.Search(queries, options, sink, progress, cancellationToken);
     }
 }

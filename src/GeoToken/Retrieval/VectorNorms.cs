@@ -6,6 +6,10 @@ namespace GeoToken.Retrieval;
 /// <summary>Inverse L2 norms and the validation that goes with them (zero, NaN and ∞ vectors are rejected).</summary>
 internal static class VectorNorms
 {
+    /// <summary>Names a matrix in messages: its file, or its shape when it is in memory.</summary>
+    public static string Describe(FeatureMatrix matrix) =>
+        matrix is NpyFeatureMatrix f ? f.Path : $"an in-memory {matrix.Rows} × {matrix.Columns} matrix";
+
     /// <summary>1/‖row‖, or NaN when the row is zero, not finite or its squared norm overflows float32.</summary>
     public static float InverseNorm(ReadOnlySpan<float> row)
     {

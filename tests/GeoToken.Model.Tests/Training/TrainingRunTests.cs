@@ -38,6 +38,54 @@ public sealed class TrainingRunTests
         Assert.Single(more.Training.EpochMeanLosses);
     }
 
+    /// <summary>The defect: resuming a checkpoint of another dataset continued silently (progress 67/64). It is refused, naming both, unless told.</summary>
+    [Fact]
+    public async Task Resume_refuses_a_checkpoint_of_other_data_unless_told()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string root = Path.GetDirectoryName(TestData.TempPath("x"))!;
+        string a = TinyDatasets.Write(Path.Combine(root, "a"), 200, 16, seed: 4);
+        string b = TinyDatasets.Write(Path.Combine(root, "b"), 200, 16, seed: 9);
+        var options = new TrainingRunOptions
+        {
+            TrainDirectory = a,
+            OutputPath = Path.Combine(root, "m.gtm"),
+            Model = TestData.Micro() with { FeatureDimension = 16, NeighborCount = 4 },
+            Trainer = new GeoTokenTrainerOptions { Epochs = 1, BatchSize = 50, Seed = 1 },
+        };
+        string checkpoint = options.OutputPath + ".ckpt";
+        await TrainingRun.RunAsync(options, null, ct);
+        var stored = GeoTokenTrainer.ReadDataIdentity(checkpoint);
+        Assert.NotNull(stored);
+        Assert.Equal(Path.GetFullPath(a), stored.Dataset);
+        Assert.Equal(200, stored.Rows);
+        Assert.Equal(4, stored.NeighborCount);
+
+        var other = await Assert.ThrowsAsync<InvalidOperationException>(() => TrainingRun.RunAsync(options with { TrainDirectory = b, Resume = true, Trainer = options.Trainer with { Epochs = 2 } }, null, ct));
+        Assert.Contains(Path.GetFullPath(a), other.Message);
+        Assert.Contains(Path.GetFullPath(b), other.Message);
+        Assert.Contains("--resume-anyway", other.Message);
+
+        var same = await TrainingRun.RunAsync(options with { Resume = true, Trainer = options.Trainer with { Epochs = 2 } }, null, ct);
+        Assert.True(same.Resumed);
+        Assert.Equal(2, same.Training.EpochsCompleted);
+
+        var anyway = await TrainingRun.RunAsync(options with { TrainDirectory = b, Resume = true, ResumeOnOtherData = true, Trainer = options.Trainer with { Epochs = 3 } }, null, ct);
+        Assert.True(anyway.Resumed);
+        Assert.Equal(Path.GetFullPath(b), GeoTokenTrainer.ReadDataIdentity(checkpoint)!.Dataset); // from then on it records the new data
+
+        // A checkpoint that records nothing (as older versions wrote them) cannot be checked: refused too.
+        using (var model = new GeoTokenModel(options.Model!))
+        using (var trainer = new GeoTokenTrainer(model, options.Trainer))
+        {
+            trainer.SaveCheckpoint(checkpoint);
+        }
+
+        Assert.Null(GeoTokenTrainer.ReadDataIdentity(checkpoint));
+        var unrecorded = await Assert.ThrowsAsync<InvalidOperationException>(() => TrainingRun.RunAsync(options with { Resume = true, Trainer = options.Trainer with { Epochs = 2 } }, null, ct));
+        Assert.Contains("does not record what it was trained on", unrecorded.Message);
+    }
+
     private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);

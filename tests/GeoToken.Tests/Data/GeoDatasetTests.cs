@@ -103,9 +103,9 @@ public sealed class GeoDatasetTests
         Assert.Equal(S2CellId.FromLatLng(locs[9]), ds.GetCell(9));
     }
 
-    /// <summary>The sidecar is used only while meta.csv is the file it was written with; edits fall back to the CSV.</summary>
+    /// <summary>An edited meta.csv no longer matches dataset.json: opening refuses it (with or without the sidecar) until it is re-derived.</summary>
     [Fact]
-    public void Edited_meta_csv_is_read_instead_of_a_stale_sidecar()
+    public void Edited_meta_csv_is_refused_until_rehashed()
     {
         using var dir = new TempDir();
         WriteDataset(dir.Path, 10, seed: 2);
@@ -116,12 +116,16 @@ public sealed class GeoDatasetTests
         lines[line] = $"{f[0]},12.5,-7.25,{f[3]},\"{f[4]}\"";
         File.WriteAllLines(meta, lines);
 
-        using var ds = GeoDataset.Open(dir.Path);
-        Assert.False(ds.UsesCoordinateSidecar);
-        Assert.Equal(new LatLng(12.5, -7.25), ds.GetLocation(5));
+        Assert.Contains("meta.csv has", Assert.Throws<InvalidDataException>(() => GeoDataset.Open(dir.Path)).Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => GeoDataset.Open(new GeoDatasetOptions { Folder = dir.Path, UseCoordinateSidecar = false }));
 
+        GeoDatasetWriter.Rehash(dir.Path, TestContext.Current.CancellationToken);
+        using var ds = GeoDataset.Open(dir.Path);
+        Assert.True(ds.UsesCoordinateSidecar);
+        Assert.Equal(new LatLng(12.5, -7.25), ds.GetLocation(5));
         using var csvOnly = GeoDataset.Open(new GeoDatasetOptions { Folder = dir.Path, UseCoordinateSidecar = false });
         Assert.False(csvOnly.UsesCoordinateSidecar);
+        Assert.Equal(new LatLng(12.5, -7.25), csvOnly.GetLocation(5));
     }
 
     /// <summary>Every bad coordinate row is reported with its row number, on first access, not at open.</summary>

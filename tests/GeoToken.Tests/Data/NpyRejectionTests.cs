@@ -172,4 +172,23 @@ public sealed class NpyRejectionTests
         ms.Write(new byte[dataBytes]);
         return ms.ToArray();
     }
+
+    /// <summary>A header claiming 10¹² rows over a 16-byte body is refused before anything is allocated for it.</summary>
+    [Fact]
+    public void A_huge_shape_in_a_small_file_allocates_nothing()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("huge.npy");
+        string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000, 4), }";
+        header = header.PadRight(118 - 10 + 9) + "\n";
+        var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)(header.Length & 0xFF), (byte)(header.Length >> 8) };
+        bytes.AddRange(System.Text.Encoding.ASCII.GetBytes(header));
+        bytes.AddRange(new byte[16]);
+        File.WriteAllBytes(path, bytes.ToArray());
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<NpyFormatException>(() => NpyFile.OpenFeatures(path));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated");
+    }
 }

@@ -21,4 +21,34 @@ public sealed class AtomicFileTests
         Assert.Equal("better", File.ReadAllText(path));
         Directory.Delete(dir, true);
     }
+
+    /// <summary>Temporaries of a killed run are removed by the next write into the folder: only our pattern, only of dead processes.</summary>
+    [Fact]
+    public void The_next_write_removes_stale_temporaries_of_dead_processes_only()
+    {
+        string dir = Directory.CreateTempSubdirectory("geotoken-atomic").FullName;
+        const int DeadPid = 2147483646; // above any pid_max: never a running process
+        string guid = Guid.NewGuid().ToString("N");
+        string[] stale =
+        [
+            $"image.npy.tmp-{DeadPid}-{guid}",
+            $"r1.tmp-{DeadPid}-{guid}_I.npy",                                  // a staged neighbour file
+            $"r1.tmp-{DeadPid}-{guid}_D.npy.tmp-{DeadPid}-{Guid.NewGuid():N}", // its own temporary
+        ];
+        string[] kept =
+        [
+            $"image.npy.tmp-{Environment.ProcessId}-{guid}",  // a live process (this one)
+            $"meta.csv.tmp-1-{guid}",                         // pid 1 is running
+            $"notes.tmp-{DeadPid}-xyz",                       // not our pattern
+            $"mine.tmp-{DeadPid}",
+            "report.json",
+        ];
+        foreach (var name in stale.Concat(kept)) File.WriteAllText(Path.Combine(dir, name), "x");
+
+        AtomicFile.WriteAllText(Path.Combine(dir, "out.json"), "{}");
+
+        var left = Directory.GetFiles(dir).Select(Path.GetFileName).Order().ToArray();
+        Assert.Equal(kept.Append("out.json").Order().ToArray(), left);
+        Directory.Delete(dir, true);
+    }
 }

@@ -74,4 +74,51 @@ public sealed class CsvReaderTests
         Assert.Equal(0.1, csv.GetDouble(0));
         Assert.Equal("18446744073709551615", csv.GetString(2));
     }
+
+    /// <summary>A record longer than MaxRecordChars (no line break, or an unclosed quote) is refused, not read into memory whole.</summary>
+    [Fact]
+    public void Bounds_the_record_length()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("geotoken-csv").FullName, "long.csv");
+        using (var w = new StreamWriter(path))
+        {
+            w.Write("id,lat,lon\na,1,2\n\"b");
+            var chunk = new string('x', 1 << 16);
+            for (int k = 0; k <= 3 * CsvReader.MaxRecordChars >> 16; k++) w.Write(chunk);
+            w.Write("\n,1,2\n");
+        }
+
+        using (var csv = CsvReader.Open(path))
+        {
+            Assert.True(csv.Read());
+            var e = Assert.Throws<CsvFormatException>(() => csv.Read());
+            Assert.Contains("row 2", e.Message, StringComparison.Ordinal);
+            Assert.Contains("longer than", e.Message, StringComparison.Ordinal);
+        }
+
+        using var index = CsvRowIndex.Build(path, 0, TestContext.Current.CancellationToken);
+        Assert.Contains("more than", Assert.Throws<CsvFormatException>(() => index.GetFields(1)).Message, StringComparison.Ordinal);
+        File.Delete(path);
+    }
+
+    /// <summary>Blank lines are not data rows: errors count data rows from 1, as CsvRowIndex and the feature rows do.</summary>
+    [Fact]
+    public void Rows_count_data_records_not_blank_lines()
+    {
+        using var csv = new CsvReader(new StringReader("id,lat\n\na,1\n\n\nb,95\n"), "t.csv");
+        Assert.True(csv.Read());
+        Assert.Equal(1, csv.Row);
+        Assert.True(csv.Read());
+        Assert.Equal(2, csv.Row);
+        Assert.Contains("t.csv, row 2, column 'lat'", Assert.Throws<CsvFormatException>(() => csv.GetLatitude(1)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Line_endings_are_those_of_ReadLine()
+    {
+        using var csv = new CsvReader(new StringReader("id,lat\r\na,1\rb,2\r\n\"c\r\nd\",3"), "t.csv");
+        var rows = new List<(string, string)>();
+        while (csv.Read()) rows.Add((csv.GetString(0), csv.GetString(1)));
+        Assert.Equal([("a", "1"), ("b", "2"), ("c\nd", "3")], rows);
+    }
 }

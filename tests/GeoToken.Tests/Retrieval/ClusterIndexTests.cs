@@ -126,6 +126,12 @@ public sealed class ClusterIndexTests : IDisposable
         File.WriteAllBytes(bad, version);
         Assert.Contains("version 9 is not supported", Assert.Throws<IndexFormatException>(() => ClusterIndex.Open(bad, gallery)).Message);
 
+        // A header field that sizes a section: bounded before anything is read or allocated from it.
+        var huge = good.ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(huge.AsSpan(120), 1L << 40);
+        File.WriteAllBytes(bad, huge);
+        Assert.Contains("bytes of build information", Assert.Throws<IndexFormatException>(() => ClusterIndex.Open(bad, gallery)).Message);
+
         File.WriteAllText(bad, "\x93NUMPY this is an npy file, not an index, and long enough to hold a header of 256 bytes ........................................................................................................................................................................");
         Assert.Contains("not a GeoToken cluster index", Assert.Throws<IndexFormatException>(() => ClusterIndex.Open(bad, gallery)).Message);
     }
@@ -185,7 +191,8 @@ public sealed class ClusterIndexTests : IDisposable
         Assert.Contains("LeafMargin must be zero or positive", m.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => ClusterIndex.Build(gallery, SmallTree() with { DefaultLeafMargin = double.NaN }, cancellationToken: Ct));
         var dim = Assert.Throws<ArgumentException>(() => index.Search(FeatureMatrix.FromArray(new float[16], 16), new SearchOptions(), Ct));
-        Assert.Contains("dimension 16 but the gallery has dimension 32", dim.Message);
+        Assert.Contains("The queries (an in-memory 1 × 16 matrix) have dimension 16 but the gallery (an in-memory", dim.Message);
+        Assert.Contains("has dimension 32", dim.Message);
 
         var zero = RetrievalTestData.Clustered(500, D, 10, 12);
         zero.AsSpan(250 * D, D).Clear();

@@ -185,7 +185,8 @@ public sealed class ExactIndexTests
         using var index = ExactIndex.Create(gallery, Ct);
 
         var e = Assert.Throws<ArgumentException>(() => index.Search(FeatureMatrix.FromArray(new float[3 * 9], 9), new SearchOptions(), Ct));
-        Assert.Contains("dimension 9 but the gallery has dimension 8", e.Message);
+        Assert.Contains("have dimension 9 but the gallery (an in-memory", e.Message);
+        Assert.Contains("has dimension 8", e.Message);
 
         var tooMany = Assert.Throws<ArgumentOutOfRangeException>(() => index.Search(gallery, new SearchOptions { K = 51 }, Ct));
         Assert.Contains("K = 51 exceeds the gallery's 50 rows", tooMany.Message);
@@ -200,19 +201,19 @@ public sealed class ExactIndexTests
         zero.AsSpan(17 * d, d).Clear();
         var z = Assert.Throws<InvalidVectorException>(() => ExactIndex.Create(FeatureMatrix.FromArray(zero, d), Ct));
         Assert.Equal(17, z.Row);
-        Assert.Contains("Gallery row 17 is a zero vector", z.Message);
+        Assert.Contains("Gallery row 18 (index 17) is a zero vector", z.Message);
 
         var nan = data.ToArray();
         nan[33 * d + 4] = float.NaN;
         nan[40 * d + 1] = float.PositiveInfinity;
         var n = Assert.Throws<InvalidVectorException>(() => ExactIndex.Create(FeatureMatrix.FromArray(nan, d), Ct));
-        Assert.Contains("Gallery row 33 holds NaN (column 4)", n.Message);
+        Assert.Contains("Gallery row 34 (index 33) holds NaN (column 4)", n.Message);
 
         var badQuery = RetrievalTestData.Random(5, d, 18);
         badQuery[3 * d + 2] = float.NegativeInfinity;
         var q = Assert.Throws<InvalidVectorException>(() => index.Search(FeatureMatrix.FromArray(badQuery, d), new SearchOptions { K = 3 }, Ct));
         Assert.Equal("query", q.Matrix);
-        Assert.Contains("Query row 3 holds -Infinity (column 2)", q.Message);
+        Assert.Contains("Query row 4 (index 3) of an in-memory 5 × 8 matrix holds -Infinity (column 2)", q.Message);
 
         var h = RetrievalTestData.ToHalf(data);
         h[9 * d] = Half.NaN;

@@ -62,7 +62,7 @@ public sealed class NeighborFilesTests
         }
 
         Assert.Equal(before, File.ReadAllBytes(prefix + "_I.npy"));
-        Assert.Equal(2, Directory.GetFiles(dir.Path).Length);
+        Assert.Equal(["n.json", "n_D.npy", "n_I.npy"], Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order());
     }
 
     [Fact]
@@ -112,8 +112,96 @@ public sealed class NeighborFilesTests
         WriteDataset(dir.Path, data);
         using var dataset = GeoDataset.Open(dir.Path);
         var e = Assert.Throws<InvalidVectorException>(() => ExactIndex.Create(dataset.Image, Ct));
-        Assert.Contains($"Gallery row 42 of {dataset.GetFeaturePath(FeatureModality.Image)} is a zero vector", e.Message);
+        Assert.Contains($"Gallery row 43 (index 42) of {dataset.GetFeaturePath(FeatureModality.Image)} is a zero vector", e.Message);
+        Assert.Equal(42, e.Row);
         Assert.Equal(dataset.GetFeaturePath(FeatureModality.Image), e.FilePath);
+    }
+
+    /// <summary>A query set that does not fit the gallery names both files, and a bad query row names its file, row and the gallery.</summary>
+    [Fact]
+    public void Query_errors_name_the_query_file_the_gallery_and_the_row()
+    {
+        using var dir = new TempDir();
+        string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries"), wide = dir.File("wide");
+        WriteDataset(galleryFolder, RetrievalTestData.Clustered(200, D, 5, 6));
+        var queries = RetrievalTestData.Clustered(20, D, 5, 7);
+        queries.AsSpan(5 * D, D).Clear();
+        WriteDataset(queryFolder, queries);
+        using (var w = GeoDatasetWriter.Create(wide, new GeoDatasetWriterOptions { ImageDimension = 2 * D }))
+        {
+            w.WriteRow("w", new LatLng(1, 2), RetrievalTestData.Random(1, 2 * D, 3));
+            w.Commit();
+        }
+
+        string galleryFile = Path.Combine(galleryFolder, "image.npy");
+        var dim = Assert.Throws<ArgumentException>(() => NeighborSearch.Retrieve(galleryFolder, wide, dir.File("x"), new SearchOptions { K = 5 }, cancellationToken: Ct));
+        Assert.Contains($"The queries ({Path.Combine(wide, "image.npy")}) have dimension {2 * D}", dim.Message);
+        Assert.Contains($"the gallery ({galleryFile}) has dimension {D}", dim.Message);
+
+        var zero = Assert.Throws<InvalidVectorException>(() => NeighborSearch.Retrieve(galleryFolder, queryFolder, dir.File("x"), new SearchOptions { K = 5 }, cancellationToken: Ct));
+        Assert.Contains($"Query row 6 (index 5) of {Path.Combine(queryFolder, "image.npy")} is a zero vector", zero.Message);
+        Assert.Contains($"searching the gallery {galleryFile}", zero.Message);
+
+        // In-memory queries are described by their shape.
+        using var gallery = GeoDataset.Open(galleryFolder);
+        using var index = ExactIndex.Create(gallery.Image, Ct);
+        using var memory = FeatureMatrix.FromArray(queries, D);
+        var e = Assert.Throws<InvalidVectorException>(() => index.Search(memory, new SearchOptions { K = 5 }, Ct));
+        Assert.Contains("Query row 6 (index 5) of an in-memory 20 × 16 matrix is a zero vector", e.Message);
+        Assert.Contains(galleryFile, e.Message);
+    }
+
+    /// <summary>Neighbour files carry PREFIX.json: their SHA-256 and the datasets they were computed for, checked when used.</summary>
+    [Fact]
+    public void Neighbour_files_are_checked_against_their_sidecar()
+    {
+        using var dir = new TempDir();
+        string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries"), otherFolder = dir.File("other");
+        WriteDataset(galleryFolder, RetrievalTestData.Clustered(300, D, 6, 4));
+        WriteDataset(queryFolder, RetrievalTestData.Clustered(30, D, 6, 4, sampleSeed: 5));
+        WriteDataset(otherFolder, RetrievalTestData.Clustered(300, D, 6, 9));
+        string prefix = dir.File("test");
+        NeighborSearch.Retrieve(galleryFolder, queryFolder, prefix, new SearchOptions { K = 5 }, cancellationToken: Ct);
+        Assert.True(File.Exists(prefix + ".json"));
+
+        using var gallery = GeoDataset.Open(galleryFolder);
+        using var queries = GeoDataset.Open(queryFolder);
+        using var other = GeoDataset.Open(otherFolder);
+        var right = new NeighborFileProvenance(queries.ContentId, gallery.ContentId);
+        using (var ok = NeighborFile.Open(prefix, right)) Assert.Equal(30, ok.QueryCount);
+
+        var wrongGallery = Assert.Throws<InvalidDataException>(() => NeighborFile.Open(prefix, right with { GalleryId = other.ContentId }));
+        Assert.Contains(gallery.ContentId, wrongGallery.Message);
+        Assert.Contains(other.ContentId, wrongGallery.Message);
+
+        var d = File.ReadAllBytes(prefix + "_D.npy");
+        d[^2] ^= 0x01;
+        File.WriteAllBytes(prefix + "_D.npy", d);
+        var changed = Assert.Throws<InvalidDataException>(() => NeighborFile.Open(prefix, right));
+        Assert.Contains(Path.GetFullPath(prefix + "_D.npy"), changed.Message);
+
+        File.Delete(prefix + ".json");
+        Assert.Contains("sidecar", Assert.Throws<InvalidDataException>(() => NeighborFile.Open(prefix, right)).Message);
+    }
+
+    /// <summary>The neighbour cache does not reuse files whose content changed: it recomputes them.</summary>
+    [Fact]
+    public void Neighbour_cache_recomputes_changed_files()
+    {
+        using var dir = new TempDir();
+        string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries");
+        WriteDataset(galleryFolder, RetrievalTestData.Clustered(300, D, 6, 4));
+        WriteDataset(queryFolder, RetrievalTestData.Clustered(30, D, 6, 4, sampleSeed: 5));
+        using var gallery = GeoDataset.Open(galleryFolder);
+        using var queries = GeoDataset.Open(queryFolder);
+        string prefix = NeighborCache.Ensure(queries, gallery, 5, cancellationToken: Ct);
+        long[] good = NpyFile.ReadAll<long>(prefix + "_I.npy");
+
+        var tampered = good.ToArray();
+        (tampered[0], tampered[1]) = (tampered[1], tampered[0]); // still valid rows: only the hash can tell
+        NpyFile.Write(prefix + "_I.npy", tampered, 5);
+        Assert.Equal(prefix, NeighborCache.Ensure(queries, gallery, 5, cancellationToken: Ct));
+        Assert.Equal(good, NpyFile.ReadAll<long>(prefix + "_I.npy"));
     }
 
     private static void WriteDataset(string folder, float[] image)

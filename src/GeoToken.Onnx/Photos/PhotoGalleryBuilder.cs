@@ -301,7 +301,7 @@ public sealed class PhotoGalleryBuilder
 
             return (rows, null);
         }
-        catch (Exception e) when (e is IOException or FormatException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or InvalidOperationException or UnauthorizedAccessException)
         {
             return ([], $"the previous dataset cannot be read: {e.Message}");
         }

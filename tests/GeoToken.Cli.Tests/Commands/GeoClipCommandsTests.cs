@@ -155,7 +155,7 @@ public sealed class GeoClipCommandsTests : IDisposable
         Assert.Contains("narrow.npy holds 64-d features; the similarity model reads 768-d", wrongWidth.Error);
 
         var both = await CliRunner.RunAsync("embed", "--similarity", model, "--features", npy, "--locations", csv, "--out", Path.Combine(_dir, "x.npy"));
-        Assert.Equal(1, both.ExitCode);
+        Assert.Equal(2, both.ExitCode); // a usage error
         Assert.Contains("exactly one", both.Error);
     }
 

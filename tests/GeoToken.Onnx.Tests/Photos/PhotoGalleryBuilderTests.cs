@@ -143,11 +143,11 @@ public sealed class PhotoGalleryBuilderTests : IDisposable
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Build(logits));
         Assert.Contains("holds a gallery of encoder 'squeezenet_snacks.onnx:pool10_flattened:227x227' (512-d); this encoder is 'squeezenet_snacks.onnx:fc:227x227' (10-d)", e.Message, StringComparison.Ordinal);
 
-        // meta.csv no longer matches the manifest (as after a crash between the two): everything is encoded again.
+        // meta.csv no longer matches what dataset.json recorded (an edit, or a crash between the two): everything is encoded again.
         File.WriteAllText(Path.Combine(Gallery, "meta.csv"), File.ReadAllText(Path.Combine(Gallery, "meta.csv")).Replace("DSCN0012.jpg", "renamed.jpg", StringComparison.Ordinal));
         _encoder.Images = 0;
         var r = await Build();
-        Assert.Contains("do not match the manifest", r.RebuildReason, StringComparison.Ordinal);
+        Assert.Contains("the file changed after the dataset was written", r.RebuildReason, StringComparison.Ordinal);
         Assert.Equal((2, 2, true), (r.Rows, _encoder.Images, r.DatasetWritten));
         using (var ds = GeoDataset.Open(Gallery)) Assert.Equal(["DSCN0010.jpg", "DSCN0012.jpg"], ds.ReadImageIds());
 

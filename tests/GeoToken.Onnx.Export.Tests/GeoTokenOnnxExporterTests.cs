@@ -20,11 +20,9 @@ public class GeoTokenOnnxExporterTests
     [MemberData(nameof(ExportFixtures.Shapes), MemberType = typeof(ExportFixtures))]
     public void Teacher_forced_steps_match_the_TorchSharp_cached_steps(string shape)
     {
-        var options = ExportFixtures.Options(shape);
-        using var model = ExportFixtures.NewModel(options, seed: 7);
-        using var dir = new TempDir();
-        GeoTokenOnnxExporter.Export(model, dir.Path, cancellationToken: TestContext.Current.CancellationToken);
-        using var onnx = new OnnxGeoTokenModel(dir.Path);
+        using var exported = ExportFixtures.Export(shape, seed: 7);
+        var (model, _, onnx) = exported;
+        var options = model.Options;
         using var batch = ExportFixtures.Batch(options, 3, seed: 11);
         var (query, neighbors, neighborTokens) = ExportFixtures.Flat(batch);
         using var state = onnx.Encode(query, neighbors, neighborTokens, 3, TestContext.Current.CancellationToken);

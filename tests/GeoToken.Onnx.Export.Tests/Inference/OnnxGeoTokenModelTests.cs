@@ -27,11 +27,9 @@ public class OnnxGeoTokenModelTests
     {
         // Rows are expanded to 3 per query after the first step, then reordered within each query every step
         // (repeating and dropping rows, as beam search does), each row appending its own token.
-        var options = ExportFixtures.Options(shape);
-        using var model = ExportFixtures.NewModel(options, seed: 3);
-        using var dir = new TempDir();
-        GeoTokenOnnxExporter.Export(model, dir.Path, cancellationToken: Ct);
-        using var onnx = new OnnxGeoTokenModel(dir.Path);
+        using var exported = ExportFixtures.Export(shape, seed: 3);
+        var (model, _, onnx) = exported;
+        var options = model.Options;
         const int b = 2, beams = 3;
         using var batch = ExportFixtures.Batch(options, b, seed: 4);
         var (query, neighbors, neighborTokens) = ExportFixtures.Flat(batch);
@@ -69,11 +67,9 @@ public class OnnxGeoTokenModelTests
     [MemberData(nameof(ExportFixtures.Shapes), MemberType = typeof(ExportFixtures))]
     public void Greedy_on_the_runtime_matches_GeoTokenSearch_greedy_up_to_near_ties(string shape)
     {
-        var options = ExportFixtures.Options(shape);
-        using var model = ExportFixtures.NewModel(options, seed: 21);
-        using var dir = new TempDir();
-        GeoTokenOnnxExporter.Export(model, dir.Path, cancellationToken: Ct);
-        using var onnx = new OnnxGeoTokenModel(dir.Path);
+        using var exported = ExportFixtures.Export(shape, seed: 21);
+        var (model, _, onnx) = exported;
+        var options = model.Options;
         const int b = 16;
         using var batch = ExportFixtures.Batch(options, b, seed: 22);
         var (query, neighbors, neighborTokens) = ExportFixtures.Flat(batch);
@@ -145,11 +141,9 @@ public class OnnxGeoTokenModelTests
     [Fact]
     public void Bad_tokens_and_rows_are_refused_naming_the_element()
     {
-        var options = ExportFixtures.Options("pre-compact-copy");
-        using var model = ExportFixtures.NewModel(options, seed: 1);
-        using var dir = new TempDir();
-        GeoTokenOnnxExporter.Export(model, dir.Path, cancellationToken: Ct);
-        using var onnx = new OnnxGeoTokenModel(dir.Path);
+        using var exported = ExportFixtures.Export("pre-compact-copy", seed: 1);
+        var (_, _, onnx) = exported;
+        var options = exported.Options;
         using var batch = ExportFixtures.Batch(options, 2, seed: 2);
         var (query, neighbors, neighborTokens) = ExportFixtures.Flat(batch);
 

@@ -1,5 +1,6 @@
 using GeoToken.Model;
-using GeoToken.Tokens;
+using GeoToken.Model.Tests;
+using GeoToken.Onnx.Inference;
 using static TorchSharp.torch;
 
 namespace GeoToken.Onnx.Export.Tests.Support;
@@ -19,29 +20,24 @@ internal static class ExportFixtures
         "tiny" => GeoTokenModelOptions.Tiny,
         "small" => GeoTokenModelOptions.Small,
         "paper-shaped" => GeoTokenModelOptions.Paper with { ModelDimension = 64, FeedForwardDimension = 128, EncoderLayers = 2, DecoderLayers = 2, FeatureDimension = 32 },
-        "pre-paper-copy" => Micro(NormOrder.Pre, ContextLayout.Paper, copy: true),
-        "post-compact" => Micro(NormOrder.Post, ContextLayout.Compact, copy: false),
-        "pre-compact-copy" => Micro(NormOrder.Pre, ContextLayout.Compact, copy: true),
-        "post-paper-copy" => Micro(NormOrder.Post, ContextLayout.Paper, copy: true),
+        "pre-paper-copy" => TestData.Micro(NormOrder.Pre, ContextLayout.Paper, copy: true),
+        "post-compact" => TestData.Micro(NormOrder.Post, ContextLayout.Compact, copy: false),
+        "pre-compact-copy" => TestData.Micro(NormOrder.Pre, ContextLayout.Compact, copy: true),
+        "post-paper-copy" => TestData.Micro(NormOrder.Post, ContextLayout.Paper, copy: true),
         _ => throw new ArgumentException($"Unknown test shape '{shape}'.", nameof(shape)),
     };
 
-    /// <summary>d = 32, 4 heads, ff 64, 2 + 2 layers, M = 3, d_in = 24, k = 5, L = 10 / G = 2 (T = 6).</summary>
-    public static GeoTokenModelOptions Micro(NormOrder norm, ContextLayout layout, bool copy) => new()
+    /// <summary>
+    /// A seeded random model in evaluation mode, exported to a temporary folder and opened on ONNX Runtime; disposing
+    /// the result disposes all three.
+    /// </summary>
+    public static Exported Export(string shape, long seed)
     {
-        NeighborCopy = copy,
-        ModelDimension = 32,
-        HeadCount = 4,
-        FeedForwardDimension = 64,
-        EncoderLayers = 2,
-        DecoderLayers = 2,
-        ModalityCount = 3,
-        FeatureDimension = 24,
-        NeighborCount = 5,
-        Tokenizer = new GeoTokenizerOptions { Level = 10, GroupSize = 2 },
-        NormOrder = norm,
-        ContextLayout = layout,
-    };
+        var model = NewModel(Options(shape), seed);
+        var dir = new TempDir();
+        GeoTokenOnnxExporter.Export(model, dir.Path, cancellationToken: TestContext.Current.CancellationToken);
+        return new Exported(model, dir, new OnnxGeoTokenModel(dir.Path));
+    }
 
     /// <summary>A seeded random model in evaluation mode.</summary>
     public static GeoTokenModel NewModel(GeoTokenModelOptions options, long seed)
@@ -52,34 +48,8 @@ internal static class ExportFixtures
         return model;
     }
 
-    /// <summary>
-    /// A random batch (Gaussian features, uniform valid tokens) from its own generator. Neighbour <c>j</c> shares its first
-    /// <c>j mod T</c> tokens with the target, so the copy head sees neighbours agreeing with prefixes of every length.
-    /// </summary>
-    public static GeoTokenBatch Batch(GeoTokenModelOptions options, int b, ulong seed)
-    {
-        using var g = new Generator(seed);
-        var vocab = new GeoTokenizer(options.Tokenizer).VocabularySizes.ToArray();
-        int m = options.ModalityCount, din = options.FeatureDimension, k = options.NeighborCount, t = options.SequenceLength;
-        Tensor Tokens(long[] leading)
-        {
-            using var scope = NewDisposeScope();
-            var columns = vocab.Select(v => randint(v, [.. leading, 1], generator: g, dtype: ScalarType.Int64)).ToArray();
-            return cat(columns, -1).MoveToOuterDisposeScope();
-        }
-
-        var query = randn([b, m, din], generator: g);
-        var neighbors = randn([b, k, m, din], generator: g);
-        var neighborTokens = Tokens([b, k]);
-        var targets = Tokens([b]);
-        for (int j = 0; j < k; j++)
-        {
-            int shared = j % t;
-            if (shared > 0) neighborTokens.select(1, j).narrow(1, 0, shared).copy_(targets.narrow(1, 0, shared));
-        }
-
-        return new GeoTokenBatch(query, neighbors, neighborTokens, targets);
-    }
+    /// <summary>A random batch whose neighbour j shares its first j mod T tokens with the target (the Model tests' batches).</summary>
+    public static GeoTokenBatch Batch(GeoTokenModelOptions options, int b, ulong seed) => TestData.Batch(options, b, seed);
 
     /// <summary>The batch's inputs as the flat arrays <see cref="Inference.OnnxGeoTokenModel.Encode"/> takes.</summary>
     public static (float[] Query, float[] Neighbors, long[] NeighborTokens) Flat(GeoTokenBatch batch) =>
@@ -97,4 +67,17 @@ internal static class ExportFixtures
     /// <summary>The rows of a <c>float[rows, V]</c> result.</summary>
     public static float[][] Rows(float[,] a) =>
         Enumerable.Range(0, a.GetLength(0)).Select(r => Enumerable.Range(0, a.GetLength(1)).Select(c => a[r, c]).ToArray()).ToArray();
+}
+
+/// <summary>A TorchSharp model, its export folder and the ONNX model opened from it.</summary>
+internal sealed record Exported(GeoTokenModel Model, TempDir Dir, OnnxGeoTokenModel Onnx) : IDisposable
+{
+    public GeoTokenModelOptions Options => Model.Options;
+
+    public void Dispose()
+    {
+        Onnx.Dispose();
+        Model.Dispose();
+        Dir.Dispose();
+    }
 }

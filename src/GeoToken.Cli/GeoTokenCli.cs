@@ -25,6 +25,7 @@ internal static class GeoTokenCli
             RewardCommand.Create(),
             SimilarityCommand.Create(),
             ImportCommand.Create(),
+            ExportCommand.Create(),
             EmbedCommand.Create(),
             ConvertCommand.Create(),
             ExportCommand.Create(),

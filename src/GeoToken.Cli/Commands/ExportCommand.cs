@@ -1,23 +1,33 @@
 using System.CommandLine;
+using System.Globalization;
 using GeoToken.Model;
 using GeoToken.Model.Import;
 using GeoToken.Model.IO;
+using GeoToken.Onnx.Export;
+using GeoToken.Onnx.Inference;
 
 namespace GeoToken.Cli.Commands;
 
-/// <summary><c>geotoken export pytorch</c>: a GeoToken model file as a state dict of the reference implementation's model.</summary>
+/// <summary><c>geotoken export</c>: GeoToken models in other formats (PyTorch state dicts, ONNX graphs).</summary>
 internal static class ExportCommand
 {
-    public static Command Create()
+    public static Command Create() => new("export", "Write a GeoToken model in another format.")
     {
-        var modelPath = new Option<FileInfo>("--model") { Description = "The GeoToken model file (post-norm, paper layout, no copy head, 3 views of 768).", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = "The .pth file to write (torch.save format; GeoTransformerModelS2.load_state_dict(strict=True) accepts it).", Required = true };
+        PyTorch(),
+        Onnx(),
+    };
+
+    /// <summary><c>geotoken export pytorch</c>: a state dict of the reference implementation's model.</summary>
+    private static Command PyTorch()
+    {
+        var modelPath = new Option<FileInfo>("--model") { Description = "The GeoToken model (post-norm, paper layout, no copy head, 3 views of 768).", Required = true, HelpName = "M" };
+        var output = new Option<FileInfo>("--out") { Description = "The .pth file to write (torch.save format; GeoTransformerModelS2.load_state_dict(strict=True) accepts it).", Required = true, HelpName = "X.pth" };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
-        var pytorch = new Command("pytorch", "Write the model as a PyTorch state dict of the GeoToken reference implementation (GeoTransformerModelS2).")
+        var cmd = new Command("pytorch", "Write the model as a PyTorch state dict of the GeoToken reference implementation (GeoTransformerModelS2).")
         {
             modelPath, output, force,
         };
-        pytorch.SetAction((parse, ct) =>
+        cmd.SetAction((parse, ct) =>
         {
             string outPath = parse.GetValue(output)!.FullName;
             OutputFile.RefuseOverwrite(outPath, parse.GetValue(force));
@@ -28,6 +38,37 @@ internal static class ExportCommand
             parse.InvocationConfiguration.Output.WriteLine($"{outPath}: {state.Count} tensors in the reference layout (unused similarity_embedding, metadata_proj and coord_head written as zeros)");
             return Task.FromResult(0);
         });
-        return new Command("export", "Export models for other implementations.") { pytorch };
+        return cmd;
+    }
+
+    /// <summary><c>geotoken export onnx</c>: the encoder and one cached decoding step as ONNX graphs.</summary>
+    private static Command Onnx()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "GeoToken model (geotoken train, geotoken import reference).", Required = true, HelpName = "M" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder to write encoder.onnx, decoder_step.onnx and config.json into (created if missing).", Required = true, HelpName = "DIR" };
+        var force = new Option<bool>("--force") { Description = "Replace the files of an earlier export in --out." };
+        var cmd = new Command("onnx", "The transformer as ONNX graphs (encoder, one cached decoding step) for ONNX Runtime, without libtorch.")
+        {
+            model, output, force,
+        };
+        cmd.SetAction((parse, ct) =>
+        {
+            string dir = parse.GetValue(output)!.FullName;
+            bool overwrite = parse.GetValue(force);
+            foreach (var file in new[] { "encoder.onnx", "decoder_step.onnx", OnnxModelConfig.FileName })
+            {
+                OutputFile.RefuseOverwrite(Path.Combine(dir, file), overwrite);
+            }
+
+            using var loaded = GeoTokenModelFile.Load(parse.GetValue(model)!.FullName);
+            loaded.eval();
+            var config = GeoTokenOnnxExporter.Export(loaded, dir, new OnnxExportOptions { Overwrite = overwrite }, ct);
+            long bytes = new[] { config.Encoder.File, config.DecoderStep.File }.Sum(f => new FileInfo(Path.Combine(dir, f)).Length);
+            var o = config.Model;
+            parse.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ONNX export: {dir}; opset {config.Opset}, d {o.ModelDimension}, {o.EncoderLayers} + {o.DecoderLayers} layers, {o.ContextLayout} layout, {o.NormOrder}-norm, copy head {(o.NeighborCopy ? "on" : "off")}, {bytes / 1e6:F1} MB of graphs"));
+            return Task.FromResult(0);
+        });
+        return cmd;
     }
 }

@@ -1,0 +1,79 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace GeoToken.Onnx.Inference;
+
+/// <summary>
+/// The state of one batch's cached decoding on an <see cref="OnnxGeoTokenModel"/> (from <see cref="OnnxGeoTokenModel.Encode"/>):
+/// the encoder's cross-attention keys/values (one row per query), the self-attention cache of every row and, with the copy
+/// head, each row's agreement with the neighbours. Opaque; advanced by <see cref="OnnxGeoTokenModel.Step"/>. Owns its
+/// ONNX Runtime values: dispose it when done.
+/// </summary>
+/// <remarks>
+/// Rows are grouped by query: row <c>r</c> decodes query <c>r / RowsPerQuery</c>. Not thread-safe.
+/// </remarks>
+public sealed class OnnxDecodingState : IDisposable
+{
+    private bool _disposed;
+
+    internal OnnxDecodingState(OnnxGeoTokenModel model, int queries, OrtValue[] encoderOutputs, OrtValue[] past, OrtValue? agrees, OrtValue? neighborTokens)
+    {
+        Model = model;
+        Queries = queries;
+        Rows = queries;
+        EncoderOutputs = encoderOutputs;
+        Past = past;
+        Agrees = agrees;
+        NeighborTokens = neighborTokens;
+    }
+
+    /// <summary>Queries in the batch, <c>B</c> (fixed).</summary>
+    public int Queries { get; }
+
+    /// <summary>Rows decoded, <c>B · RowsPerQuery</c> (changes when <see cref="OnnxGeoTokenModel.Step"/> is given beam rows).</summary>
+    public int Rows { get; private set; }
+
+    /// <summary>Consecutive rows per query: row <c>r</c> decodes query <c>r / RowsPerQuery</c>.</summary>
+    public int RowsPerQuery => Rows / Queries;
+
+    /// <summary>The position the next <see cref="OnnxGeoTokenModel.Step"/> predicts, 0 … <c>T</c> − 1; <c>T</c> when complete.</summary>
+    public int Position { get; private set; }
+
+    /// <summary>Whether every position has been predicted.</summary>
+    public bool IsComplete => Position >= Model.SequenceLength;
+
+    internal OnnxGeoTokenModel Model { get; }
+
+    /// <summary>The encoder's outputs (cross keys/values per layer, then the copy keys), as the step takes them.</summary>
+    internal OrtValue[] EncoderOutputs { get; }
+
+    /// <summary>The self-attention cache: past key and value of each layer, as the step takes them.</summary>
+    internal OrtValue[] Past { get; private set; }
+
+    internal OrtValue? Agrees { get; private set; }
+
+    internal OrtValue? NeighborTokens { get; }
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>Takes the step's presents as the new past (disposing the old) and advances the position.</summary>
+    internal void Advance(OrtValue[] present, OrtValue? agrees, int rows)
+    {
+        foreach (var v in Past) v.Dispose();
+        Agrees?.Dispose();
+        Past = present;
+        Agrees = agrees;
+        Rows = rows;
+        Position++;
+    }
+
+    /// <summary>Releases the ONNX Runtime values.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var v in EncoderOutputs) v.Dispose();
+        foreach (var v in Past) v.Dispose();
+        Agrees?.Dispose();
+        NeighborTokens?.Dispose();
+    }
+}

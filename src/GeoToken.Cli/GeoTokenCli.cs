@@ -28,7 +28,6 @@ internal static class GeoTokenCli
             ExportCommand.Create(),
             EmbedCommand.Create(),
             ConvertCommand.Create(),
-            ExportCommand.Create(),
             DatasetCommand.Create(),
         };
         return root;

@@ -40,7 +40,7 @@ public sealed class ExportCommandTests : IDisposable
         }
 
         var again = await CliRunner.RunAsync("export", "onnx", "--model", modelPath, "--out", outDir);
-        Assert.Equal(2, again.ExitCode); // a usage error
+        Assert.Equal(1, again.ExitCode); // the files are in the way (OutputFile)
         Assert.Contains("--force", again.Error);
         var forced = await CliRunner.RunAsync("export", "onnx", "--model", modelPath, "--out", outDir, "--force");
         Assert.True(forced.ExitCode == 0, forced.Error);

@@ -53,7 +53,10 @@ internal static class GeoTokenCli
         ArgumentNullException.ThrowIfNull(args);
         bool verbose = args.Contains("--verbose", StringComparer.Ordinal);
         string[] rest = verbose ? args.Where(a => a != "--verbose").ToArray() : args;
-        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        // --json - writes the JSON to standard output; the human-readable report then goes to standard error.
+        bool jsonToStdout = rest.Select((a, i) => a == "--json" && i + 1 < rest.Length && rest[i + 1] == JsonReport.StandardOutputName).Any(b => b);
+        JsonReport.StandardOutput.Value = jsonToStdout ? output : null;
+        var config = new InvocationConfiguration { Output = jsonToStdout ? error : output, Error = error, EnableDefaultExceptionHandler = false };
         string verb = rest.FirstOrDefault(a => !a.StartsWith('-')) ?? "geotoken";
         try
         {

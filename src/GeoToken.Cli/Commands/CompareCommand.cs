@@ -21,7 +21,7 @@ internal static class CompareCommand
         var predictions = new Option<FileInfo>("--predictions") { Description = "Predictions CSV of geotoken eval (LAT, LON, then LAT_pred_NAME/LON_pred_NAME per strategy).", Required = true };
         var baseline = new Option<string>("--baseline") { Description = "Strategy to compare against.", DefaultValueFactory = _ => "greedy" };
         var strategies = new Option<string?>("--strategies") { Description = "Comma-separated strategies to compare (default: every other one in the file)." };
-        var json = new Option<FileInfo?>("--json") { Description = "Also write the comparisons as JSON." };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Also write the comparisons as JSON. - writes it to standard output (the report then goes to standard error)." };
         var cmd = new Command("compare", "Paired accuracy differences against a baseline strategy: wins, losses, 95 % interval and McNemar p-value per distance.")
         {
             predictions, baseline, strategies, json,

@@ -20,7 +20,7 @@ internal static class EvalCommand
         var model = ModelSetting.Create();
         var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder (the training set).", Required = true };
         var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder with true locations.", Required = true };
-        var json = new Option<FileInfo?>("--json") { Description = "Write a list of {strategy, metrics…, ms_per_image} as JSON." };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write a list of {strategy, metrics…, ms_per_image} as JSON. - writes it to standard output (the report then goes to standard error)." };
         var predictions = new Option<FileInfo?>("--predictions") { Description = "Write every strategy's prediction per image as CSV (LAT_pred/LON_pred = --primary)." };
         var primary = new Option<string>("--primary") { Description = "Strategy written as LAT_pred/LON_pred.", DefaultValueFactory = _ => "consensus" };
         var report = new Option<DirectoryInfo?>("--report") { Description = "Write an HTML report with error CDFs and world maps into this folder." };

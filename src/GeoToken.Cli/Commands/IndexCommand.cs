@@ -14,7 +14,7 @@ internal static class IndexCommand
         var clusters = new Option<int>("--clusters") { Description = "Top-level clusters.", DefaultValueFactory = _ => 800 };
         var levels = new Option<int>("--levels") { Description = "Tree levels (1 = flat inverted file).", DefaultValueFactory = _ => 2 };
         var recall = new Option<double>("--target-recall") { Description = "Recall@10 the default beam is calibrated to.", DefaultValueFactory = _ => 0.95 };
-        var json = new Option<FileInfo?>("--json") { Description = "Write the build report as JSON." };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write the build report as JSON. - writes it to standard output (the report then goes to standard error)." };
         var cmd = new Command("index", "Build the hierarchical k-means cluster index of a gallery (beam descent at search time).")
         {
             gallery, output, clusters, levels, recall, json,

@@ -15,7 +15,7 @@ internal static class MetricsCommand
         var trueLon = new Option<string>("--true-lon") { Description = "Column of the true longitude.", DefaultValueFactory = _ => "LON" };
         var predLat = new Option<string>("--pred-lat") { Description = "Column of the predicted latitude.", DefaultValueFactory = _ => "LAT_pred" };
         var predLon = new Option<string>("--pred-lon") { Description = "Column of the predicted longitude.", DefaultValueFactory = _ => "LON_pred" };
-        var json = new Option<FileInfo?>("--json") { Description = "Also write the metrics as JSON." };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Also write the metrics as JSON. - writes it to standard output (the report then goes to standard error)." };
         var cmd = new Command("metrics", "Accuracy at 1/25/200/750/2500 km, median and mean error of a predictions CSV.")
         {
             predictions, trueLat, trueLon, predLat, predLon, json,

@@ -20,7 +20,7 @@ internal static class RetrieveCommand
         var output = new Option<string>("--out") { Description = "Output prefix: PREFIX_I.npy (int64 rows), PREFIX_D.npy (float32 similarities) and PREFIX.json (their SHA-256 and the datasets they were computed from).", Required = true };
         var index = new Option<FileInfo?>("--index") { Description = "Search through this cluster index (default: exact search)." };
         var excludeSelf = new Option<bool>("--exclude-self") { Description = "Skip each query's own row (query set = gallery)." };
-        var json = new Option<FileInfo?>("--json") { Description = "Write throughput, scanned fraction and (with LAT/LON) the 1-NN metrics as JSON." };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write throughput, scanned fraction and (with LAT/LON) the 1-NN metrics as JSON. - writes it to standard output (the report then goes to standard error)." };
         var cmd = new Command("retrieve", "Find the k most similar gallery images of every query and write neighbour files.")
         {
             gallery, query, k, output, index, excludeSelf, json,

@@ -30,7 +30,7 @@ internal static class TrainCommand
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this much training time (checkpointed; --resume continues)." };
         var valRows = new Option<int>("--val-rows") { Description = "Validate on at most this many rows.", DefaultValueFactory = _ => 2000 };
         var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbours (default: exact search)." };
-        var json = new Option<FileInfo?>("--json") { Description = "Write a JSON summary (epochs, losses, validation metrics, throughput)." };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write a JSON summary (epochs, losses, validation metrics, throughput). - writes it to standard output (the report then goes to standard error)." };
         var group = NeighborGroupSetting.Create();
         var cmd = new Command("train", "Train a GeoToken model (retrieval-conditioned encoder-decoder) on dataset folders.")
         {

@@ -7,6 +7,21 @@ public sealed class MetricsCommandTests
     private static readonly string Osv5m = Path.Combine(AppContext.BaseDirectory, "TestData", "osv5m_select.csv");
 
     [Fact]
+    public async Task Json_dash_writes_the_json_alone_to_standard_output_and_the_report_to_standard_error()
+    {
+        string[] args = ["metrics", "--predictions", Osv5m, "--true-lat", "true_lat", "--true-lon", "true_lon", "--pred-lat", "pred_lat", "--pred-lon", "pred_lon"];
+        string file = Path.Combine(CliRunner.TempDir(), "m.json");
+        var toFile = await CliRunner.RunAsync([.. args, "--json", file]);
+        Assert.Equal(0, toFile.ExitCode);
+
+        var (code, output, error) = await CliRunner.RunAsync([.. args, "--json", "-"]);
+        Assert.Equal(0, code);
+        Assert.Equal((await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim(), output.Trim()); // nothing but the JSON
+        Assert.Contains("≤2500 km", error);
+        Assert.False(File.Exists(Path.Combine(Environment.CurrentDirectory, "-")));
+    }
+
+    [Fact]
     public async Task Json_has_the_documented_keys_and_real_values()
     {
         string json = Path.Combine(CliRunner.TempDir(), "m.json");

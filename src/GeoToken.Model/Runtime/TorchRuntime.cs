@@ -12,6 +12,12 @@ namespace GeoToken.Model;
 /// <see cref="TorchDevices.Parse"/> call <see cref="EnsureAvailable"/>, so a missing runtime fails there with one
 /// clear message instead of a <see cref="TypeInitializationException"/> at the first tensor operation.
 /// </summary>
+/// <remarks>
+/// The check loads <c>torch_cpu</c> the way TorchSharp first does (the application's native folder, its deps.json and
+/// any <see cref="System.Runtime.Loader.AssemblyLoadContext.ResolvingUnmanagedDll"/> handler). When that fails it
+/// throws at once: TorchSharp's last-resort fallback for notebooks (copying libtorch out of the NuGet cache into the
+/// application's folder at run time, printing its trace to standard output) is not entered.
+/// </remarks>
 public static class TorchRuntime
 {
     private static readonly Lock Gate = new();

@@ -64,7 +64,7 @@ fi
 
 # 3. Test and peer dependencies (Debian packages) ---------------------------------------------
 pkgs=()
-[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ python3-numpy python3-pil libimage-exiftool-perl python3-torch libopenblas0-pthread)
+[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ binutils python3-numpy python3-pil libimage-exiftool-perl python3-torch libopenblas0-pthread)
 [ $want_peers -eq 1 ] && pkgs+=(python3-faiss)
 if [ ${#pkgs[@]} -gt 0 ]; then
   missing=()

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using GeoToken.Cli.Commands;
+using GeoToken.Cli.Torch;
 using GeoToken.IO;
+using GeoToken.Model;
 
 namespace GeoToken.Cli;
 
@@ -29,6 +31,7 @@ internal static class GeoTokenCli
             EmbedCommand.Create(),
             ConvertCommand.Create(),
             DatasetCommand.Create(),
+            SetupCommand.Create(),
         };
         return root;
     }
@@ -58,6 +61,7 @@ internal static class GeoTokenCli
         JsonReport.StandardOutput.Value = jsonToStdout ? output : null;
         var config = new InvocationConfiguration { Output = jsonToStdout ? error : output, Error = error, EnableDefaultExceptionHandler = false };
         string verb = rest.FirstOrDefault(a => !a.StartsWith('-')) ?? "geotoken";
+        LibTorchLocation.Register(); // the packed tool has no libtorch of its own; see LibTorchLocation
         try
         {
             var parse = Build().Parse(rest);
@@ -80,6 +84,12 @@ internal static class GeoTokenCli
             await error.WriteLineAsync("cancelled").ConfigureAwait(false);
             return ExitCancelled;
         }
+        catch (Exception e) when (Find<LibTorchNotFoundException>(e) is not null)
+        {
+            await error.WriteLineAsync("error: " + LibTorchLocation.MissingMessage(verb)).ConfigureAwait(false);
+            if (verbose) await error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+            return ExitFailure;
+        }
         catch (Exception e)
         {
             string line = IsUserError(e) ? "error: " + e.Message : $"error: geotoken {verb} failed: {e.GetType().Name}: {e.Message}";
@@ -93,6 +103,17 @@ internal static class GeoTokenCli
     private static bool IsUserError(Exception e) =>
         e is CsvFormatException or FormatException or ArgumentException or IOException or InvalidDataException
             or UnauthorizedAccessException or InvalidOperationException or NotSupportedException;
+
+    private static T? Find<T>(Exception? e) where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T found) return found;
+            if (e is AggregateException { InnerExceptions.Count: 1 } a) return Find<T>(a.InnerExceptions[0]);
+        }
+
+        return null;
+    }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 }

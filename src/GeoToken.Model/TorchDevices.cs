@@ -10,6 +10,7 @@ public static class TorchDevices
     public static torch.Device Parse(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        TorchRuntime.EnsureAvailable();
         string n = name.Trim().ToLowerInvariant();
         if (n == "cpu") return torch.CPU;
         if (n == "cuda" || n.StartsWith("cuda:", StringComparison.Ordinal))

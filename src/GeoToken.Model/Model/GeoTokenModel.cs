@@ -89,7 +89,7 @@ public sealed class GeoTokenModel : nn.Module
     /// <summary>Builds a model with freshly initialised weights (seed with <c>torch.manual_seed</c> first for reproducibility).</summary>
     /// <param name="options">The model's shape; null for <see cref="GeoTokenModelOptions.Paper"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid (see <see cref="GeoTokenModelOptions.Validate"/>).</exception>
-    public GeoTokenModel(GeoTokenModelOptions? options = null) : base(nameof(GeoTokenModel))
+    public GeoTokenModel(GeoTokenModelOptions? options = null) : base(TorchRuntime.Checked(nameof(GeoTokenModel)))
     {
         options ??= GeoTokenModelOptions.Paper;
         options.Validate();

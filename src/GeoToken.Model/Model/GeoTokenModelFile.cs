@@ -138,6 +138,7 @@ public static class GeoTokenModelFile
     private static GeoTokenModel LoadChecked(string path, GeoTokenModelOptions? expected, Device? device)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        TorchRuntime.EnsureAvailable();
         bool folder = GeoTokenModelFolder.TryResolve(path, out string directory);
         var config = folder ? GeoTokenModelFolder.ReadConfig(directory) : null;
         var contents = folder ? null : ReadSingleFileHeader(path);

@@ -35,6 +35,7 @@ public static class RewardHeadFile
     /// <exception cref="InvalidDataException">The file is not a reward head or its weights do not fit its settings.</exception>
     public static RewardHead Load(string path, Device? device = null)
     {
+        TorchRuntime.EnsureAvailable();
         var contents = TensorFile.ReadHeader(path);
         if ((string?)contents.Header["kind"] != Kind)
         {

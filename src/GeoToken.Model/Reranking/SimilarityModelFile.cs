@@ -38,6 +38,7 @@ public static class SimilarityModelFile
     /// <exception cref="InvalidDataException">The file is not a similarity model, has another format version, or does not match its options.</exception>
     public static SimilarityModel Load(string path, Device? device = null)
     {
+        TorchRuntime.EnsureAvailable();
         var contents = TensorFile.ReadHeader(path);
         if ((string?)contents.Header["kind"] != Kind)
         {

@@ -30,17 +30,6 @@ public sealed partial class KillTests : IDisposable
     [GeneratedRegex(@"\.tmp-[0-9]+-[0-9a-f]{32}$")]
     private static partial Regex TempFile();
 
-    private static string Assets(params string[] parts)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine([dir.FullName, "tests", "GeoToken.Onnx.Tests", "TestData", .. parts]);
-            if (Path.Exists(candidate)) return candidate;
-        }
-
-        throw new DirectoryNotFoundException($"tests/GeoToken.Onnx.Tests/TestData/{string.Join('/', parts)} not found above {AppContext.BaseDirectory}");
-    }
-
     [Fact]
     public Task Synth_killed_anywhere_leaves_no_partial_file_and_a_rerun_writes_the_same_bytes() =>
         KillAndRerunAsync("synth", ["synth", "--out", "s", "--train", "20000", "--test", "300", "--dim", "64", "--seed", "3"], kills: 3, seed: 11);
@@ -61,11 +50,11 @@ public sealed partial class KillTests : IDisposable
     {
         string photos = Path.Combine(_root, "photos");
         Directory.CreateDirectory(photos);
-        foreach (var f in Directory.GetFiles(Assets("photos")))
+        foreach (var f in Directory.GetFiles(CliRunner.OnnxTestData("photos")))
         {
             foreach (string copy in new[] { "a", "b", "c" }) File.Copy(f, Path.Combine(photos, copy + "-" + Path.GetFileName(f))); // 27 photos: a longer run to kill
         }
-        await KillAndRerunAsync("gallery", ["gallery", "--photos", photos, "--encoder", Assets("models", "squeezenet_snacks.onnx"), "--preprocess", "caffe-squeezenet",
+        await KillAndRerunAsync("gallery", ["gallery", "--photos", photos, "--encoder", CliRunner.OnnxTestData("models", "squeezenet_snacks.onnx"), "--preprocess", "caffe-squeezenet",
             "--encoder-output", "pool10_flattened", "--out", "g"], kills: 3, seed: 13,
             intermediate: (path, bytes) => Path.GetFileName(path) == "gallery-manifest.json" && ListsNoPhotos(bytes));
     }

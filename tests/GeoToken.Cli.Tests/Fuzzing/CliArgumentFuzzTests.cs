@@ -56,7 +56,7 @@ public sealed partial class CliArgumentFuzzTests : IDisposable
         return Gen.OneOf(garbage, wellFormed);
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact]
     public async Task Random_argument_vectors_exit_0_1_or_2_with_one_clear_line_and_leave_inputs_alone()
     {
         var inputs = WriteInputs();
@@ -74,7 +74,7 @@ public sealed partial class CliArgumentFuzzTests : IDisposable
         }, 600, a => string.Join(' ', a));
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact]
     public Task Damaged_prediction_files_give_metrics_or_one_error_line_naming_the_file()
     {
         byte[][] seeds = ["LAT,LON,LAT_pred,LON_pred\n1,2,1.1,2.1\n-10,20,-9,19\n45,7,45,7\n"u8.ToArray(), "LAT,LON,LAT_pred_greedy,LON_pred_greedy,LAT_pred_beam,LON_pred_beam\n1,2,1.1,2.1,1,2\n-10,20,-9,19,-10,20.5\n"u8.ToArray()];

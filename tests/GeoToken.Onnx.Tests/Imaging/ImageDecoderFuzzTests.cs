@@ -27,7 +27,7 @@ public sealed class ImageDecoderFuzzTests
 
     private static readonly ImageDecodeOptions Small = new() { FullDecodeMaxPixels = 20_000, MaxPixels = 4_000_000 };
 
-    [Fact(Timeout = 120_000)]
+    [Fact]
     public Task Damaged_and_random_images_decode_or_fail_with_an_ImageDecodeException_naming_the_source() =>
         Fuzz.SampleAsync(Gen.Select(ByteMutations.Of(Seeds, focus: 1024), Gen.Bool), x =>
         {

@@ -30,7 +30,7 @@ public sealed class NpyHeaderFuzzTests : IDisposable
         "'shape'", "(", ")", ",", ", ", "0", "3", "-1", "1e3", "4294967296", "99999999999999999999", "9223372036854775807", " ", "'", "\"", "\\", "\n", "L", "é")
         .Array[0, 24].Select(t => string.Concat(t));
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public Task Mutated_and_random_files_give_a_consistent_header_or_an_NpyFormatException_naming_the_file() =>
         Fuzz.SampleAsync(ByteMutations.Of(Seeds, focus: 128), Check, 3000, ByteMutations.Describe);
 
@@ -53,11 +53,11 @@ public sealed class NpyHeaderFuzzTests : IDisposable
                 return Npy(major, dict, (int)Math.Max(0, Math.Min(8000, (elements * descr.Size) + slack)));
             });
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public Task Well_formed_header_dictionaries_give_a_consistent_header_or_an_NpyFormatException_naming_the_file() =>
         Fuzz.SampleAsync(StructuredFile, Check, 3000, ByteMutations.Describe);
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public Task Arbitrary_header_dictionaries_give_a_consistent_header_or_an_NpyFormatException_naming_the_file() =>
         Fuzz.SampleAsync(Gen.Select(HeaderText, Gen.Int[1, 3], Gen.Int[0, 64]), x => Check(Npy(x.Item2, x.Item1, x.Item3)), 1500);
 

@@ -16,7 +16,7 @@ public sealed class ClusterIndexFuzzTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public async Task Damaged_index_files_open_and_search_or_fail_with_an_exception_naming_the_file()
     {
         using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Clustered(400, D, 10, 1), D);

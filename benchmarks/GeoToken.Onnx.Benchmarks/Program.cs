@@ -1,6 +1,9 @@
 // Throughput and memory measurements of GeoToken.Onnx (run in Release):
 //   dotnet run -c Release --project benchmarks/GeoToken.Onnx.Benchmarks              throughput
 //   dotnet run -c Release --project benchmarks/GeoToken.Onnx.Benchmarks -- leak 600  RSS while encoding 600 images
+//   dotnet run -c Release --project benchmarks/GeoToken.Onnx.Benchmarks -- bomb W H old|new|encoder
+//        peak RSS decoding a solid W×H JPEG bomb: old = the former limits (178,956,970-pixel cap, full
+//        decode), new = the defaults, encoder = the SqueezeNet encoder's decoding (its shorter side 227)
 // Numbers are wall-clock images per second, median of several timed rounds after a warm-up round.
 using System.Diagnostics;
 using System.Globalization;
@@ -19,6 +22,12 @@ if (args.Length > 0 && args[0] == "leak")
 {
     int total = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 600;
     Leak(total);
+    return;
+}
+
+if (args.Length == 4 && args[0] == "bomb")
+{
+    Bomb(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), args[3]);
     return;
 }
 
@@ -81,6 +90,43 @@ void Leak(int total)
     }
 
     Console.WriteLine($"{total / sw.Elapsed.TotalSeconds:F1} images/s overall");
+}
+
+static void Bomb(int width, int height, string mode)
+{
+    string path = Path.Combine(Path.GetTempPath(), $"geotoken-bomb-{Environment.ProcessId}.jpg");
+    File.WriteAllBytes(path, GeoToken.Onnx.Tests.Support.SyntheticBombs.SolidGreyJpeg(width, height));
+    var options = mode switch
+    {
+        "old" => new ImageDecodeOptions { MaxPixels = 178_956_970, FullDecodeMaxPixels = long.MaxValue },
+        "encoder" => new ImageDecodeOptions { LargeImageShorterSide = ImagePreprocessing.CaffeSqueezeNet.ResizeShorterSide },
+        _ => ImageDecodeOptions.Default,
+    };
+    double before = PeakRssMb();
+    var sw = Stopwatch.StartNew();
+    string outcome;
+    try
+    {
+        var img = ImageDecoder.Decode(path, options);
+        outcome = $"decoded at {img.Width}×{img.Height}";
+    }
+    catch (ImageDecodeException e)
+    {
+        outcome = "refused: " + e.Message;
+    }
+
+    Console.WriteLine($"{width}×{height} JPEG bomb ({new FileInfo(path).Length / 1024} KB), {mode}: {outcome}; {sw.Elapsed.TotalSeconds:F2} s; peak RSS {before:F0} MB before, {PeakRssMb():F0} MB after");
+    File.Delete(path);
+}
+
+static double PeakRssMb()
+{
+    foreach (string line in File.ReadLines("/proc/self/status"))
+    {
+        if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) return double.Parse(line[6..^2].Trim(), CultureInfo.InvariantCulture) / 1024;
+    }
+
+    return double.NaN;
 }
 
 static double RssMb()

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers;
 using SkiaSharp;
 
@@ -15,7 +16,9 @@ namespace GeoToken.Imaging;
 /// JPEG, PNG and CMYK JPEG the result is byte-identical to Pillow 9.4's decoding (tested).</para>
 /// <para>Every failure throws <see cref="ImageDecodeException"/> naming the file: unreadable, empty,
 /// not an image, an undecodable format (HEIC, AVIF, TIFF), truncated data, a JPEG whose tail is
-/// lost or overwritten (no end-of-image marker after the scan), too many pixels. Like every
+/// lost or overwritten (no end-of-image marker after the scan), a header claiming more than
+/// <see cref="ImageDecodeOptions.MaxPixels"/> (checked before any pixel is allocated). Images larger than
+/// <see cref="ImageDecodeOptions.FullDecodeMaxPixels"/> are decoded at a reduced scale. Like every
 /// decoder, it cannot notice bit flips inside intact entropy-coded data: those decode with glitches.</para>
 /// <para>Thread-safe: every call works on its own codec.</para>
 /// </remarks>
@@ -65,6 +68,7 @@ public static class ImageDecoder
     {
         options ??= ImageDecodeOptions.Default;
         sourceName ??= "(stream)";
+        Validate(options);
         if (data.IsEmpty) throw new ImageDecodeException(sourceName, "the file is empty (0 bytes), not an image.");
 
         using var skData = SKData.CreateCopy(data);
@@ -84,66 +88,76 @@ public static class ImageDecoder
         }
 
         SKImageInfo info = codec.Info;
-        if ((long)info.Width * info.Height > options.MaxPixels)
+        DecodeSize size = DecodeSize.Choose(codec, options, sourceName);
+        int w = size.Width, h = size.Height;
+        SKCodecResult result;
+        byte[] rgb;
+        if (size.BoxFactor > 1)
         {
-            throw new ImageDecodeException(sourceName, $"{info.Width}×{info.Height} pixels is more than the limit of {options.MaxPixels} (ImageDecodeOptions.MaxPixels).");
-        }
-
-        int w = info.Width, h = info.Height;
-        if (options.MinimumShorterSide is int minSide && codec.EncodedFormat == SKEncodedImageFormat.Jpeg)
-        {
-            for (int num = 1; num < 8; num++)
+            (byte[]? boxed, result) = BoxDownsampler.Decode(codec, size);
+            if (result == SKCodecResult.Unimplemented)
             {
-                SKSizeI s = codec.GetScaledDimensions(num / 8f);
-                if (Math.Min(s.Width, s.Height) >= minSide)
+                throw new ImageDecodeException(sourceName, string.Create(CultureInfo.InvariantCulture, $"its header claims {info.Width}×{info.Height} pixels, more than ImageDecodeOptions.FullDecodeMaxPixels ({options.FullDecodeMaxPixels}), and SkiaSharp cannot decode {codec.EncodedFormat} images at a reduced scale or row by row; refused before decoding (raise FullDecodeMaxPixels to decode it whole)."));
+            }
+
+            ThrowIfFailed(result, codec, sourceName);
+            rgb = boxed!;
+        }
+        else
+        {
+            var dstInfo = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+            int rgbaLength = checked(w * h * 4);
+            byte[] rgba = ArrayPool<byte>.Shared.Rent(rgbaLength);
+            try
+            {
+                unsafe
                 {
-                    (w, h) = (s.Width, s.Height);
-                    break;
+                    fixed (byte* p = rgba)
+                    {
+                        result = codec.GetPixels(dstInfo, (IntPtr)p);
+                    }
                 }
+
+                ThrowIfFailed(result, codec, sourceName);
+                rgb = RgbaToRgb(rgba.AsSpan(0, rgbaLength));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rgba);
             }
         }
 
-        var dstInfo = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        int rgbaLength = checked(w * h * 4);
-        byte[] rgba = ArrayPool<byte>.Shared.Rent(rgbaLength);
-        try
+        if (codec.EncodedFormat == SKEncodedImageFormat.Jpeg && !JpegStructure.HasEndOfImageAfterScan(data))
         {
-            SKCodecResult result;
-            unsafe
-            {
-                fixed (byte* p = rgba)
-                {
-                    result = codec.GetPixels(dstInfo, (IntPtr)p);
-                }
-            }
-
-            if (result != SKCodecResult.Success)
-            {
-                string why = result switch
-                {
-                    SKCodecResult.IncompleteInput => "the image data is truncated (the file ends before the image does)",
-                    SKCodecResult.ErrorInInput => "the image data is corrupt",
-                    SKCodecResult.InvalidInput => "the image data is invalid",
-                    _ => "the image could not be decoded",
-                };
-                throw new ImageDecodeException(sourceName, $"{why} (Skia: {result}, {codec.EncodedFormat} {info.Width}×{info.Height}).");
-            }
-
-            if (codec.EncodedFormat == SKEncodedImageFormat.Jpeg && !JpegStructure.HasEndOfImageAfterScan(data))
-            {
-                throw new ImageDecodeException(sourceName, $"the JPEG data is corrupt or truncated: no end-of-image marker follows the image data ({info.Width}×{info.Height}).");
-            }
-
-            var image = new RgbImage(w, h, RgbaToRgb(rgba.AsSpan(0, rgbaLength)));
-            var origin = (ExifOrientation)(int)codec.EncodedOrigin;
-            return options.ApplyExifOrientation && origin is > ExifOrientation.Normal and <= ExifOrientation.Rotate90CounterClockwise
-                ? image.Orient(origin)
-                : image;
+            throw new ImageDecodeException(sourceName, $"the JPEG data is corrupt or truncated: no end-of-image marker follows the image data ({info.Width}×{info.Height}).");
         }
-        finally
+
+        var image = new RgbImage(w, h, rgb);
+        var origin = (ExifOrientation)(int)codec.EncodedOrigin;
+        return options.ApplyExifOrientation && origin is > ExifOrientation.Normal and <= ExifOrientation.Rotate90CounterClockwise
+            ? image.Orient(origin)
+            : image;
+    }
+
+    private static void ThrowIfFailed(SKCodecResult result, SKCodec codec, string sourceName)
+    {
+        if (result == SKCodecResult.Success) return;
+        string why = result switch
         {
-            ArrayPool<byte>.Shared.Return(rgba);
-        }
+            SKCodecResult.IncompleteInput => "the image data is truncated (the file ends before the image does)",
+            SKCodecResult.ErrorInInput => "the image data is corrupt",
+            SKCodecResult.InvalidInput => "the image data is invalid",
+            _ => "the image could not be decoded",
+        };
+        throw new ImageDecodeException(sourceName, $"{why} (Skia: {result}, {codec.EncodedFormat} {codec.Info.Width}×{codec.Info.Height}).");
+    }
+
+    private static void Validate(ImageDecodeOptions options)
+    {
+        if (options.MaxPixels <= 0) throw new ArgumentException($"ImageDecodeOptions.MaxPixels must be positive; got {options.MaxPixels}.", nameof(options));
+        if (options.FullDecodeMaxPixels <= 0) throw new ArgumentException($"ImageDecodeOptions.FullDecodeMaxPixels must be positive; got {options.FullDecodeMaxPixels}.", nameof(options));
+        if (options.MinimumShorterSide <= 0) throw new ArgumentException($"ImageDecodeOptions.MinimumShorterSide must be positive; got {options.MinimumShorterSide}.", nameof(options));
+        if (options.LargeImageShorterSide <= 0) throw new ArgumentException($"ImageDecodeOptions.LargeImageShorterSide must be positive; got {options.LargeImageShorterSide}.", nameof(options));
     }
 
     private static byte[] RgbaToRgb(ReadOnlySpan<byte> rgba)

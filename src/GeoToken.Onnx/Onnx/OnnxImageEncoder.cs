@@ -31,6 +31,7 @@ public sealed class OnnxImageEncoder : IImageEncoder, IDisposable
 
     private readonly InferenceSession _session;
     private readonly ImagePreprocessor _preprocessor;
+    private readonly ImageDecodeOptions _decoding;
     private readonly bool _float16Input;
     private readonly bool _float16Output;
     private readonly int _decodeThreads;
@@ -51,6 +52,11 @@ public sealed class OnnxImageEncoder : IImageEncoder, IDisposable
         if (options.DecodeThreads < 0) throw new ArgumentException($"DecodeThreads must be 0 (all processors) or positive; got {options.DecodeThreads}.", nameof(options));
         if (!Enum.IsDefined(options.Pooling)) throw new ArgumentException($"Pooling {options.Pooling} is not defined.", nameof(options));
         _preprocessor = new ImagePreprocessor(options.Preprocessing);
+
+        // Images beyond the full-decode budget need only the preprocessing's shorter side.
+        _decoding = options.Decoding.LargeImageShorterSide is null
+            ? options.Decoding with { LargeImageShorterSide = options.Preprocessing.ResizeShorterSide }
+            : options.Decoding;
         _decodeThreads = options.DecodeThreads == 0 ? Environment.ProcessorCount : options.DecodeThreads;
 
         ModelPath = Path.GetFullPath(modelPath);
@@ -99,7 +105,7 @@ public sealed class OnnxImageEncoder : IImageEncoder, IDisposable
     public Task<ImageEmbeddings> EncodeAsync(IReadOnlyList<string> paths, IProgress<EncodeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        return EncodeCoreAsync(paths.Count, i => ImageDecoder.Decode(paths[i], Options.Decoding), i => paths[i], progress, cancellationToken);
+        return EncodeCoreAsync(paths.Count, i => ImageDecoder.Decode(paths[i], _decoding), i => paths[i], progress, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -115,7 +121,7 @@ public sealed class OnnxImageEncoder : IImageEncoder, IDisposable
         ArgumentNullException.ThrowIfNull(image);
         var ms = new MemoryStream();
         await image.CopyToAsync(ms, cancellationToken).ConfigureAwait(false);
-        var decoded = ImageDecoder.Decode(ms.GetBuffer().AsSpan(0, (int)ms.Length), sourceName, Options.Decoding);
+        var decoded = ImageDecoder.Decode(ms.GetBuffer().AsSpan(0, (int)ms.Length), sourceName, _decoding);
         var result = await EncodeCoreAsync(1, _ => decoded, _ => sourceName, null, cancellationToken).ConfigureAwait(false);
         return result.GetRow(0);
     }

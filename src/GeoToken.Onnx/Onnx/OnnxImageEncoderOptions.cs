@@ -10,7 +10,12 @@ public sealed record OnnxImageEncoderOptions
     /// <summary>How images become the model's input. Default <see cref="ImagePreprocessing.Clip"/>.</summary>
     public ImagePreprocessing Preprocessing { get; init; } = ImagePreprocessing.Clip;
 
-    /// <summary>How image files are decoded. Default <see cref="ImageDecodeOptions.Default"/> (EXIF orientation applied).</summary>
+    /// <summary>
+    /// How image files are decoded. Default <see cref="ImageDecodeOptions.Default"/> (EXIF orientation
+    /// applied, images over 100 MP refused). When its <see cref="ImageDecodeOptions.LargeImageShorterSide"/>
+    /// is unset, the encoder uses <see cref="ImagePreprocessing.ResizeShorterSide"/>: images beyond the
+    /// full-decode budget are decoded at the smallest scale the resize still needs.
+    /// </summary>
     public ImageDecodeOptions Decoding { get; init; } = ImageDecodeOptions.Default;
 
     /// <summary>

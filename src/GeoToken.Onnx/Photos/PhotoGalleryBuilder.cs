@@ -25,7 +25,9 @@ namespace GeoToken.Photos;
 /// <para>The dataset is rewritten in full (rows sorted by relative path) when anything changed;
 /// the previous embeddings are held in memory meanwhile (rows × dimension × 4 bytes). The manifest
 /// is written after the dataset; if the two disagree (a crash in between, or the dataset was
-/// edited), the next run notices and encodes everything again.</para>
+/// edited), the next run notices and encodes everything again. A new folder gets a manifest that
+/// lists no photos before any other file is written, so a first build killed half-way leaves a
+/// folder the next run recognises as its own and builds again (tested by SIGKILLing the CLI).</para>
 /// <para>Not thread-safe for the same dataset folder.</para>
 /// </remarks>
 public sealed class PhotoGalleryBuilder
@@ -70,6 +72,14 @@ public sealed class PhotoGalleryBuilder
 
         // 2. The previous gallery, if it is usable.
         (GalleryManifest? manifest, string? rebuild) = GalleryManifest.TryLoad(dataset);
+        if (!File.Exists(Path.Combine(dataset, GalleryManifest.FileName)))
+        {
+            // Claim the folder before writing anything else: a build killed half-way then leaves a
+            // folder the next run recognises as its own (a manifest listing no photos) and rebuilds.
+            new GalleryManifest { EncoderId = _encoderId, Dimension = d, PhotoFolder = scan.Folder, Files = [] }.Save(dataset);
+        }
+
+        if (manifest is { Files.Count: 0 }) manifest = null; // a build that never finished: nothing to reuse
         if (manifest is not null && (manifest.EncoderId != _encoderId || manifest.Dimension != d))
         {
             throw new InvalidOperationException($"{dataset}: holds a gallery of encoder '{manifest.EncoderId}' ({manifest.Dimension}-d); this encoder is '{_encoderId}' ({d}-d). Use another dataset folder, or delete {GalleryManifest.FileName} there to rebuild.");

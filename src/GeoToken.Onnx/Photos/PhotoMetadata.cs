@@ -51,13 +51,19 @@ public sealed record PhotoMetadata
         {
             directories = ImageMetadataReader.ReadMetadata(path);
         }
-        catch (ImageProcessingException e)
-        {
-            throw new PhotoMetadataException(path, $"cannot read its metadata: {e.Message}", e);
-        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new PhotoMetadataException(path, $"cannot read the file: {e.Message}", e);
+        }
+        catch (Exception e) when (e is ImageProcessingException or MetadataException)
+        {
+            throw new PhotoMetadataException(path, $"cannot read its metadata: {e.Message}", e);
+        }
+        catch (Exception e)
+        {
+            // MetadataExtractor parses untrusted bytes and lets other exceptions escape on corrupt
+            // input (found by fuzzing: InvalidCastException from a damaged XMP packet).
+            throw new PhotoMetadataException(path, $"cannot read its metadata, it is corrupt ({e.GetType().Name}: {e.Message})", e);
         }
 
         var gps = directories.OfType<GpsDirectory>().FirstOrDefault(d => d.ContainsTag(GpsDirectory.TagLatitude) || d.ContainsTag(GpsDirectory.TagLongitude));

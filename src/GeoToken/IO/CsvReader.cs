@@ -7,7 +7,8 @@ namespace GeoToken.IO;
 /// A streaming reader of comma-separated files with a header line (RFC 4180 quoting, quoted
 /// fields may span lines). Every error names the file, the 1-based data row and the column.
 /// </summary>
-/// <remarks>Not thread-safe. Field accessors refer to the current record until the next <see cref="Read"/>.</remarks>
+/// <remarks>Not thread-safe. Field accessors refer to the current record until the next <see cref="Read"/>.
+/// A line break inside a quoted field is read as <c>\n</c> whatever the file used (<c>\r\n</c>, <c>\r</c>).</remarks>
 public sealed class CsvReader : IDisposable
 {
     private readonly TextReader _reader;

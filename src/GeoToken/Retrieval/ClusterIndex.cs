@@ -110,7 +110,7 @@ public sealed class ClusterIndex : NeighborIndex
         // Calibration rows are held out of every k-means training set, so that as queries they
         // behave like unseen images rather than points the centroids were fitted to.
         bool calibrate = options.DefaultProbes is null && options.DefaultLeafMargin is null && options.CalibrationRecall is not null && rows > options.CalibrationK + 1;
-        int[] calibrationRows = calibrate ? SphericalKMeans.SampleWithoutReplacement(rows, (int)Math.Min(rows / 2, options.CalibrationQueries), new Random(HashCode.Combine(options.Seed, 77))) : [];
+        int[] calibrationRows = calibrate ? SphericalKMeans.SampleWithoutReplacement(rows, (int)Math.Min(rows / 2, options.CalibrationQueries), new Random(DerivedSeed.Combine(options.Seed, 77))) : [];
         bool[]? heldOut = null;
         if (calibrationRows.Length > 0)
         {
@@ -155,7 +155,7 @@ public sealed class ClusterIndex : NeighborIndex
             {
                 var rowsOfU = parents[u];
                 int branching = (int)Math.Clamp(Math.Round(Math.Pow(rowsOfU.Length / (double)options.LeafSize, 1.0 / remaining)), 1, rowsOfU.Length);
-                split[u] = Split(gallery, rowsOfU, branching, d, options, heldOut, new Random(HashCode.Combine(options.Seed, level, u)), cancellationToken);
+                split[u] = Split(gallery, rowsOfU, branching, d, options, heldOut, new Random(DerivedSeed.Combine(options.Seed, level, u)), cancellationToken);
                 long n = Interlocked.Increment(ref done);
                 if ((n & 15) == 0 || n == parents.Length) progress?.Report(new IndexBuildProgress(IndexBuildStage.Splitting, n, parents.Length));
             });

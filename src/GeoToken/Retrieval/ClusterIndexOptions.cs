@@ -65,7 +65,11 @@ public sealed record ClusterIndexOptions
     /// <summary>Neighbours compared in calibration (default 10).</summary>
     public int CalibrationK { get; init; } = 10;
 
-    /// <summary>Random seed (sampling, seeding, mini-batches). Default 42.</summary>
+    /// <summary>
+    /// Random seed (sampling, seeding, mini-batches). Default 42. The same gallery, options and seed
+    /// give the same index in every process and on every thread count; only the build info's time
+    /// stamps (<c>created</c>, <c>buildSeconds</c>) differ.
+    /// </summary>
     public int Seed { get; init; } = 42;
 
     /// <summary>Worker threads; null (default) uses <see cref="Environment.ProcessorCount"/>.</summary>

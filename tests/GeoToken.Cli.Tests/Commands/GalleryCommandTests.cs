@@ -3,26 +3,15 @@ namespace GeoToken.Cli.Tests.Commands;
 /// <summary><c>geotoken gallery</c> on the nine real geotagged photos with the real SqueezeNet encoder.</summary>
 public sealed class GalleryCommandTests
 {
-    private static string Assets(params string[] parts)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine([dir.FullName, "tests", "GeoToken.Onnx.Tests", "TestData", .. parts]);
-            if (Path.Exists(candidate)) return candidate;
-        }
-
-        throw new DirectoryNotFoundException($"tests/GeoToken.Onnx.Tests/TestData/{string.Join('/', parts)} not found above {AppContext.BaseDirectory}");
-    }
-
     [Fact]
     public async Task Builds_a_gallery_from_photos_and_rerunning_encodes_nothing_new()
     {
         string dir = CliRunner.TempDir();
         string photos = Path.Combine(dir, "photos");
         Directory.CreateDirectory(photos);
-        foreach (var f in Directory.GetFiles(Assets("photos"))) File.Copy(f, Path.Combine(photos, Path.GetFileName(f)));
+        foreach (var f in Directory.GetFiles(CliRunner.OnnxTestData("photos"))) File.Copy(f, Path.Combine(photos, Path.GetFileName(f)));
         await File.WriteAllTextAsync(Path.Combine(photos, "notes.jpg"), "not a photo", TestContext.Current.CancellationToken);
-        string[] args = ["gallery", "--photos", photos, "--encoder", Assets("models", "squeezenet_snacks.onnx"), "--preprocess", "caffe-squeezenet", "--encoder-output", "pool10_flattened", "--out", Path.Combine(dir, "gallery")];
+        string[] args = ["gallery", "--photos", photos, "--encoder", CliRunner.OnnxTestData("models", "squeezenet_snacks.onnx"), "--preprocess", "caffe-squeezenet", "--encoder-output", "pool10_flattened", "--out", Path.Combine(dir, "gallery")];
 
         var first = await CliRunner.RunAsync(args);
         Assert.True(first.ExitCode == 0, first.Error);
@@ -54,7 +43,7 @@ public sealed class GalleryCommandTests
             ["text.npy"] = [8, 9],
         };
         foreach (var (name, bytes) in files) await File.WriteAllBytesAsync(Path.Combine(dataset, name), bytes, TestContext.Current.CancellationToken);
-        string[] args = ["gallery", "--photos", Assets("photos"), "--encoder", Assets("models", "squeezenet_snacks.onnx"), "--preprocess", "caffe-squeezenet", "--encoder-output", "pool10_flattened", "--out", dataset];
+        string[] args = ["gallery", "--photos", CliRunner.OnnxTestData("photos"), "--encoder", CliRunner.OnnxTestData("models", "squeezenet_snacks.onnx"), "--preprocess", "caffe-squeezenet", "--encoder-output", "pool10_flattened", "--out", dataset];
 
         var refused = await CliRunner.RunAsync(args);
         Assert.Equal(1, refused.ExitCode);
@@ -72,7 +61,7 @@ public sealed class GalleryCommandTests
     public async Task An_encoder_without_a_float_output_is_one_line_and_exit_1_with_the_stack_only_when_verbose()
     {
         string dir = CliRunner.TempDir();
-        string[] args = ["gallery", "--photos", Assets("photos"), "--encoder", Assets("models", "squeezenet_snacks.onnx"), "--out", Path.Combine(dir, "g")];
+        string[] args = ["gallery", "--photos", CliRunner.OnnxTestData("photos"), "--encoder", CliRunner.OnnxTestData("models", "squeezenet_snacks.onnx"), "--out", Path.Combine(dir, "g")];
 
         var r = await CliRunner.RunAsync(args);
         Assert.Equal(1, r.ExitCode);

@@ -138,4 +138,32 @@ internal static class Fixtures
 
         return false;
     }
+
+    /// <summary>A bottom-up 24-bit BMP (BITMAPINFOHEADER), written by hand.</summary>
+    public static byte[] Bmp24(RgbImage img)
+    {
+        int stride = ((img.Width * 3) + 3) & ~3;
+        int size = 54 + (stride * img.Height);
+        var b = new byte[size];
+        "BM"u8.CopyTo(b);
+        BitConverter.TryWriteBytes(b.AsSpan(2), size);
+        BitConverter.TryWriteBytes(b.AsSpan(10), 54);
+        BitConverter.TryWriteBytes(b.AsSpan(14), 40);
+        BitConverter.TryWriteBytes(b.AsSpan(18), img.Width);
+        BitConverter.TryWriteBytes(b.AsSpan(22), img.Height);
+        BitConverter.TryWriteBytes(b.AsSpan(26), (short)1);
+        BitConverter.TryWriteBytes(b.AsSpan(28), (short)24);
+        BitConverter.TryWriteBytes(b.AsSpan(34), stride * img.Height);
+        for (int y = 0; y < img.Height; y++)
+        {
+            int row = 54 + ((img.Height - 1 - y) * stride);
+            for (int x = 0; x < img.Width; x++)
+            {
+                var (r, g, bl) = img.GetPixel(x, y);
+                (b[row + (x * 3)], b[row + (x * 3) + 1], b[row + (x * 3) + 2]) = (bl, g, r);
+            }
+        }
+
+        return b;
+    }
 }

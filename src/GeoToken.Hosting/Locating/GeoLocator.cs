@@ -1,7 +1,6 @@
 using GeoToken.Model.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
-using GeoToken.Preprocessing;
 using GeoToken.Reranking;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -55,7 +54,7 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
         {
             foreach (var e in options.Encoders)
             {
-                encoders.Add(new OnnxImageEncoder(e.Path, new OnnxImageEncoderOptions { Preprocessing = Preprocessing(e.Preprocessing), OutputName = e.OutputName }));
+                encoders.Add(new OnnxImageEncoder(e.Path, e.ToEncoderOptions()));
                 logger.LogInformation("Opened the image encoder {Encoder} ({Dimension}-d output {Output})", e.Path, encoders[^1].Dimension, encoders[^1].OutputName);
             }
 
@@ -182,12 +181,4 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
         var bytes = File.ReadAllBytes(path);
         return ImageInput.SniffMediaType(bytes) is { } type ? new ImageInput(bytes, type, path) : null;
     }
-
-    private static ImagePreprocessing Preprocessing(string name) => name.ToLowerInvariant() switch
-    {
-        "clip" => ImagePreprocessing.Clip,
-        "imagenet" => ImagePreprocessing.ImageNet,
-        "caffe-squeezenet" => ImagePreprocessing.CaffeSqueezeNet,
-        _ => throw new ArgumentException($"Unknown preprocessing '{name}'; use {string.Join(", ", GeoLocatorOptionsValidator.PreprocessingNames)}.", nameof(name)),
-    };
 }

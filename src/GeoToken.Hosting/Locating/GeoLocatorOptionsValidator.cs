@@ -10,9 +10,6 @@ namespace GeoToken.Hosting.Locating;
 /// </summary>
 public sealed class GeoLocatorOptionsValidator : IValidateOptions<GeoLocatorOptions>
 {
-    /// <summary>The preprocessing names an encoder may use.</summary>
-    public static IReadOnlyList<string> PreprocessingNames { get; } = ["clip", "imagenet", "caffe-squeezenet"];
-
     /// <inheritdoc/>
     public ValidateOptionsResult Validate(string? name, GeoLocatorOptions options)
     {
@@ -31,9 +28,9 @@ public sealed class GeoLocatorOptionsValidator : IValidateOptions<GeoLocatorOpti
             var e = options.Encoders![i];
             if (e is null || string.IsNullOrWhiteSpace(e.Path)) Fail($"GeoLocatorOptions.Encoders[{i}].Path is empty.");
             else if (!File.Exists(e.Path)) Fail($"GeoLocatorOptions.Encoders[{i}].Path: {Path.GetFullPath(e.Path)} does not exist.");
-            if (e is not null && !PreprocessingNames.Contains(e.Preprocessing?.ToLowerInvariant()))
+            if (e is not null && GeoLocatorEncoderOptions.FindPreprocessing(e.Preprocessing) is null)
             {
-                Fail($"GeoLocatorOptions.Encoders[{i}].Preprocessing is '{e.Preprocessing}'; use {string.Join(", ", PreprocessingNames)}.");
+                Fail($"GeoLocatorOptions.Encoders[{i}].Preprocessing is '{e.Preprocessing}'; use {string.Join(", ", GeoLocatorEncoderOptions.PreprocessingNames)}.");
             }
         }
 

@@ -1,5 +1,4 @@
 using GeoToken.Data;
-using GeoToken.Geometry;
 using GeoToken.Retrieval;
 using GeoToken.Tests.Support;
 
@@ -47,7 +46,7 @@ public sealed class NeighborSearchContractTests
     {
         using var dir = new TempDir();
         var data = RetrievalTestData.Clustered(200, D, 5, 2);
-        WriteDataset(dir.File("gallery"), data);
+        RetrievalTestData.WriteDataset(dir.File("gallery"), data, D);
         using var gallery = GeoDataset.Open(dir.File("gallery"));
         using var queries = FeatureMatrix.FromArray(RetrievalTestData.Clustered(30, D, 5, 2, sampleSeed: 9), D);
         using var index = ExactIndex.Create(gallery.Image, Ct);
@@ -92,8 +91,8 @@ public sealed class NeighborSearchContractTests
     public void Neighbour_caches_computed_by_another_search_are_named_and_recorded_with_it_and_its_results_checked()
     {
         using var dir = new TempDir();
-        WriteDataset(dir.File("gallery"), RetrievalTestData.Clustered(300, D, 6, 3));
-        WriteDataset(dir.File("queries"), RetrievalTestData.Clustered(40, D, 6, 3, sampleSeed: 4));
+        RetrievalTestData.WriteDataset(dir.File("gallery"), RetrievalTestData.Clustered(300, D, 6, 3), D);
+        RetrievalTestData.WriteDataset(dir.File("queries"), RetrievalTestData.Clustered(40, D, 6, 3, sampleSeed: 4), D);
         using var gallery = GeoDataset.Open(dir.File("gallery"));
         using var queries = GeoDataset.Open(dir.File("queries"));
         using var index = ExactIndex.Create(gallery.Image, Ct);
@@ -123,13 +122,6 @@ public sealed class NeighborSearchContractTests
         Assert.Contains("The broken search returned, for query row 18 (index 17), neighbour 1 = gallery row index 300", e.Message);
     }
 
-    private static void WriteDataset(string folder, float[] image)
-    {
-        int rows = image.Length / D;
-        using var writer = GeoDatasetWriter.Create(folder, new GeoDatasetWriterOptions { ImageDimension = D });
-        for (int r = 0; r < rows; r++) writer.WriteRow($"img{r}", new LatLng(r % 90, r % 180), image.AsSpan(r * D, D));
-        writer.Commit();
-    }
 
     /// <summary>Another search behind the contract: passes queries to an index, counting calls; can corrupt one query row.</summary>
     private sealed class RecordingSearch(INeighborSearch inner, string method, long corruptRow = -1) : INeighborSearch

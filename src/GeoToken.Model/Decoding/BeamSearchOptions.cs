@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace GeoToken.Model.Decoding;
 
-/// <summary>Settings of beam search (<see cref="GeoTokenSearch.BeamSearch"/>).</summary>
+/// <summary>Settings of beam search (<see cref="GeoTokenSearch.BeamSearch(GeoTokenBatch, BeamSearchOptions?, CancellationToken)"/>).</summary>
 /// <remarks>
 /// Beams are ranked by their summed model log-probability (no length normalisation: all sequences have the
 /// same length), or coarse to fine (see <see cref="BeamRanking.CoarseToFine"/>), optionally in two stages (see

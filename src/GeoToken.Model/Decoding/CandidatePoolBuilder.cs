@@ -34,9 +34,19 @@ public sealed class CandidatePoolBuilder
 
     /// <summary>The pools of a batch of images, one per image.</summary>
     /// <param name="batch">The images (targets are ignored).</param>
-    /// <param name="imageKeys">Per-image keys of the sampling streams (see <see cref="GeoTokenSearch.Sample"/>); null: the index in the batch.</param>
+    /// <param name="imageKeys">Per-image keys of the sampling streams (see <see cref="GeoTokenSearch.Sample(GeoTokenBatch, SamplingOptions?, IReadOnlyList{long}?, CancellationToken)"/>); null: the index in the batch.</param>
     /// <param name="cancellationToken">Checked before every position.</param>
     public IReadOnlyList<IReadOnlyList<GeoCandidate>> Build(GeoTokenBatch batch, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default)
+    {
+        using var encoded = _search.Encode(batch);
+        return Build(encoded, imageKeys, cancellationToken);
+    }
+
+    /// <summary>The pools of a batch already encoded (<see cref="GeoTokenModel.EncodeBatch"/>), one per image.</summary>
+    /// <param name="batch">The encoded images.</param>
+    /// <param name="imageKeys">Per-image keys of the sampling streams (see <see cref="GeoTokenSearch.Sample(EncodedBatch, SamplingOptions?, IReadOnlyList{long}?, CancellationToken)"/>); null: the index in the batch.</param>
+    /// <param name="cancellationToken">Checked before every position.</param>
+    public IReadOnlyList<IReadOnlyList<GeoCandidate>> Build(EncodedBatch batch, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default)
     {
         var o = Options;
         var plan = new SearchPlan

@@ -221,6 +221,31 @@ public sealed class GeoTokenDecoderCache : IDisposable
         Reorder(rows);
     }
 
+    /// <summary>
+    /// A new cache at position 0 over the same cross-attention keys/values (shared storage, not copied; each cache
+    /// holds its own handles) with an empty self-attention cache. Only a cache fresh from
+    /// <see cref="GeoTokenModel.BeginDecoding(GeoTokenBatch)"/> (position 0, one row per memory row) can be forked.
+    /// </summary>
+    internal GeoTokenDecoderCache Fork()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Position != 0 || RowsPerMemory != 1 || BatchSize != _memoryKeys[0].shape[0])
+        {
+            throw new InvalidOperationException("Only a fresh cache (position 0, one row per memory row) can be forked.");
+        }
+
+        using var noGrad = no_grad();
+        var memKeys = _memoryKeys.Select(t => t.alias().DetachFromDisposeScope()).ToArray();
+        var memValues = _memoryValues.Select(t => t.alias().DetachFromDisposeScope()).ToArray();
+        var selfKeys = _selfKeys.Select(t => zeros_like(t).DetachFromDisposeScope()).ToArray();
+        var selfValues = _selfValues.Select(t => zeros_like(t).DetachFromDisposeScope()).ToArray();
+        var copy = Copy is null ? null : new NeighborCopyState(
+            Copy.Keys.alias().DetachFromDisposeScope(),
+            Copy.NeighborTokens.alias().DetachFromDisposeScope(),
+            ones_like(Copy.Agrees).DetachFromDisposeScope());
+        return new GeoTokenDecoderCache(_model, memKeys, memValues, selfKeys, selfValues, copy);
+    }
+
     /// <summary>Releases every cached tensor.</summary>
     public void Dispose()
     {

@@ -68,6 +68,13 @@ public sealed class GeoTokenSearch
     /// <param name="cancellationToken">Checked before every position.</param>
     public IReadOnlyList<DecodedSequence> Greedy(GeoTokenBatch batch, DecodingRegion? region = null, CancellationToken cancellationToken = default)
     {
+        using var encoded = Encode(batch);
+        return Greedy(encoded, region, cancellationToken);
+    }
+
+    /// <summary>As <see cref="Greedy(GeoTokenBatch, DecodingRegion?, CancellationToken)"/> from a batch already encoded (<see cref="GeoTokenModel.EncodeBatch"/>).</summary>
+    public IReadOnlyList<DecodedSequence> Greedy(EncodedBatch batch, DecodingRegion? region = null, CancellationToken cancellationToken = default)
+    {
         var plan = new SearchPlan { Greedy = true, Region = region };
         return Run(batch, plan, null, cancellationToken).Select(r => r.Greedy!).ToArray();
     }
@@ -81,6 +88,13 @@ public sealed class GeoTokenSearch
     /// <param name="options">Width, beams returned and region (null: defaults, width 5).</param>
     /// <param name="cancellationToken">Checked before every position.</param>
     public IReadOnlyList<IReadOnlyList<DecodedSequence>> BeamSearch(GeoTokenBatch batch, BeamSearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        using var encoded = Encode(batch);
+        return BeamSearch(encoded, options, cancellationToken);
+    }
+
+    /// <summary>As <see cref="BeamSearch(GeoTokenBatch, BeamSearchOptions?, CancellationToken)"/> from a batch already encoded (<see cref="GeoTokenModel.EncodeBatch"/>).</summary>
+    public IReadOnlyList<IReadOnlyList<DecodedSequence>> BeamSearch(EncodedBatch batch, BeamSearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new BeamSearchOptions();
         options.Validate();
@@ -111,6 +125,13 @@ public sealed class GeoTokenSearch
     /// <param name="cancellationToken">Checked before every position.</param>
     public IReadOnlyList<IReadOnlyList<DecodedSequence>> Sample(GeoTokenBatch batch, SamplingOptions? options = null, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default)
     {
+        using var encoded = Encode(batch);
+        return Sample(encoded, options, imageKeys, cancellationToken);
+    }
+
+    /// <summary>As <see cref="Sample(GeoTokenBatch, SamplingOptions?, IReadOnlyList{long}?, CancellationToken)"/> from a batch already encoded (<see cref="GeoTokenModel.EncodeBatch"/>).</summary>
+    public IReadOnlyList<IReadOnlyList<DecodedSequence>> Sample(EncodedBatch batch, SamplingOptions? options = null, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default)
+    {
         options ??= new SamplingOptions();
         options.Validate();
         var plan = new SearchPlan
@@ -125,10 +146,25 @@ public sealed class GeoTokenSearch
         return Run(batch, plan, imageKeys, cancellationToken).Select(r => (IReadOnlyList<DecodedSequence>)r.Samples).ToArray();
     }
 
-    /// <summary>Runs greedy rows, sample rows and beam rows of every image together, in one cache.</summary>
-    internal ImageResult[] Run(GeoTokenBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys, CancellationToken cancellationToken)
+    /// <summary>Encodes a batch for this search's model (after checking it is not null).</summary>
+    internal EncodedBatch Encode(GeoTokenBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        return Model.EncodeBatch(batch);
+    }
+
+    /// <summary>As <see cref="Run(EncodedBatch, SearchPlan, IReadOnlyList{long}?, CancellationToken)"/>, encoding the batch first.</summary>
+    internal ImageResult[] Run(GeoTokenBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys, CancellationToken cancellationToken)
+    {
+        using var encoded = Encode(batch);
+        return Run(encoded, plan, imageKeys, cancellationToken);
+    }
+
+    /// <summary>Runs greedy rows, sample rows and beam rows of every image together, in one cache started from the kept encoder output.</summary>
+    internal ImageResult[] Run(EncodedBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!ReferenceEquals(batch.Model, Model)) throw new ArgumentException("The batch was encoded by another model.", nameof(batch));
         var tokenizer = Model.Tokenizer;
         plan.Region?.CheckUsableWith(tokenizer);
         int images = batch.Count;
@@ -149,7 +185,7 @@ public sealed class GeoTokenSearch
         }
     }
 
-    private ImageResult[] RunLocked(GeoTokenBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys, CancellationToken cancellationToken)
+    private ImageResult[] RunLocked(EncodedBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys, CancellationToken cancellationToken)
     {
         var tokenizer = Model.Tokenizer;
         int images = batch.Count, t = tokenizer.Length;
@@ -182,7 +218,7 @@ public sealed class GeoTokenSearch
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var cache = Model.BeginDecoding(batch);
+        using var cache = batch.BeginDecoding();
         cache.Expand(rowsPerImage);
         for (int p = 0; p < t; p++)
         {
@@ -376,7 +412,7 @@ public sealed class GeoTokenSearch
     }
 }
 
-/// <summary>What one <see cref="GeoTokenSearch.Run"/> decodes per image.</summary>
+/// <summary>What one <see cref="GeoTokenSearch.Run(EncodedBatch, SearchPlan, IReadOnlyList{long}?, CancellationToken)"/> decodes per image.</summary>
 internal sealed record SearchPlan
 {
     public bool Greedy { get; init; }
@@ -404,5 +440,5 @@ internal sealed record SearchPlan
     public DecodingRegion? Region { get; init; }
 }
 
-/// <summary>One image's results of <see cref="GeoTokenSearch.Run"/>.</summary>
+/// <summary>One image's results of <see cref="GeoTokenSearch.Run(EncodedBatch, SearchPlan, IReadOnlyList{long}?, CancellationToken)"/>.</summary>
 internal sealed record ImageResult(DecodedSequence? Greedy, DecodedSequence[] Samples, DecodedSequence[] Beams);

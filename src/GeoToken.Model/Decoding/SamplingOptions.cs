@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace GeoToken.Model.Decoding;
 
-/// <summary>Settings of ancestral sampling (<see cref="GeoTokenSearch.Sample"/>).</summary>
+/// <summary>Settings of ancestral sampling (<see cref="GeoTokenSearch.Sample(GeoTokenBatch, SamplingOptions?, IReadOnlyList{long}?, CancellationToken)"/>).</summary>
 /// <remarks>
 /// At each position the model's logits are restricted to the region's tokens, divided by
 /// <see cref="Temperature"/> and turned into probabilities; then only the <see cref="TopK"/> most likely

@@ -2,6 +2,8 @@ using GeoToken.Decoding;
 using GeoToken.Model.Decoding;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GeoToken.Model.Evaluation;
 
@@ -49,7 +51,7 @@ public sealed record EvaluationRunOptions
     public IReadOnlyList<IReranker> Rerankers { get; init; } = [new LogProbReranker(), new ConsensusReranker(), new MbrReranker()];
 
     /// <summary>
-    /// A reward head (<see cref="Reranking.RewardHeadFile"/>) that scores every pool; when set, the <c>reward</c>
+    /// A reward head (<see cref="Reranking.RewardHeadFile"/>) whose pool scorer scores every pool; when set, the <c>reward</c>
     /// strategy (<see cref="RewardReranker"/>) is evaluated too.
     /// </summary>
     public string? RewardHeadPath { get; init; }
@@ -62,6 +64,9 @@ public sealed record EvaluationRunOptions
 
     /// <summary>Torch device (default cpu).</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>Where the evaluation logs loading, neighbour files, batches and reranker fallbacks (default: nowhere).</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>The pool mass whose radius is reported as uncertainty (default 0.9).</summary>
     public double UncertaintyMass { get; init; } = 0.9;

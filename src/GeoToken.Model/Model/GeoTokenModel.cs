@@ -44,6 +44,8 @@ namespace GeoToken.Model;
 /// </remarks>
 public sealed class GeoTokenModel : nn.Module
 {
+    private long _encoderRuns;
+
     [ComponentName(Name = "cls_token")]
     private Parameter _clsToken;
 
@@ -191,6 +193,7 @@ public sealed class GeoTokenModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(batch);
         batch.Validate(Options, requireTargets: false);
+        Interlocked.Increment(ref _encoderRuns);
         CheckTokenRange(batch.NeighborTokens, nameof(GeoTokenBatch.NeighborTokens));
         using var scope = NewDisposeScope();
         var o = Options;
@@ -304,6 +307,24 @@ public sealed class GeoTokenModel : nn.Module
         Tensor memory = Encode(batch);
         return BeginDecodingCore(memory, batch.NeighborTokens);
     }
+
+    /// <summary>
+    /// Runs the encoder once for <paramref name="batch"/> and keeps its output (as a decoder cache at position 0), so
+    /// that greedy decoding, beam searches, candidate pools and pool scorers of this batch all decode from it without
+    /// running the encoder again (see <see cref="EncodedBatch.BeginDecoding"/>). Inference only (no autograd).
+    /// </summary>
+    /// <param name="batch">The batch (the result refers to it but does not own it: keep it alive while decoding).</param>
+    public EncodedBatch EncodeBatch(GeoTokenBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (GeoTokenSearch.GateOf(this))
+        {
+            return new EncodedBatch(this, batch, BeginDecoding(batch));
+        }
+    }
+
+    /// <summary>How often the encoder has run (<see cref="Encode"/>), for tests and diagnostics.</summary>
+    internal long EncoderRuns => Interlocked.Read(ref _encoderRuns);
 
     /// <summary>
     /// As <see cref="BeginDecoding(GeoTokenBatch)"/> from an encoder output <c>[B, S, d]</c> (see <see cref="Encode"/>);

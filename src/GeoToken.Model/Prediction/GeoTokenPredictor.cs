@@ -1,13 +1,11 @@
 using GeoToken.Data;
 using GeoToken.Decoding;
-using GeoToken.Geometry;
 using GeoToken.Model.Decoding;
 using GeoToken.Model.Training;
 using GeoToken.Places;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
-using GeoToken.Uncertainty;
-using static TorchSharp.torch;
+using Microsoft.Extensions.Logging;
 
 namespace GeoToken.Model.Prediction;
 
@@ -20,40 +18,32 @@ namespace GeoToken.Model.Prediction;
 /// Thread-safe: retrieval and decoding of concurrent calls are serialised (each call batches its own queries;
 /// pass many queries in one call for throughput), reranking runs concurrently. Sampling is seeded from each
 /// query's features, so the same query gets the same answer. Dispose to release the model's tensors, the
-/// gallery's memory maps and the index.
+/// gallery's memory maps and the index (a search passed in <see cref="GeoTokenPredictorOptions.NeighborSearch"/> is
+/// the caller's). The stages are those of the evaluation (<c>EvaluationRun</c>): one pipeline serves both.
 /// </remarks>
 public sealed class GeoTokenPredictor : IDisposable
 {
     private readonly GeoTokenPredictorOptions _options;
     private readonly GeoTokenModel _model;
     private readonly GeoDataset _gallery;
-    private readonly NeighborIndex _index;
-    private readonly TokenTable _galleryTokens;
-    private readonly FeatureMatrix[] _galleryFeatures;
-    private readonly CandidatePoolBuilder _poolBuilder;
+    private readonly NeighborIndex? _ownedIndex;
+    private readonly GeoTokenPipeline _pipeline;
     private readonly IReranker _reranker;
-    private readonly GeoNamesCities? _places;
     private readonly Reranking.RewardHead? _reward;
+    private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly int _m, _d, _k, _t;
     private bool _disposed;
 
-    private GeoTokenPredictor(GeoTokenPredictorOptions options, GeoTokenModel model, GeoDataset gallery, NeighborIndex index, TokenTable tokens, FeatureMatrix[] galleryFeatures, Reranking.RewardHead? reward)
+    private GeoTokenPredictor(GeoTokenPredictorOptions options, GeoTokenModel model, GeoDataset gallery, NeighborIndex? ownedIndex, GeoTokenPipeline pipeline, Reranking.RewardHead? reward)
     {
-        _reward = reward;
         _options = options;
         _model = model;
         _gallery = gallery;
-        _index = index;
-        _galleryTokens = tokens;
-        _galleryFeatures = galleryFeatures;
-        _poolBuilder = new CandidatePoolBuilder(model, options.Pool);
+        _ownedIndex = ownedIndex;
+        _pipeline = pipeline;
+        _reward = reward;
         _reranker = options.Reranker ?? new ConsensusReranker();
-        _places = options.NamePlaces ? options.Places ?? GeoNamesCities.Default : null;
-        _m = model.Options.ModalityCount;
-        _d = model.Options.FeatureDimension;
-        _k = model.Options.NeighborCount;
-        _t = model.Options.SequenceLength;
+        _logger = options.Logger;
     }
 
     /// <summary>The model's settings (modalities, feature dimension, k, tokenizer).</summary>
@@ -62,6 +52,9 @@ public sealed class GeoTokenPredictor : IDisposable
     /// <summary>The gallery's size.</summary>
     public long GalleryRows => _gallery.Rows;
 
+    /// <summary>How often the model's encoder has run (one pass per batch), for tests.</summary>
+    internal long EncoderRuns => _model.EncoderRuns;
+
     /// <summary>Loads the model, opens the gallery and its index, and builds the gallery's token table.</summary>
     /// <exception cref="ArgumentException">The options are unusable, or the model and gallery do not fit together; the message says how.</exception>
     /// <exception cref="FileNotFoundException">The model, gallery or index file is missing.</exception>
@@ -69,6 +62,7 @@ public sealed class GeoTokenPredictor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var logger = options.Logger;
         GeoTokenModel? model = null;
         GeoDataset? gallery = null;
         NeighborIndex? index = null;
@@ -77,23 +71,30 @@ public sealed class GeoTokenPredictor : IDisposable
         {
             model = GeoTokenModelFile.Load(options.ModelPath, TorchDevices.Parse(options.Device));
             model.eval();
-            gallery = GeoDataset.Open(options.GalleryDirectory);
             var o = model.Options;
-            var features = DatasetBatchSource.FeatureViews(gallery, o.ModalityCount, o.FeatureDimension, "gallery");
-            if (gallery.Rows < o.NeighborCount)
-            {
-                throw new ArgumentException($"The gallery {options.GalleryDirectory} has {gallery.Rows} rows; the model needs {o.NeighborCount} neighbours per query.");
-            }
-
-            index = NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken);
+            logger.LogInformation("Loaded the model {ModelPath} ({Parameters} parameters, {Modalities} modalities of {Dimension}, k = {K}) on {Device}",
+                options.ModelPath, model.ParameterCount, o.ModalityCount, o.FeatureDimension, o.NeighborCount, options.Device);
+            gallery = GeoDataset.Open(options.GalleryDirectory);
+            if (options.NeighborSearch is null) index = NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken);
+            INeighborSearch search = options.NeighborSearch ?? index!;
             var tokens = TokenTable.Build(gallery, model.Tokenizer, cancellationToken);
+            logger.LogInformation("Opened the gallery {Gallery} ({Rows} rows), searched by {Method}", options.GalleryDirectory, gallery.Rows, search.Method);
             reward = options.RewardHeadPath is null ? null : Reranking.RewardHeadFile.Load(options.RewardHeadPath, model.Device);
             if (reward is not null && reward.ModelDimension != o.ModelDimension)
             {
                 throw new ArgumentException($"The reward head {options.RewardHeadPath} reads {reward.ModelDimension}-d states; the model {options.ModelPath} has {o.ModelDimension}.");
             }
 
-            return new GeoTokenPredictor(options, model, gallery, index, tokens, features, reward);
+            if (reward is not null) logger.LogInformation("Loaded the reward head {RewardHeadPath}", options.RewardHeadPath);
+            var pipeline = new GeoTokenPipeline(model, gallery, tokens, search, new GeoTokenPipelineOptions
+            {
+                Pool = options.Pool,
+                Scorers = reward is null ? [] : [new Reranking.RewardScorer(reward)],
+                UncertaintyMass = options.UncertaintyMass,
+                Calibration = options.Calibration,
+                Places = options.NamePlaces ? options.Places ?? GeoNamesCities.Default : null,
+            }, logger);
+            return new GeoTokenPredictor(options, model, gallery, index, pipeline, reward);
         }
         catch
         {
@@ -105,37 +106,76 @@ public sealed class GeoTokenPredictor : IDisposable
         }
     }
 
+    /// <summary>As <see cref="Open"/>, on a worker thread (loading reads the model and builds the gallery's token table).</summary>
+    /// <inheritdoc cref="Open" path="/exception"/>
+    public static Task<GeoTokenPredictor> OpenAsync(GeoTokenPredictorOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Task.Run(() => Open(options, cancellationToken), cancellationToken);
+    }
+
     /// <summary>Locates one image.</summary>
     /// <exception cref="ArgumentException">The query's features do not fit the model (count, dimension, non-finite values); the message names the query.</exception>
     public async Task<GeoPrediction> PredictAsync(GeoQuery query, CancellationToken cancellationToken = default) =>
         (await PredictAsync([query ?? throw new ArgumentNullException(nameof(query))], cancellationToken).ConfigureAwait(false))[0];
 
-    /// <summary>Locates a batch of images (retrieved and decoded together), in order.</summary>
+    /// <summary>Locates a batch of images, in order (decoded together, or in batches of <see cref="GeoTokenPredictorOptions.BatchSize"/>).</summary>
     /// <exception cref="ArgumentException">A query's features do not fit the model; the message names the query and what is wrong.</exception>
-    public async Task<IReadOnlyList<GeoPrediction>> PredictAsync(IReadOnlyList<GeoQuery> queries, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<GeoPrediction>> PredictAsync(IReadOnlyList<GeoQuery> queries, CancellationToken cancellationToken = default) =>
+        PredictAsync(queries, null, cancellationToken);
+
+    /// <summary>
+    /// Locates a batch of images, in order, in batches of <see cref="GeoTokenPredictorOptions.BatchSize"/> (default: all
+    /// together), reporting the images answered after each batch.
+    /// </summary>
+    /// <param name="queries">The images.</param>
+    /// <param name="progress">Images answered so far, of all (after each batch).</param>
+    /// <param name="cancellationToken">Cancels between and within batches.</param>
+    /// <exception cref="ArgumentException">A query's features do not fit the model; the message names the query and what is wrong.</exception>
+    public async Task<IReadOnlyList<GeoPrediction>> PredictAsync(IReadOnlyList<GeoQuery> queries, IProgress<PredictionProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (queries.Count == 0) return [];
-        int b = queries.Count;
-        var flat = new float[(long)b * _m * _d];
-        var keys = new long[b];
-        for (int i = 0; i < b; i++) keys[i] = Fill(queries[i], i, flat);
+        int size = _options.BatchSize ?? queries.Count;
+        var results = new List<GeoPrediction>(queries.Count);
+        for (int start = 0; start < queries.Count; start += size)
+        {
+            int b = Math.Min(size, queries.Count - start);
+            results.AddRange(await PredictBatchAsync(queries, start, b, cancellationToken).ConfigureAwait(false));
+            progress?.Report(new PredictionProgress(results.Count, queries.Count));
+        }
 
-        NeighborResults neighbors;
+        return results;
+    }
+
+    private async Task<GeoPrediction[]> PredictBatchAsync(IReadOnlyList<GeoQuery> queries, int first, int b, CancellationToken cancellationToken)
+    {
+        int m = _pipeline.M, d = _pipeline.D;
+        var flat = new float[(long)b * m * d];
+        var keys = new long[b];
+        for (int i = 0; i < b; i++) keys[i] = Fill(queries[first + i], first + i, i, flat);
+
+        PipelineBatch? batch = null;
         IReadOnlyList<IReadOnlyList<GeoCandidate>> pools;
+        IReadOnlyList<CandidateScores>[] scores;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var image = new float[(long)b * _d];
-            for (int i = 0; i < b; i++) flat.AsSpan(i * _m * _d, _d).CopyTo(image.AsSpan(i * _d, _d));
-            using var imageMatrix = FeatureMatrix.FromArray(image, _d);
-            neighbors = _index.Search(imageMatrix, new SearchOptions { K = _k }, cancellationToken);
-            using var batch = Batch(flat, neighbors, b);
-            batch.To(_model.Device);
-            pools = _poolBuilder.Build(batch, keys, cancellationToken);
-            if (_reward is not null) pools = _reward.Score(_model, batch, pools);
+            var image = new float[(long)b * d];
+            for (int i = 0; i < b; i++) flat.AsSpan(i * m * d, d).CopyTo(image.AsSpan(i * d, d));
+            using var imageMatrix = FeatureMatrix.FromArray(image, d);
+            var neighbors = await _pipeline.NeighborsAsync(new NeighborQueries { Vectors = imageMatrix, K = _pipeline.SearchK }, cancellationToken).ConfigureAwait(false);
+            batch = _pipeline.Encode(flat, b, neighbors);
+            pools = _pipeline.Pools(batch, keys, cancellationToken);
+            scores = _pipeline.Score(batch, pools, cancellationToken);
+            batch.Dispose(); // the tensors are done with; features and neighbours stay readable for the answers
+        }
+        catch
+        {
+            batch?.Dispose();
+            throw;
         }
         finally
         {
@@ -145,14 +185,10 @@ public sealed class GeoTokenPredictor : IDisposable
         var results = new GeoPrediction[b];
         for (int i = 0; i < b; i++)
         {
-            var ids = neighbors.IndicesOf(i);
-            var sims = neighbors.SimilaritiesOf(i);
-            var list = new Neighbour[_k];
-            for (int j = 0; j < _k; j++) list[j] = new Neighbour(ids[j], sims[j], _gallery.GetLocation(ids[j]));
-            var features = new ReadOnlyMemory<float>[_m];
-            for (int m = 0; m < _m; m++) features[m] = flat.AsMemory((i * _m + m) * _d, _d);
-            var rerankQuery = new RerankQuery { Id = queries[i].Id, Features = features, Neighbours = list, Image = queries[i].Image };
-            results[i] = await Answer(rerankQuery, pools[i], cancellationToken).ConfigureAwait(false);
+            var query = queries[first + i];
+            var rerankQuery = _pipeline.Query(batch, i, query.Id, query.Image, scores[i]);
+            var result = await _pipeline.RerankAsync(_reranker, rerankQuery, pools[i], cancellationToken).ConfigureAwait(false);
+            results[i] = _pipeline.Answer(rerankQuery, pools[i], result);
         }
 
         return results;
@@ -169,7 +205,7 @@ public sealed class GeoTokenPredictor : IDisposable
             _disposed = true;
             _model.Dispose();
             _reward?.Dispose();
-            _index.Dispose();
+            _ownedIndex?.Dispose();
             _gallery.Dispose();
         }
         finally
@@ -178,94 +214,32 @@ public sealed class GeoTokenPredictor : IDisposable
         }
     }
 
-    private async Task<GeoPrediction> Answer(RerankQuery query, IReadOnlyList<GeoCandidate> pool, CancellationToken cancellationToken)
-    {
-        var result = await _reranker.RerankAsync(query, pool, cancellationToken).ConfigureAwait(false);
-        var best = result.Best.Candidate;
-        double raw = PoolUncertainty.RadiusKm(best.Position, pool, PoolUncertainty.Masses(pool), _options.UncertaintyMass);
-        var locations = new PredictedLocation[result.Ranked.Count];
-        for (int r = 0; r < locations.Length; r++)
-        {
-            var (c, score) = result.Ranked[r];
-            locations[r] = new PredictedLocation
-            {
-                Rank = r + 1,
-                Position = c.Position,
-                CellToken = c.Cell.IsValid ? c.Cell.ToToken() : null,
-                Score = score,
-                LogProbability = c.LogProbability,
-                Count = c.Count,
-                Sources = c.Sources,
-                Place = Name(c.Position),
-            };
-        }
-
-        return new GeoPrediction
-        {
-            Id = query.Id,
-            Locations = locations,
-            UncertaintyKm = _options.Calibration?.Apply(raw) ?? raw,
-            UncertaintyMass = _options.UncertaintyMass,
-            UncertaintyCalibrated = _options.Calibration is not null,
-            Neighbours = query.Neighbours,
-            DecidedBy = result.DecidedBy,
-            FallbackReasons = result.FallbackReasons,
-        };
-    }
-
-    private NearestPlace? Name(LatLng position)
-    {
-        if (_places is null) return null;
-        int i = _places.NearestIndex(position, out double km);
-        var city = _places[i];
-        return new NearestPlace(city.Name, city.CountryCode, km);
-    }
-
     /// <summary>Copies a query's features into the batch buffer after checking them; returns its sampling key.</summary>
-    private long Fill(GeoQuery query, int slot, float[] flat)
+    private long Fill(GeoQuery query, int number, int slot, float[] flat)
     {
         ArgumentNullException.ThrowIfNull(query);
-        string name = query.Id is null ? $"query {slot}" : $"query {slot} ({query.Id})";
-        if (query.Features is null || query.Features.Count != _m)
+        int m = _pipeline.M, d = _pipeline.D;
+        string name = query.Id is null ? $"query {number}" : $"query {number} ({query.Id})";
+        if (query.Features is null || query.Features.Count != m)
         {
-            throw new ArgumentException($"{name} has {query.Features?.Count ?? 0} feature vector(s); the model reads {_m} (image{(_m > 1 ? ", location, text" : "")}).");
+            throw new ArgumentException($"{name} has {query.Features?.Count ?? 0} feature vector(s); the model reads {m} (image{(m > 1 ? ", location, text" : "")}).");
         }
 
         ulong hash = 14695981039346656037UL;
-        for (int m = 0; m < _m; m++)
+        for (int v = 0; v < m; v++)
         {
-            var f = query.Features[m].Span;
-            if (f.Length != _d) throw new ArgumentException($"{name}: feature vector {m} has {f.Length} values; the model reads {_d}.");
-            var dest = flat.AsSpan((slot * _m + m) * _d, _d);
-            for (int j = 0; j < _d; j++)
+            var f = query.Features[v].Span;
+            if (f.Length != d) throw new ArgumentException($"{name}: feature vector {v} has {f.Length} values; the model reads {d}.");
+            var dest = flat.AsSpan((slot * m + v) * d, d);
+            for (int j = 0; j < d; j++)
             {
-                float v = f[j];
-                if (!float.IsFinite(v)) throw new ArgumentException($"{name}: feature vector {m} has a non-finite value ({v}) at index {j}.");
-                dest[j] = v;
-                hash = (hash ^ BitConverter.SingleToUInt32Bits(v)) * 1099511628211UL;
+                float x = f[j];
+                if (!float.IsFinite(x)) throw new ArgumentException($"{name}: feature vector {v} has a non-finite value ({x}) at index {j}.");
+                dest[j] = x;
+                hash = (hash ^ BitConverter.SingleToUInt32Bits(x)) * 1099511628211UL;
             }
         }
 
         return (long)(hash >> 1);
-    }
-
-    private GeoTokenBatch Batch(float[] flat, NeighborResults neighbors, int b)
-    {
-        var neighborFeatures = new float[(long)b * _k * _m * _d];
-        var neighborTokens = new long[(long)b * _k * _t];
-        for (int i = 0; i < b; i++)
-        {
-            var ids = neighbors.IndicesOf(i);
-            for (int j = 0; j < _k; j++)
-            {
-                int slot = i * _k + j;
-                for (int m = 0; m < _m; m++) _galleryFeatures[m].ReadRow(ids[j], neighborFeatures.AsSpan((slot * _m + m) * _d, _d));
-                var tokens = _galleryTokens[ids[j]];
-                var dest = neighborTokens.AsSpan(slot * _t, _t);
-                for (int p = 0; p < _t; p++) dest[p] = tokens[p];
-            }
-        }
-
-        return new GeoTokenBatch(tensor(flat, [b, _m, _d]), tensor(neighborFeatures, [b, _k, _m, _d]), tensor(neighborTokens, [b, _k, _t]));
     }
 }

@@ -1,7 +1,10 @@
 using GeoToken.Model.Decoding;
 using GeoToken.Places;
 using GeoToken.Reranking;
+using GeoToken.Retrieval;
 using GeoToken.Uncertainty;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GeoToken.Model.Prediction;
 
@@ -17,6 +20,21 @@ public sealed record GeoTokenPredictorOptions
     /// <summary>A cluster index of the gallery (<c>geotoken index</c>); null searches the gallery exhaustively.</summary>
     public string? IndexPath { get; init; }
 
+    /// <summary>
+    /// The gallery's search, instead of exact search or <see cref="IndexPath"/>: any <see cref="INeighborSearch"/> (e.g. an
+    /// engine in another package) whose rows are the gallery's. The predictor does not own it. Default null.
+    /// </summary>
+    public INeighborSearch? NeighborSearch { get; init; }
+
+    /// <summary>
+    /// Images decoded together by one <see cref="GeoTokenPredictor.PredictAsync(IReadOnlyList{GeoQuery}, IProgress{PredictionProgress}?, CancellationToken)"/>
+    /// call (default null: all of a call's images in one batch). Results do not depend on it beyond float rounding.
+    /// </summary>
+    public int? BatchSize { get; init; }
+
+    /// <summary>Where the predictor logs loading, batches and reranker fallbacks (default: nowhere).</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
     /// <summary>The candidate pool (default: the paper's, greedy + 30 samples at T = 0.7).</summary>
     public CandidatePoolOptions Pool { get; init; } = new();
 
@@ -27,8 +45,8 @@ public sealed record GeoTokenPredictorOptions
     public IReranker? Reranker { get; init; }
 
     /// <summary>
-    /// A reward head file (<c>geotoken reward</c>) that scores every pool, so that <see cref="RewardReranker"/>
-    /// can rank it; null: pools carry no rewards.
+    /// A reward head file (<c>geotoken reward</c>) whose pool scorer (<c>RewardScorer</c>) scores every pool from the
+    /// kept encoder output, so that <see cref="RewardReranker"/> can rank it; null: pools carry no reward scores.
     /// </summary>
     public string? RewardHeadPath { get; init; }
 
@@ -56,6 +74,9 @@ public sealed record GeoTokenPredictorOptions
     {
         if (string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("GeoTokenPredictorOptions.ModelPath is empty.");
         if (string.IsNullOrWhiteSpace(GalleryDirectory)) throw new ArgumentException("GeoTokenPredictorOptions.GalleryDirectory is empty.");
+        if (NeighborSearch is not null && IndexPath is not null) throw new ArgumentException("GeoTokenPredictorOptions.NeighborSearch and IndexPath are both set; give one.");
+        if (BatchSize is < 1) throw new ArgumentException($"GeoTokenPredictorOptions.BatchSize is {BatchSize}; it must be at least 1.");
+        if (Logger is null) throw new ArgumentException("GeoTokenPredictorOptions.Logger is null; leave it unset for no logging.");
         if (!(UncertaintyMass > 0 && UncertaintyMass <= 1)) throw new ArgumentException($"GeoTokenPredictorOptions.UncertaintyMass is {UncertaintyMass}; it must be in (0, 1].");
         if (Calibration is not null && Math.Abs(Calibration.NominalMass - UncertaintyMass) > 1e-9)
         {

@@ -16,9 +16,9 @@ namespace GeoToken.Model.Reranking;
 /// image's encoder memory (its own neighbours), never another image's.
 /// </summary>
 /// <remarks>
-/// Weights: <c>fc1</c> (d → d) and <c>fc2</c> (d → 1) with a ReLU between. Score a pool with <see cref="Score"/> and
-/// rank it with <see cref="GeoToken.Reranking.RewardReranker"/>. Not thread-safe on its own: the predictor and the
-/// evaluation serialise model use.
+/// Weights: <c>fc1</c> (d → d) and <c>fc2</c> (d → 1) with a ReLU between. Score pools with <see cref="Score"/> (or as
+/// the pool scorer <see cref="RewardScorer"/>) and rank them with <see cref="GeoToken.Reranking.RewardReranker"/>. Not
+/// thread-safe on its own: the predictor and the evaluation serialise model use.
 /// </remarks>
 public sealed class RewardHead : nn.Module<Tensor, Tensor>
 {
@@ -57,11 +57,12 @@ public sealed class RewardHead : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The final decoder states <c>[N, d]</c> of every model-generated candidate in <paramref name="pools"/>
-    /// (one pool per image of <paramref name="batch"/>), each decoded against its own image's memory, and which
-    /// pool and candidate each row is. No autograd.
+    /// (one pool per image of <paramref name="batch"/>), each decoded against its own image's kept encoder output,
+    /// and which pool and candidate each row is. No autograd.
     /// </summary>
-    internal static (Tensor States, (int Image, int Candidate)[] Rows) CandidateStates(GeoTokenModel model, GeoTokenBatch batch, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools)
+    internal static (Tensor States, (int Image, int Candidate)[] Rows) CandidateStates(EncodedBatch batch, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools)
     {
+        var model = batch.Model;
         var rows = new List<(int, int)>();
         var images = new List<long>();
         var tokens = new List<long>();
@@ -80,7 +81,7 @@ public sealed class RewardHead : nn.Module<Tensor, Tensor>
         if (rows.Count == 0) return (zeros([0, model.Options.ModelDimension]), []);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        using var cache = model.BeginDecoding(batch);
+        using var cache = batch.BeginDecoding();
         cache.Reorder(new ReadOnlySpan<long>([.. images]));
         var sequence = tensor(tokens.ToArray(), [rows.Count, t], device: model.Device);
         var states = model.DecoderStates(cache, sequence).select(1, t);
@@ -89,30 +90,31 @@ public sealed class RewardHead : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Scores every model-generated candidate of <paramref name="pools"/> (the pools of <paramref name="batch"/>'s
-    /// images, as <see cref="CandidatePoolBuilder.Build"/> returns them): returns the pools with
-    /// <see cref="GeoCandidate.Reward"/> set to the head's probability. Free-position candidates keep NaN.
+    /// images, as <see cref="CandidatePoolBuilder.Build(EncodedBatch, IReadOnlyList{long}?, CancellationToken)"/> returns
+    /// them) from the batch's kept encoder output (the encoder does not run again): the head's probability per
+    /// candidate, in pool order; free-position candidates get NaN.
     /// </summary>
-    public IReadOnlyList<IReadOnlyList<GeoCandidate>> Score(GeoTokenModel model, GeoTokenBatch batch, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools)
+    /// <exception cref="ArgumentException">The head does not fit the model, or the pools do not match the batch.</exception>
+    public IReadOnlyList<IReadOnlyList<double>> Score(EncodedBatch batch, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(pools);
-        if (model.Options.ModelDimension != ModelDimension)
+        if (batch.Model.Options.ModelDimension != ModelDimension)
         {
-            throw new ArgumentException($"The reward head reads {ModelDimension}-d decoder states but the model's are {model.Options.ModelDimension}-d.", nameof(model));
+            throw new ArgumentException($"The reward head reads {ModelDimension}-d decoder states but the model's are {batch.Model.Options.ModelDimension}-d.", nameof(batch));
         }
 
         if (pools.Count != batch.Count) throw new ArgumentException($"{pools.Count} pools for a batch of {batch.Count} images.", nameof(pools));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (states, rows) = CandidateStates(model, batch, pools);
-        var result = pools.Select(p => p.ToArray()).ToArray();
+        var result = pools.Select(p => Enumerable.Repeat(double.NaN, p.Count).ToArray()).ToArray();
+        var (states, rows) = CandidateStates(batch, pools);
         if (rows.Length == 0) return result;
         var probabilities = sigmoid(forward(states)).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         for (int r = 0; r < rows.Length; r++)
         {
             var (i, c) = rows[r];
-            result[i][c] = result[i][c] with { Reward = probabilities[r] };
+            result[i][c] = probabilities[r];
         }
 
         return result;

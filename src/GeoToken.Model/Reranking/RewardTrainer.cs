@@ -62,7 +62,8 @@ public static class RewardTrainer
                     offset += b;
                     batch.To(model.Device);
                     var keys = batchRows.Select(r => (long)epoch * source.Count + r).ToArray();
-                    var pools = builder.Build(batch, keys, cancellationToken);
+                    using var encoded = model.EncodeBatch(batch);
+                    var pools = builder.Build(encoded, keys, cancellationToken);
                     var truth = batchRows.Select(r => source.Queries.GetLocation(r)).ToArray();
                     double l, right;
                     float[] labels;
@@ -70,7 +71,7 @@ public static class RewardTrainer
                     optimizer.zero_grad();
                     using (var scope = NewDisposeScope())
                     {
-                        var (states, index) = RewardHead.CandidateStates(model, batch, pools);
+                        var (states, index) = RewardHead.CandidateStates(encoded, pools);
                         step++;
                         if (index.Length == 0) continue;
                         labels = head.Labels(pools, index, truth);

@@ -25,7 +25,6 @@ public static class CandidatePool
                     LogProbability = double.IsNaN(m.LogProbability) ? c.LogProbability
                         : double.IsNaN(c.LogProbability) ? m.LogProbability : Math.Max(m.LogProbability, c.LogProbability),
                     Tokens = m.Tokens ?? c.Tokens,
-                    Reward = double.IsNaN(m.Reward) ? c.Reward : m.Reward,
                 };
             }
             else

@@ -20,12 +20,6 @@ public sealed record GeoCandidate
     /// <summary>The summed log-probability of <see cref="Tokens"/> under the model; NaN when not model-generated.</summary>
     public double LogProbability { get; init; } = double.NaN;
 
-    /// <summary>
-    /// The learned reward head's probability that the candidate lies within its threshold (the paper's 200 km) of
-    /// the truth; NaN when no reward head scored it.
-    /// </summary>
-    public double Reward { get; init; } = double.NaN;
-
     /// <summary>How many times generation produced this cell (samples merged by cell).</summary>
     public int Count { get; init; } = 1;
 

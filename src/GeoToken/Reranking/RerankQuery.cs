@@ -14,4 +14,10 @@ public sealed record RerankQuery
 
     /// <summary>The photo, when there is one.</summary>
     public ImageInput? Image { get; init; }
+
+    /// <summary>
+    /// Scores that pool scorers gave this query's candidates before reranking (e.g. the reward head's, named
+    /// <c>reward</c>), one entry per scorer; <see cref="PoolScoreReranker"/> ranks by one of them. Empty when none ran.
+    /// </summary>
+    public IReadOnlyList<CandidateScores> PoolScores { get; init; } = [];
 }

@@ -37,21 +37,34 @@ public static class NeighborCache
         string name = self
             ? $"self-{queryPrint}{(groups is null ? "" : "-g" + groups.Fingerprint)}_k{k}"
             : $"{queryPrint}-in-{GalleryFingerprint.Compute(gallery.Image).Sha256[..12]}_k{k}";
+        // A search of another kind (options.Search) is named and recorded, so it never reuses files of exact search.
+        string? engine = options.Search is { } custom ? custom.Method : null;
+        if (engine is not null) name += "-" + new string([.. engine.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_')]);
         string prefix = Path.Combine(dir, name);
-        var provenance = new NeighborFileProvenance(queries.ContentId, gallery.ContentId,
-            self ? (groups is null ? "self, excluding each row" : $"self, excluding each row's '{groups.Column}' group ({groups.Fingerprint})") : null);
+        string? settings = self ? (groups is null ? "self, excluding each row" : $"self, excluding each row's '{groups.Column}' group ({groups.Fingerprint})") : null;
+        if (engine is not null) settings = settings is null ? $"search: {engine}" : $"{settings}; search: {engine}";
+        var provenance = new NeighborFileProvenance(queries.ContentId, gallery.ContentId, settings);
         if (IsUsable(prefix, queries.Rows, k, provenance)) return prefix;
 
         Directory.CreateDirectory(dir);
-        using var index = NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken);
+        using var opened = options.Search is null ? NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken) : null;
+        if (opened is not null) opened.SearchDefaults = new SearchOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
+        INeighborSearch search = opened ?? options.Search!;
+        if (search.GalleryRows != gallery.Rows || search.Dimension != gallery.Dimension)
+        {
+            throw new ArgumentException($"The {search.Method} search covers {search.GalleryRows} rows of dimension {search.Dimension}, but the gallery {gallery.MetaPath} has {gallery.Rows} rows of dimension {gallery.Dimension}.", nameof(options));
+        }
+
+        // Self-search reads the gallery's own matrix, so that the index recognises it as the gallery.
+        var rows = self ? gallery.Image : queries.Image;
         using var sink = new NeighborFileWriter(prefix, provenance);
         if (groups is null)
         {
-            index.Search(queries.Image, new SearchOptions { K = k, ExcludeSelf = self, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, sink, progress, cancellationToken);
+            search.SearchInto(rows, k, self, sink, progress, cancellationToken).GetAwaiter().GetResult();
         }
         else
         {
-            SearchOutsideGroups(index, queries.Image, groups, k, options, sink, progress, cancellationToken);
+            SearchOutsideGroups(search, rows, groups, k, sink, progress, cancellationToken);
         }
 
         return prefix;
@@ -62,7 +75,7 @@ public static class NeighborCache
     /// is at most <see cref="MaxGroupExtra"/> more than k; rows of larger groups are searched first, in small batches
     /// sorted by group size, each asking for exactly enough neighbours.
     /// </summary>
-    private static void SearchOutsideGroups(NeighborIndex index, FeatureMatrix rows, NeighborGroups groups, int k, NeighborCacheOptions options, INeighborSink sink, IProgress<SearchProgress>? progress, CancellationToken cancellationToken)
+    private static void SearchOutsideGroups(INeighborSearch search, FeatureMatrix rows, NeighborGroups groups, int k, INeighborSink sink, IProgress<SearchProgress>? progress, CancellationToken cancellationToken)
     {
         long others = rows.Rows - 1;
         int extra = (int)Math.Min(Math.Min(groups.LargestGroup - 1, MaxGroupExtra), Math.Max(0, others - k));
@@ -83,7 +96,9 @@ public static class NeighborCache
             var data = new float[count * rows.Columns];
             for (int i = 0; i < count; i++) rows.ReadRow(large[start + i], data.AsSpan(i * rows.Columns, rows.Columns));
             using var batch = new InMemoryFeatureMatrix<float>(data, rows.Columns, FeatureElementType.Float32);
-            var found = index.Search(batch, new SearchOptions { K = searchK, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, cancellationToken);
+            var request = new NeighborQueries { Vectors = batch, K = searchK };
+            var found = search.SearchAsync(request, cancellationToken).AsTask().GetAwaiter().GetResult();
+            found.CheckFrom(search, request);
             for (int i = 0; i < count; i++)
             {
                 long row = large[start + i];
@@ -96,7 +111,7 @@ public static class NeighborCache
         }
 
         var filter = new GroupExcludingSink(sink, groups, k, precomputed);
-        index.Search(rows, new SearchOptions { K = k + extra, ExcludeSelf = true, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, filter, progress, cancellationToken);
+        search.SearchInto(rows, k + extra, excludeSelf: true, filter, progress, cancellationToken).GetAwaiter().GetResult();
     }
 
     private static InvalidOperationException FewOutside(NeighborGroups groups, long row, int kept, int k, long rows) =>

@@ -21,6 +21,14 @@ public sealed record NeighborCacheOptions
     /// </summary>
     public string? GroupColumn { get; init; }
 
-    /// <summary>Search threads (default: all cores).</summary>
+    /// <summary>
+    /// The search that computes missing neighbour files (any <see cref="INeighborSearch"/>, e.g. an engine in another
+    /// package; not disposed here); null opens the exact search or the cluster index of <see cref="IndexPath"/>. Files
+    /// computed by it are named and recorded with its <see cref="INeighborSearch.Method"/>. Ensure waits for it
+    /// synchronously.
+    /// </summary>
+    public INeighborSearch? Search { get; init; }
+
+    /// <summary>Search threads of the exact search or cluster index opened here (default: all cores).</summary>
     public int? MaxDegreeOfParallelism { get; init; }
 }

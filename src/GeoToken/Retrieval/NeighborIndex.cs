@@ -11,8 +11,12 @@ namespace GeoToken.Retrieval;
 /// naming the row. Neighbours are ordered by similarity, best first; equal similarities put the
 /// lower gallery row first.
 /// </summary>
-/// <remarks>Searching is thread-safe. Implementations: <see cref="ExactIndex"/> (brute force) and <see cref="ClusterIndex"/> (hierarchical k-means tree with beam descent).</remarks>
-public abstract class NeighborIndex : IDisposable
+/// <remarks>
+/// Searching is thread-safe. Implementations: <see cref="ExactIndex"/> (brute force) and <see cref="ClusterIndex"/>
+/// (hierarchical k-means tree with beam descent). Both are also <see cref="INeighborSearch"/>es, the contract the
+/// predictor, the evaluation and training neighbours use (searches through it take <see cref="SearchDefaults"/>).
+/// </remarks>
+public abstract class NeighborIndex : INeighborSearch, IDisposable
 {
     private GalleryFingerprint? _fingerprint;
 
@@ -28,6 +32,22 @@ public abstract class NeighborIndex : IDisposable
 
     /// <summary>"exact" or "cluster".</summary>
     public abstract string Method { get; }
+
+    /// <inheritdoc/>
+    public long GalleryRows => Gallery.Rows;
+
+    /// <inheritdoc/>
+    public int Dimension => Gallery.Columns;
+
+    /// <summary>The gallery's <see cref="GalleryFingerprint"/> hash.</summary>
+    public string? GalleryId => GalleryFingerprint.Sha256;
+
+    /// <summary>
+    /// The settings of searches through <see cref="INeighborSearch.SearchAsync"/> (beam, leaf margin, threads, block size);
+    /// K and <see cref="SearchOptions.ExcludeSelf"/> come from each request. Default: the index's own defaults on every core.
+    /// Set it before sharing the index.
+    /// </summary>
+    public SearchOptions SearchDefaults { get; set; } = new();
 
     /// <summary>The gallery's fingerprint (computed once).</summary>
     public GalleryFingerprint GalleryFingerprint => _fingerprint ??= ComputeFingerprint();
@@ -48,11 +68,29 @@ public abstract class NeighborIndex : IDisposable
     public SearchStatistics Search(FeatureMatrix queries, SearchOptions options, INeighborSink sink, IProgress<SearchProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
+        return SearchRange(queries, 0, queries.Rows, options, sink, progress, cancellationToken);
+    }
+
+    /// <summary>Searches <paramref name="queries"/> (their rows <see cref="NeighborQueries.Start"/> on) with <see cref="SearchDefaults"/>.</summary>
+    /// <inheritdoc/>
+    public ValueTask<NeighborResults> SearchAsync(NeighborQueries queries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        var options = (SearchDefaults ?? new SearchOptions()) with { K = queries.K, ExcludeSelf = queries.ExcludeSelf };
+        var results = new NeighborResults();
+        results.Statistics = SearchRange(queries.Vectors, queries.Start, queries.QueryCount, options, results, null, cancellationToken);
+        return ValueTask.FromResult(results);
+    }
+
+    /// <summary>Searches rows [<paramref name="first"/>, first + <paramref name="rows"/>) of <paramref name="queries"/>; the sink sees them as queries 0…rows − 1.</summary>
+    private SearchStatistics SearchRange(FeatureMatrix queries, long first, long rows, SearchOptions options, INeighborSink sink, IProgress<SearchProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(sink);
         Validate(queries, options);
         var clock = Stopwatch.StartNew();
-        long nq = queries.Rows;
+        long nq = rows;
         int k = options.K;
         sink.Begin(nq, k);
         int batch = (int)Math.Min(options.QueryBatchSize, Math.Max(1, nq));
@@ -66,7 +104,7 @@ public abstract class NeighborIndex : IDisposable
             (long Compared, long Fallback) block;
             try
             {
-                block = SearchBlock(queries, start, count, options, ids, sims, cancellationToken);
+                block = SearchBlock(queries, first + start, count, options, ids, sims, cancellationToken);
             }
             catch (InvalidVectorException e) when (e.Matrix == "query" && e.Gallery is null)
             {

@@ -40,29 +40,79 @@ public sealed class RewardHeadTests(SynthGeoFixture data) : IClassFixture<SynthG
         var builder = new CandidatePoolBuilder(model, Pool);
         using var batch = source.ReadBatch([10, 20, 30]);
         var pools = builder.Build(batch, [10, 20, 30], Ct);
-        var scored = head.Score(model, batch, pools);
+        var scored = Score(head, model, batch, pools);
         for (int i = 0; i < 3; i++)
         {
             // The same image alone: same rewards (a candidate never sees another image's neighbours).
             using var single = source.ReadBatch([10 + 10 * i]);
-            var alone = head.Score(model, single, [pools[i]])[0];
+            var alone = Score(head, model, single, [pools[i]])[0];
             Assert.Equal(pools[i].Count, scored[i].Count);
             for (int c = 0; c < alone.Count; c++)
             {
-                Assert.InRange(scored[i][c].Reward, 0, 1);
+                Assert.InRange(scored[i][c], 0, 1);
                 // A batch of one rounds differently: the reward, a sigmoid of float32 states, moves by far less than 1e-5.
-                Assert.Equal(alone[c].Reward, scored[i][c].Reward, 1e-5);
+                Assert.Equal(alone[c], scored[i][c], 1e-5);
             }
         }
 
         // Swapping the images' pools changes the scores: the memory matters.
-        var swapped = head.Score(model, batch, [pools[1], pools[0], pools[2]]);
-        Assert.NotEqual(scored[0].Select(c => c.Reward), swapped[1].Select(c => c.Reward));
+        var swapped = Score(head, model, batch, [pools[1], pools[0], pools[2]]);
+        Assert.NotEqual(scored[0], swapped[1]);
 
-        // The reward reranker ranks by reward; unscored pools make it throw so that a fallback can take over.
-        var ranked = await new RewardReranker().RerankAsync(new RerankQuery(), scored[0], Ct);
-        Assert.Equal(scored[0].Max(c => c.Reward), ranked.Best.Candidate.Reward);
+        // The reward reranker ranks by the reward scores that reach it with the query; without them it throws so that a
+        // fallback can take over, and so it does for a candidate that was not in the scored pool.
+        var query = new RerankQuery { PoolScores = [new CandidateScores(RewardReranker.ScorerName, pools[0], scored[0])] };
+        var ranked = await new RewardReranker().RerankAsync(query, pools[0], Ct);
+        Assert.Equal(scored[0].Max(), ranked.Best.Score);
+        Assert.Same(pools[0][scored[0].ToList().IndexOf(scored[0].Max())], ranked.Best.Candidate);
         await Assert.ThrowsAsync<RerankerException>(() => new RewardReranker().RerankAsync(new RerankQuery(), pools[0], Ct));
+        var stranger = pools[0][0] with { Count = 99 }; // an equal-looking copy is not the scored candidate
+        await Assert.ThrowsAsync<RerankerException>(() => new RewardReranker().RerankAsync(query, [stranger], Ct));
+
+        // Through a cascade the top N keep their scores (they are the same candidates).
+        var cascade = await new CascadeReranker(new LogProbReranker(), new RewardReranker(), 3).RerankAsync(query, pools[0], Ct);
+        Assert.Equal("reward", cascade.DecidedBy);
+    }
+
+    [Fact]
+    public void The_scorer_gives_the_scores_of_a_second_encoder_pass_without_running_the_encoder_again()
+    {
+        var (model, source, neighbors) = Setup();
+        using var _ = model;
+        using var __ = neighbors;
+        random.manual_seed(11);
+        using var head = new RewardHead(Options.ModelDimension, thresholdKm: 2000);
+        using var batch = source.ReadBatch([3, 14, 15, 92]);
+        using var encoded = model.EncodeBatch(batch);
+        var pools = new CandidatePoolBuilder(model, Pool).Build(encoded, [3, 14, 15, 92], Ct);
+        long runs = model.EncoderRuns;
+        var scores = new RewardScorer(head).Score(encoded, pools, Ct);
+        Assert.Equal(runs, model.EncoderRuns);
+
+        // What RewardHead.Score computed before the pipeline: the encoder run again on the batch, each candidate decoded
+        // against its own image's memory. Same batch, same shapes, same operations: the same bits.
+        var expected = pools.Select(p => Enumerable.Repeat(double.NaN, p.Count).ToArray()).ToArray();
+        var rows = pools.SelectMany((p, i) => p.Select((c, j) => (i, j, c))).ToArray();
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        using (var cache = model.BeginDecoding(batch))
+        {
+            cache.Reorder(new ReadOnlySpan<long>([.. rows.Select(r => (long)r.i)]));
+            var tokens = tensor(rows.SelectMany(r => r.c.Tokens!.Select(t => (long)t)).ToArray(), [rows.Length, Options.SequenceLength]);
+            var states = model.DecoderStates(cache, tokens).select(1, Options.SequenceLength);
+            var p = sigmoid(head.forward(states)).to_type(ScalarType.Float64).data<double>().ToArray();
+            for (int r = 0; r < rows.Length; r++) expected[rows[r].i][rows[r].j] = p[r];
+        }
+
+        Assert.Equal(runs + 1, model.EncoderRuns);
+        Assert.Equal(expected.Length, scores.Count);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], scores[i]);
+    }
+
+    private static IReadOnlyList<IReadOnlyList<double>> Score(RewardHead head, GeoTokenModel model, GeoTokenBatch batch, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools)
+    {
+        using var encoded = model.EncodeBatch(batch);
+        return head.Score(encoded, pools);
     }
 
     [Fact]
@@ -91,11 +141,11 @@ public sealed class RewardHeadTests(SynthGeoFixture data) : IClassFixture<SynthG
         Assert.Equal(6000, loaded.ThresholdKm);
         using var batch = source.ReadBatch([1, 2]);
         var pools = new CandidatePoolBuilder(model, Pool).Build(batch, [1, 2], Ct);
-        Assert.Equal(head.Score(model, batch, pools).SelectMany(p => p.Select(c => c.Reward)), loaded.Score(model, batch, pools).SelectMany(p => p.Select(c => c.Reward)));
+        Assert.Equal(Score(head, model, batch, pools).SelectMany(p => p), Score(loaded, model, batch, pools).SelectMany(p => p));
         string modelPath = TestData.TempPath("m.gtm");
         GeoTokenModelFile.Save(model, modelPath);
         Assert.Contains("not a reward head", Assert.Throws<InvalidDataException>(() => RewardHeadFile.Load(modelPath)).Message);
         using var wrong = new RewardHead(16);
-        Assert.Throws<ArgumentException>(() => wrong.Score(model, batch, pools));
+        Assert.Throws<ArgumentException>(() => Score(wrong, model, batch, pools));
     }
 }

@@ -1,0 +1,222 @@
+using GeoToken.Data;
+using GeoToken.Decoding;
+using GeoToken.Geometry;
+using GeoToken.Model.Decoding;
+using GeoToken.Model.Training;
+using GeoToken.Places;
+using GeoToken.Reranking;
+using GeoToken.Retrieval;
+using GeoToken.Uncertainty;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace GeoToken.Model.Prediction;
+
+/// <summary>
+/// The one staged pipeline from query features to answers, driven by both <see cref="GeoTokenPredictor"/> and
+/// <c>EvaluationRun</c>: (1) neighbours through the retrieval contract (<see cref="INeighborSearch"/>: live search or
+/// precomputed neighbour files); (2) batch assembly (query and neighbour features, neighbour tokens); (3) the encoder,
+/// once per batch, its output kept (<see cref="EncodedBatch"/>); (4) candidates (the pool; greedy and beams through
+/// <see cref="Search"/>); (5) pool scorers reading the kept encoder output (<see cref="IPoolScorer"/>, e.g. the reward
+/// head); (6) the reranker; (7) the answer with its uncertainty radius and nearest place.
+/// </summary>
+/// <remarks>
+/// Lives with prediction because the answer (<see cref="GeoPrediction"/>) is its output: a namespace of its own would
+/// reference this one and be referenced by it. Stages 1–5 use the model and must be serialised by the caller; stages
+/// 6–7 may run concurrently. Owns nothing.
+/// </remarks>
+internal sealed class GeoTokenPipeline
+{
+    private readonly GeoDataset _gallery;
+    private readonly TokenTable _galleryTokens;
+    private readonly FeatureMatrix[] _galleryFeatures;
+    private readonly INeighborSearch _neighbors;
+    private readonly GeoTokenPipelineOptions _options;
+    private readonly ILogger _logger;
+
+    public GeoTokenPipeline(GeoTokenModel model, GeoDataset gallery, TokenTable galleryTokens, INeighborSearch neighbors, GeoTokenPipelineOptions options, ILogger logger)
+    {
+        Model = model;
+        _gallery = gallery;
+        _galleryTokens = galleryTokens;
+        _neighbors = neighbors;
+        _options = options;
+        _logger = logger;
+        var o = model.Options;
+        M = o.ModalityCount;
+        D = o.FeatureDimension;
+        K = o.NeighborCount;
+        T = o.SequenceLength;
+        _galleryFeatures = DatasetBatchSource.FeatureViews(gallery, M, D, "gallery");
+        if (gallery.Rows < K)
+        {
+            throw new ArgumentException($"The gallery {Path.GetDirectoryName(gallery.MetaPath)} has {gallery.Rows} rows; the model needs {K} neighbours per query.");
+        }
+
+        if (neighbors.GalleryRows != gallery.Rows || neighbors.Dimension != gallery.Dimension)
+        {
+            throw new ArgumentException($"The {neighbors.Method} search covers {neighbors.GalleryRows} gallery rows of dimension {neighbors.Dimension}, but the gallery {Path.GetDirectoryName(gallery.MetaPath)} has {gallery.Rows} rows of dimension {gallery.Dimension}.");
+        }
+
+        if (galleryTokens.Rows != gallery.Rows || galleryTokens.Length != T) throw new ArgumentException("The gallery token table does not match the gallery and model.", nameof(galleryTokens));
+        Search = new GeoTokenSearch(model);
+        PoolBuilder = new CandidatePoolBuilder(model, options.Pool);
+    }
+
+    /// <summary>The model.</summary>
+    public GeoTokenModel Model { get; }
+
+    /// <summary>Greedy decoding and beam searches over encoded batches (stage 4 besides the pool).</summary>
+    public GeoTokenSearch Search { get; }
+
+    /// <summary>The candidate pool builder (stage 4).</summary>
+    public CandidatePoolBuilder PoolBuilder { get; }
+
+    /// <summary>Modalities, feature dimension, neighbours the model reads and tokens per sequence.</summary>
+    public int M { get; }
+
+    /// <inheritdoc cref="M"/>
+    public int D { get; }
+
+    /// <inheritdoc cref="M"/>
+    public int K { get; }
+
+    /// <inheritdoc cref="M"/>
+    public int T { get; }
+
+    /// <summary>Neighbours retrieved per query: the model's k, at least 1 (the nearest neighbour is reported even to a model without context).</summary>
+    public int SearchK => Math.Max(1, K);
+
+    /// <summary>Stage 1: the neighbours of a batch of queries, checked against the contract.</summary>
+    public async Task<NeighborResults> NeighborsAsync(NeighborQueries queries, CancellationToken cancellationToken)
+    {
+        var found = await _neighbors.SearchAsync(queries, cancellationToken).ConfigureAwait(false);
+        found.CheckFrom(_neighbors, queries);
+        return found;
+    }
+
+    /// <summary>
+    /// Stages 2 and 3: assembles the batch of <paramref name="count"/> queries (features <c>[count, M, D]</c> row-major,
+    /// with their neighbours) on the model's device and runs the encoder once.
+    /// </summary>
+    public PipelineBatch Encode(float[] features, int count, NeighborResults neighbors)
+    {
+        var neighborFeatures = new float[(long)count * K * M * D];
+        var neighborTokens = new long[(long)count * K * T];
+        for (int i = 0; i < count; i++)
+        {
+            var ids = neighbors.IndicesOf(i);
+            for (int j = 0; j < K; j++)
+            {
+                int slot = i * K + j;
+                for (int m = 0; m < M; m++) _galleryFeatures[m].ReadRow(ids[j], neighborFeatures.AsSpan((slot * M + m) * D, D));
+                var tokens = _galleryTokens[ids[j]];
+                var dest = neighborTokens.AsSpan(slot * T, T);
+                for (int p = 0; p < T; p++) dest[p] = tokens[p];
+            }
+        }
+
+        var batch = new GeoTokenBatch(tensor(features, [count, M, D]), tensor(neighborFeatures, [count, K, M, D]), tensor(neighborTokens, [count, K, T]));
+        try
+        {
+            batch.To(Model.Device);
+            _logger.LogDebug("Encoding a batch of {Count} queries with {K} neighbours each", count, K);
+            return new PipelineBatch(features, count, neighbors, batch, Model.EncodeBatch(batch));
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stage 4: the candidate pools, one per query, decoded from the kept encoder output.</summary>
+    public IReadOnlyList<IReadOnlyList<GeoCandidate>> Pools(PipelineBatch batch, IReadOnlyList<long> keys, CancellationToken cancellationToken) =>
+        PoolBuilder.Build(batch.Encoded, keys, cancellationToken);
+
+    /// <summary>Stage 5: every pool scorer's scores, per query (empty lists when there are no scorers).</summary>
+    public IReadOnlyList<CandidateScores>[] Score(PipelineBatch batch, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools, CancellationToken cancellationToken)
+    {
+        var result = new List<CandidateScores>[pools.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = [];
+        foreach (var scorer in _options.Scorers)
+        {
+            var scores = scorer.Score(batch.Encoded, pools, cancellationToken);
+            if (scores.Count != pools.Count) throw new InvalidOperationException($"The pool scorer '{scorer.Name}' returned scores for {scores.Count} pools; the batch has {pools.Count}.");
+            for (int i = 0; i < result.Length; i++) result[i].Add(new CandidateScores(scorer.Name, pools[i], scores[i]));
+        }
+
+        return result;
+    }
+
+    /// <summary>What rerankers see of query <paramref name="index"/> of the batch: its features, neighbours, photo and pool scores.</summary>
+    public RerankQuery Query(PipelineBatch batch, int index, string? id, ImageInput? image, IReadOnlyList<CandidateScores> scores)
+    {
+        var ids = batch.Neighbors.IndicesOf(index);
+        var sims = batch.Neighbors.SimilaritiesOf(index);
+        var list = new Neighbour[ids.Length];
+        for (int j = 0; j < list.Length; j++) list[j] = new Neighbour(ids[j], sims[j], _gallery.GetLocation(ids[j]));
+        var features = new ReadOnlyMemory<float>[M];
+        for (int m = 0; m < M; m++) features[m] = batch.Features.AsMemory((index * M + m) * D, D);
+        return new RerankQuery { Id = id, Features = features, Neighbours = list, Image = image, PoolScores = scores };
+    }
+
+    /// <summary>Stage 6: reranks one pool; fallbacks are logged.</summary>
+    public async Task<RerankResult> RerankAsync(IReranker reranker, RerankQuery query, IReadOnlyList<GeoCandidate> pool, CancellationToken cancellationToken)
+    {
+        var result = await reranker.RerankAsync(query, pool, cancellationToken).ConfigureAwait(false);
+        if (result.FallbackReasons.Count > 0)
+        {
+            _logger.LogWarning("Reranker {Reranker} fell back for {Query}; decided by {DecidedBy}: {Reasons}", reranker.Name, query.Id ?? "a query", result.DecidedBy, string.Join("; ", result.FallbackReasons));
+        }
+
+        return result;
+    }
+
+    /// <summary>The raw pool radius around <paramref name="center"/> holding <paramref name="mass"/> of the pool's mass.</summary>
+    public static double RawRadiusKm(LatLng center, IReadOnlyList<GeoCandidate> pool, double mass) =>
+        PoolUncertainty.RadiusKm(center, pool, PoolUncertainty.Masses(pool), mass);
+
+    /// <summary>Stage 7: the answer — ranked locations with places, the (calibrated) uncertainty radius, the neighbours.</summary>
+    public GeoPrediction Answer(RerankQuery query, IReadOnlyList<GeoCandidate> pool, RerankResult result)
+    {
+        var best = result.Best.Candidate;
+        double raw = RawRadiusKm(best.Position, pool, _options.UncertaintyMass);
+        var locations = new PredictedLocation[result.Ranked.Count];
+        for (int r = 0; r < locations.Length; r++)
+        {
+            var (c, score) = result.Ranked[r];
+            locations[r] = new PredictedLocation
+            {
+                Rank = r + 1,
+                Position = c.Position,
+                CellToken = c.Cell.IsValid ? c.Cell.ToToken() : null,
+                Score = score,
+                LogProbability = c.LogProbability,
+                Count = c.Count,
+                Sources = c.Sources,
+                Place = Name(c.Position),
+            };
+        }
+
+        return new GeoPrediction
+        {
+            Id = query.Id,
+            Locations = locations,
+            UncertaintyKm = _options.Calibration?.Apply(raw) ?? raw,
+            UncertaintyMass = _options.UncertaintyMass,
+            UncertaintyCalibrated = _options.Calibration is not null,
+            Neighbours = query.Neighbours,
+            DecidedBy = result.DecidedBy,
+            FallbackReasons = result.FallbackReasons,
+        };
+    }
+
+    private NearestPlace? Name(LatLng position)
+    {
+        if (_options.Places is not { } places) return null;
+        int i = places.NearestIndex(position, out double km);
+        var city = places[i];
+        return new NearestPlace(city.Name, city.CountryCode, km);
+    }
+}

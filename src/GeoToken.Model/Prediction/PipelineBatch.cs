@@ -1,0 +1,30 @@
+using GeoToken.Model.Decoding;
+using GeoToken.Retrieval;
+
+namespace GeoToken.Model.Prediction;
+
+/// <summary>One batch inside the pipeline: its query features, neighbours, tensors and kept encoder output.</summary>
+internal sealed class PipelineBatch(float[] features, int count, NeighborResults neighbors, GeoTokenBatch tensors, EncodedBatch encoded) : IDisposable
+{
+    /// <summary>Query features <c>[Count, M, D]</c>, row-major.</summary>
+    public float[] Features { get; } = features;
+
+    /// <summary>Queries in the batch.</summary>
+    public int Count { get; } = count;
+
+    /// <summary>Their neighbours (stage 1).</summary>
+    public NeighborResults Neighbors { get; } = neighbors;
+
+    /// <summary>The assembled tensors (stage 2).</summary>
+    public GeoTokenBatch Tensors { get; } = tensors;
+
+    /// <summary>The kept encoder output (stage 3).</summary>
+    public EncodedBatch Encoded { get; } = encoded;
+
+    /// <summary>Releases the encoder output and the tensors.</summary>
+    public void Dispose()
+    {
+        Encoded.Dispose();
+        Tensors.Dispose();
+    }
+}

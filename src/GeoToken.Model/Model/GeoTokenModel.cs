@@ -414,6 +414,29 @@ public sealed class GeoTokenModel : nn.Module
     }
 
     /// <summary>
+    /// As <see cref="DecoderStates"/>, with autograd (for fine-tuning the model through a head on its states): encodes
+    /// <paramref name="batch"/>, then decodes the full sequences <paramref name="tokens"/> <c>[N, T]</c>, row <c>r</c>
+    /// against the memory of image <paramref name="imageOfRow"/>[r] → <c>[N, T + 1, d]</c>.
+    /// </summary>
+    internal Tensor TeacherForcedStates(GeoTokenBatch batch, Tensor imageOfRow, Tensor tokens)
+    {
+        int t = Options.SequenceLength, d = Options.ModelDimension;
+        if (tokens.dtype != ScalarType.Int64 || tokens.dim() != 2 || tokens.shape[1] != t || imageOfRow.shape[0] != tokens.shape[0])
+        {
+            throw new ArgumentException($"tokens has type {tokens.dtype} and shape [{string.Join(", ", tokens.shape)}]; expected int64 [{imageOfRow.shape[0]}, {t}].", nameof(tokens));
+        }
+
+        CheckTokenRange(tokens, nameof(tokens));
+        using var scope = NewDisposeScope();
+        Tensor memory = Encode(batch).index_select(0, imageOfRow);
+        long n = tokens.shape[0];
+        Tensor start = _startToken.view(1, 1, d).expand(n, 1, d);
+        Tensor x = cat([start, _tokenEmbedding.forward(tokens.Plus(_offsets))], 1);
+        x = F.dropout(x.Plus(Positions(t + 1, x.dtype)), Options.Dropout, training);
+        return _decoder.Forward(x, memory).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// The first <paramref name="length"/> rows of the positional encoding in <paramref name="dtype"/>: the buffer stays
     /// float32 when the module is converted to another floating type (TorchSharp's <c>to(ScalarType)</c> leaves it).
     /// </summary>

@@ -10,8 +10,18 @@ namespace GeoToken.Reranking;
 /// </summary>
 public sealed class RewardReranker : ScoreReranker
 {
+    /// <summary>A reranker choosing by <paramref name="selection"/> (default: the highest reward).</summary>
+    public RewardReranker(RewardSelection selection = RewardSelection.MostLikelyWithin)
+    {
+        if (!Enum.IsDefined(selection)) throw new ArgumentOutOfRangeException(nameof(selection), selection, "Not a RewardSelection.");
+        Selection = selection;
+    }
+
+    /// <summary>How the candidate is chosen.</summary>
+    public RewardSelection Selection { get; }
+
     /// <inheritdoc/>
-    public override string Name => "reward";
+    public override string Name => Selection == RewardSelection.Reference ? "reward-paper" : "reward";
 
     /// <inheritdoc/>
     protected override ValueTask<IReadOnlyList<double>> ScoreAsync(RerankQuery query, IReadOnlyList<GeoCandidate> pool, CancellationToken cancellationToken)
@@ -25,6 +35,12 @@ public sealed class RewardReranker : ScoreReranker
             }
 
             scores[i] = pool[i].Reward;
+        }
+
+        // The reference's rule: when no candidate is in the "within" bin, the most confident of the "beyond" bin.
+        if (Selection == RewardSelection.Reference && scores.Length > 0 && scores.Max() < 0.5)
+        {
+            for (int i = 0; i < scores.Length; i++) scores[i] = 1 - scores[i];
         }
 
         return ValueTask.FromResult<IReadOnlyList<double>>(scores);

@@ -34,9 +34,10 @@ internal static class PredictCommand
         var json = new Option<FileInfo?>("--json") { Description = "Write every prediction (ranked locations, places, uncertainty, neighbours) as JSON." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var judge = new JudgeSettings();
+        var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule, the reference's judge prompts");
         var cmd = new Command("predict", "Locate photos (--image with --encoder) or feature rows (--features): ranked positions, uncertainty radius and the nearest place.")
         {
-            model, gallery, index, features, rows, image, top, reranker, samples, temperature, reward, calibration, batch, json, device,
+            recipe, model, gallery, index, features, rows, image, top, reranker, samples, temperature, reward, calibration, batch, json, device,
         };
         judge.AddTo(cmd);
         encoder.AddTo(cmd);
@@ -47,12 +48,13 @@ internal static class PredictCommand
             if ((featureFiles.Length > 0) == (imagePath is not null)) throw new CliUsageException("Give either --features FILE.npy… or --image PATH (with --encoder).");
             if (parse.GetValue(top) < 1) throw new CliUsageException("--top must be at least 1.");
             if (parse.GetValue(batch) < 1) throw new CliUsageException("--batch must be at least 1.");
-            IReranker rerank = judge.Create(parse) ?? parse.GetValue(reranker)!.ToLowerInvariant() switch
+            var chosen = RecipeSetting.Resolve(parse, recipe);
+            IReranker rerank = judge.Create(parse, chosen) ?? parse.GetValue(reranker)!.ToLowerInvariant() switch
             {
                 "consensus" => new ConsensusReranker(),
                 "logprob" => new LogProbReranker(),
                 "mbr" => new MbrReranker(),
-                "reward" when parse.GetValue(reward) is not null => new FallbackReranker(new RewardReranker(), new ConsensusReranker()),
+                "reward" when parse.GetValue(reward) is not null => new FallbackReranker(new RewardReranker(chosen.RewardSelection), new ConsensusReranker()),
                 "reward" => throw new CliUsageException("--reranker reward needs --reward FILE (geotoken reward)."),
                 var other => throw new CliUsageException($"--reranker {other}: use consensus, mbr, logprob or reward (or --judge-model for the MLLM judge)."),
             };
@@ -62,7 +64,7 @@ internal static class PredictCommand
                 GalleryDirectory = parse.GetValue(gallery)!.FullName,
                 IndexPath = parse.GetValue(index)?.FullName,
                 RewardHeadPath = parse.GetValue(reward)?.FullName,
-                Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature) },
+                Pool = chosen.Pool with { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature) },
                 Reranker = rerank,
                 Calibration = parse.GetValue(calibration) is { } c ? ReadCalibration(c.FullName) : null,
                 Device = parse.GetValue(device)!,

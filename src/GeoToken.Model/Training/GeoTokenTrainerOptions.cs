@@ -3,7 +3,11 @@ using System.Text.Json.Serialization;
 
 namespace GeoToken.Model.Training;
 
-/// <summary>Settings of a <see cref="GeoTokenTrainer"/>. Defaults follow the paper except the batch size (paper: 2048).</summary>
+/// <summary>
+/// Settings of a <see cref="GeoTokenTrainer"/>. Defaults follow the paper except the batch size (paper: 2048, reached with
+/// <see cref="GradientAccumulationSteps"/> 8) and the precision (paper: bfloat16, <see cref="Precision"/>); see
+/// <c>GeoTokenRecipe.Paper</c>.
+/// </summary>
 public sealed record GeoTokenTrainerOptions
 {
     /// <summary>Epochs to train in all (default 50, as the paper). A resumed run continues up to this number.</summary>

@@ -2,8 +2,6 @@ using GeoToken.Decoding;
 using GeoToken.Model.Decoding;
 using GeoToken.Model.Reranking;
 using GeoToken.Model.Training;
-using GeoToken.Retrieval;
-using GeoToken.Tokens;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Tests.Reranking;
@@ -13,7 +11,7 @@ public sealed class ReferenceRewardTests(SynthGeoFixture data) : IClassFixture<S
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly GeoTokenModelOptions Options = TestData.Micro() with { ModalityCount = 1, FeatureDimension = 64, NeighborCount = 5, Dropout = 0, Tokenizer = new GeoTokenizerOptions { Level = 20, GroupSize = 2 } };
+    private static readonly GeoTokenModelOptions Options = RewardHeadTests.Options;
 
     private static Dictionary<string, float[]> Weights(GeoTokenModel model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().cpu().data<float>().ToArray());
@@ -44,13 +42,9 @@ public sealed class ReferenceRewardTests(SynthGeoFixture data) : IClassFixture<S
     [Fact]
     public void Fine_tuning_trains_a_copy_of_the_transformer_which_then_scores_and_is_saved_with_the_head()
     {
-        random.manual_seed(5);
-        using var model = new GeoTokenModel(Options);
-        model.eval();
-        string prefix = NeighborCache.Ensure(data.Train, data.Train, Options.NeighborCount, new NeighborCacheOptions { Directory = Path.GetDirectoryName(TestData.TempPath("nb"))! }, null, Ct);
-        using var neighbors = NeighborFile.Open(prefix);
-        var tokens = TokenTable.Build(data.Train, model.Tokenizer, Ct);
-        var source = new DatasetBatchSource(data.Train, data.Train, neighbors, tokens, tokens, Options);
+        var (model, source, neighbors) = RewardHeadTests.Setup(data);
+        using var _ = model;
+        using var __ = neighbors;
         var before = Weights(model);
 
         // The grad-enabled teacher-forced states are the cached inference states.

@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.CommandLine;
+using GeoToken.Model.Recipes;
 using GeoToken.AI.Judging;
 using GeoToken.Reranking;
 using Microsoft.Extensions.AI;
@@ -29,8 +30,11 @@ internal sealed class JudgeSettings
         command.Add(_timeout);
     }
 
-    /// <summary>The judge as a reranker (consensus → judge of the top N, falling back to consensus), or null when not enabled.</summary>
-    public IReranker? Create(ParseResult parse)
+    /// <summary>
+    /// The judge as a reranker (consensus → judge of the top N, falling back to consensus), or null when not enabled. With
+    /// the paper recipe, as the reference: its prompts over the whole pool, falling back to the highest log-probability.
+    /// </summary>
+    public IReranker? Create(ParseResult parse, GeoTokenRecipe? recipe = null)
     {
         if (parse.GetValue(_model) is not { } model) return null;
         string? key = Environment.GetEnvironmentVariable("GEOTOKEN_JUDGE_API_KEY") ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY");
@@ -48,7 +52,14 @@ internal sealed class JudgeSettings
             Endpoint = endpoint,
             RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0), // the judge retries itself
         }).AsIChatClient();
-        var judge = new MllmJudgeReranker(client, new MllmJudgeOptions { Mode = mode, Timeout = TimeSpan.FromSeconds(parse.GetValue(_timeout)) });
+        var timeout = TimeSpan.FromSeconds(parse.GetValue(_timeout));
+        if (recipe is { IsPaper: true })
+        {
+            if (mode == MllmJudgeMode.Rag) throw new CliUsageException("--judge-mode rag with --recipe paper: the reference has no RAG prompt; use pool or free.");
+            return new FallbackReranker(new MllmJudgeReranker(client, MllmJudgeOptions.Reference(mode) with { Timeout = timeout }), new LogProbReranker());
+        }
+
+        var judge = new MllmJudgeReranker(client, new MllmJudgeOptions { Mode = mode, Timeout = timeout });
         var consensus = new ConsensusReranker();
         return new RerankerBuilder(consensus).UseFallback(consensus).UseCascade(judge, parse.GetValue(_top)).Build();
     }

@@ -3,6 +3,23 @@ namespace GeoToken.AI.Judging;
 /// <summary>Settings of <see cref="MllmJudgeReranker"/>.</summary>
 public sealed record MllmJudgeOptions
 {
+    /// <summary>
+    /// The reference implementation's judge for <paramref name="mode"/>: <see cref="MllmPromptStyle.Reference"/> prompts over
+    /// the whole pool (greedy + 30 samples at T = 0.7 by default) with no neighbours; in free generation the model is
+    /// sampled at temperature 0.7 as the reference's request does, in pool selection at the server's default (the
+    /// reference sets none).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="mode"/> is <see cref="MllmJudgeMode.Rag"/>, which the reference lacks.</exception>
+    public static MllmJudgeOptions Reference(MllmJudgeMode mode) => mode switch
+    {
+        MllmJudgeMode.PoolSelection => new() { Mode = mode, PromptStyle = MllmPromptStyle.Reference, MaxCandidates = 64, SimilarNeighbours = 0, Temperature = null },
+        MllmJudgeMode.FreeGeneration => new() { Mode = mode, PromptStyle = MllmPromptStyle.Reference, MaxCandidates = 64, SimilarNeighbours = 0, Temperature = 0.7f },
+        _ => throw new ArgumentException($"The reference implementation has no {mode} prompt; use PoolSelection or FreeGeneration.", nameof(mode)),
+    };
+
+    /// <summary>How the prompt is worded (default <see cref="MllmPromptStyle.GeoTokenNet"/>; <see cref="MllmPromptStyle.Reference"/> follows the reference's).</summary>
+    public MllmPromptStyle PromptStyle { get; init; } = MllmPromptStyle.GeoTokenNet;
+
     /// <summary>How the judge is asked (default <see cref="MllmJudgeMode.PoolSelection"/>).</summary>
     public MllmJudgeMode Mode { get; init; } = MllmJudgeMode.PoolSelection;
 

@@ -24,6 +24,11 @@ public sealed class MllmJudgeReranker : IReranker
         if (_options.MaxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(options), _options.MaxAttempts, "MaxAttempts must be at least 1.");
         if (_options.MaxCandidates < 1) throw new ArgumentOutOfRangeException(nameof(options), _options.MaxCandidates, "MaxCandidates must be at least 1.");
         if (_options.Timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), _options.Timeout, "Timeout must be positive.");
+        if (!Enum.IsDefined(_options.PromptStyle)) throw new ArgumentOutOfRangeException(nameof(options), _options.PromptStyle, "Not an MllmPromptStyle.");
+        if (_options.PromptStyle == MllmPromptStyle.Reference && _options.Mode == MllmJudgeMode.Rag)
+        {
+            throw new ArgumentException("MllmJudgeOptions: the Reference prompt style has no Rag prompt (the reference implementation has none).", nameof(options));
+        }
     }
 
     /// <inheritdoc/>
@@ -42,6 +47,7 @@ public sealed class MllmJudgeReranker : IReranker
         if (_options.Mode != MllmJudgeMode.Rag && pool.Count == 0) throw new ArgumentException("The candidate pool is empty.", nameof(pool));
         var shown = _options.Mode == MllmJudgeMode.Rag ? [] : pool.Take(_options.MaxCandidates).ToArray();
         var messages = JudgePrompt.Build(_options, query, shown);
+        var numbered = JudgePrompt.Numbered(_options, shown); // the shown candidate behind each number the prompt uses
         var chatOptions = new ChatOptions
         {
             Temperature = _options.Temperature,
@@ -78,14 +84,14 @@ public sealed class MllmJudgeReranker : IReranker
                 continue;
             }
 
-            var answer = JudgeAnswerParser.TryParse(text, shown.Select(c => c.Position).ToArray(), out string reason);
+            var answer = JudgeAnswerParser.TryParse(text, numbered.Select(i => shown[i].Position).ToArray(), out string reason);
             if (answer is null)
             {
                 failures.Add($"attempt {attempt}: {reason}");
                 continue;
             }
 
-            return Rank(answer, pool);
+            return Rank(answer is { Choice: { } k } ? answer with { Choice = numbered[k - 1] + 1 } : answer, pool);
         }
 
         throw new RerankerException($"{Name} gave no usable answer in {_options.MaxAttempts} attempt(s): {string.Join("; ", failures)}");

@@ -40,14 +40,16 @@ internal static class EvalCommand
         var gpsGallery = new Option<string>("--gps-gallery") { Description = "GPS gallery coordinates: geoclip (GeoCLIP's 100,000, bundled) or train (the gallery dataset's).", DefaultValueFactory = _ => "geoclip" };
         var gpsIndex = new Option<bool>("--gps-index") { Description = "Search the GPS gallery through a hierarchical cluster index (up to 800 clusters, beam descent) instead of exactly." };
         var judge = new JudgeSettings();
+        var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule (reward-paper), the reference's judge prompts; beam-paper is its beam");
         var cmd = new Command("eval", "Evaluate knn, greedy, beam, the reranked candidate pool and the pool oracle side by side.")
         {
             model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, commitLevel, commitScore, samples, temperature, seed, calibration, reward, device,
-            similarity, similarityTop, gpsGallery, gpsIndex,
+            similarity, similarityTop, gpsGallery, gpsIndex, recipe,
         };
         judge.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
         {
+            var chosen = RecipeSetting.Resolve(parse, recipe);
             var options = new EvaluationRunOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
@@ -56,8 +58,9 @@ internal static class EvalCommand
                 MaxQueries = parse.GetValue(maxQueries),
                 BatchSize = parse.GetValue(batch),
                 BeamWidth = parse.GetValue(beam),
+                // Both beams are reported with either recipe: beam (two-stage, ours) and beam-paper (the reference's one stage).
                 BeamSearches = EvaluationRunOptions.DefaultBeamSearches(parse.GetValue(commitLevel), ParseCommitScore(parse.GetValue(commitScore)!)),
-                Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) },
+                Pool = chosen.Pool with { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) },
                 Device = parse.GetValue(device)!,
                 RewardHeadPath = parse.GetValue(reward)?.FullName,
             };
@@ -72,7 +75,8 @@ internal static class EvalCommand
                 options = options with { Rerankers = [.. options.Rerankers, .. added], Generators = [new GpsGalleryGenerator(gps!)] };
             }
 
-            if (judge.Create(parse) is { } judgeReranker) options = options with { Rerankers = [.. options.Rerankers, judgeReranker] };
+            if (options.RewardHeadPath is not null && chosen.IsPaper) options = options with { Rerankers = [.. options.Rerankers, new RewardReranker(chosen.RewardSelection)] };
+            if (judge.Create(parse, chosen) is { } judgeReranker) options = options with { Rerankers = [.. options.Rerankers, judgeReranker] };
             var err = parse.InvocationConfiguration.Error;
             var result = await ProgressDisplay.RunAsync(err, p => EvaluationRun.RunAsync(options, new Progress<(int Done, int Total)>(x => p.Report(new("evaluate", x.Done, x.Total))), ct)).ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;

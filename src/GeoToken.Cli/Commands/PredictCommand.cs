@@ -35,9 +35,10 @@ internal static class PredictCommand
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write every prediction (ranked locations, places, uncertainty, neighbours) as JSON. - writes it to standard output (the report then goes to standard error)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var judge = new JudgeSettings();
+        var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule, the reference's judge prompts");
         var cmd = new Command("predict", "Locate photos (--image with --encoder) or feature rows (--features): ranked positions, uncertainty radius and the nearest place.")
         {
-            model, gallery, index, features, rows, image, top, reranker, samples, temperature, reward, calibration, batch, json, device,
+            recipe, model, gallery, index, features, rows, image, top, reranker, samples, temperature, reward, calibration, batch, json, device,
         };
         judge.AddTo(cmd);
         encoder.AddTo(cmd);
@@ -48,14 +49,15 @@ internal static class PredictCommand
             if ((featureFiles.Length > 0) == (imagePath is not null)) throw new CliUsageException("Give either --features FILE.npy… or --image PATH (with --encoder).");
             if (parse.GetValue(top) < 1) throw new CliUsageException("--top must be at least 1.");
             if (parse.GetValue(batch) < 1) throw new CliUsageException("--batch must be at least 1.");
-            IReranker rerank = judge.Create(parse) ?? Reranker(parse.GetValue(reranker)!, parse.GetValue(reward) is not null);
+            var chosen = RecipeSetting.Resolve(parse, recipe);
+            IReranker rerank = judge.Create(parse, chosen) ?? Reranker(parse.GetValue(reranker)!, parse.GetValue(reward) is not null, chosen.RewardSelection);
             var options = new GeoTokenPredictorOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
                 GalleryDirectory = parse.GetValue(gallery)!.FullName,
                 IndexPath = parse.GetValue(index)?.FullName,
                 RewardHeadPath = parse.GetValue(reward)?.FullName,
-                Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature) },
+                Pool = chosen.Pool with { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature) },
                 Reranker = rerank,
                 Calibration = parse.GetValue(calibration) is { } c ? ReadCalibration(c.FullName) : null,
                 Device = parse.GetValue(device)!,
@@ -81,7 +83,7 @@ internal static class PredictCommand
     /// The <c>--reranker</c>: one of <see cref="StandardRerankers"/>; <c>reward</c> needs <c>--reward</c> and falls back to
     /// consensus where the reward head cannot score.
     /// </summary>
-    internal static IReranker Reranker(string name, bool haveReward)
+    internal static IReranker Reranker(string name, bool haveReward, RewardSelection rewardSelection = RewardSelection.MostLikelyWithin)
     {
         IReranker chosen;
         try
@@ -95,6 +97,7 @@ internal static class PredictCommand
 
         if (chosen is not PoolScoreReranker) return chosen;
         if (!haveReward) throw new CliUsageException($"--reranker {name} needs --reward FILE (geotoken reward).");
+        if (chosen is RewardReranker) chosen = new RewardReranker(rewardSelection);
         return new RerankerBuilder(chosen).UseFallback(new ConsensusReranker()).Build();
     }
 

@@ -21,20 +21,32 @@ internal static class RewardCommand
         var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbours (default: exact search)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var group = NeighborGroupSetting.Create();
+        var recipe = RecipeSetting.Create("hidden 2048, two bins, the whole transformer fine-tuned and saved with the head, AdamW 5e-5 ×0.9 per epoch, 40 epochs of 512 images with 10 samples each");
         var cmd = new Command("reward", "Train the paper's reward head (is a candidate within 200 km?) on pools the model samples for its training images.")
         {
-            model, train, output, rows, epochs, batch, samples, lr, index, group, device,
+            model, train, output, rows, epochs, batch, samples, lr, index, group, device, recipe,
         };
         cmd.SetAction(async (parse, ct) =>
         {
-            var options = new RewardTrainingOptions
-            {
-                Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batch),
-                MaxRows = parse.GetValue(rows),
-                LearningRate = parse.GetValue(lr),
-                Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples) },
-            };
+            var chosen = RecipeSetting.Resolve(parse, recipe);
+            var options = chosen.IsPaper
+                ? chosen.RewardTraining with
+                {
+                    // The reference's recipe; options given explicitly override it.
+                    Epochs = RecipeSetting.Given(parse, epochs) ? parse.GetValue(epochs) : chosen.RewardTraining.Epochs,
+                    BatchSize = RecipeSetting.Given(parse, batch) ? parse.GetValue(batch) : chosen.RewardTraining.BatchSize,
+                    MaxRows = parse.GetValue(rows),
+                    LearningRate = RecipeSetting.Given(parse, lr) ? parse.GetValue(lr) : chosen.RewardTraining.LearningRate,
+                    Pool = RecipeSetting.Given(parse, samples) ? chosen.RewardTraining.Pool with { Samples = parse.GetValue(samples) } : chosen.RewardTraining.Pool,
+                }
+                : new RewardTrainingOptions
+                {
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batch),
+                    MaxRows = parse.GetValue(rows),
+                    LearningRate = parse.GetValue(lr),
+                    Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples) },
+                };
             RewardTrainingProgress? last = null;
             var result = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p => RewardTrainingRun.RunAsync(
                 parse.GetValue(model)!.FullName, parse.GetValue(train)!.FullName, parse.GetValue(output)!.FullName, options,

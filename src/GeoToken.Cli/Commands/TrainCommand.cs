@@ -18,7 +18,10 @@ internal static class TrainCommand
         var layout = new Option<string?>("--layout") { Description = "Context layout: paper (14 positions per neighbour) or compact (1); default: the preset's." };
         var copy = new Option<string?>("--copy") { Description = "Neighbour-copy head: on or off; default: the preset's." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 256 };
+        var batch = new Option<int>("--batch") { Description = "Batch size (rows per forward pass; with --accumulate N a step takes N batches).", DefaultValueFactory = _ => 256 };
+        var accumulate = new Option<int>("--accumulate") { Description = "Gradient accumulation: batches per optimizer step (effective batch = --batch × N; default 1, with --recipe paper 2048 / --batch).", DefaultValueFactory = _ => 1 };
+        var precision = new Option<string>("--precision") { Description = "fp32, or bf16 (bfloat16 forward/backward, float32 master weights; default fp32, with --recipe paper bf16).", DefaultValueFactory = _ => "fp32" };
+        var recipe = RecipeSetting.Create("paper preset, AdamW 5e-5, ×0.9 per epoch, 50 epochs, batch 2048 by accumulation, bf16, no warm-up or clipping");
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 5e-5 for paper, 5e-4 for small and tiny)." };
         var warmup = new Option<int?>("--warmup") { Description = "Linear warm-up steps (default: 0 for paper, 100 for small and tiny)." };
         var clip = new Option<double?>("--clip") { Description = "Gradient-norm clipping (default: none for paper, 1.0 for small and tiny)." };
@@ -34,12 +37,59 @@ internal static class TrainCommand
         var group = NeighborGroupSetting.Create();
         var cmd = new Command("train", "Train a GeoToken model (retrieval-conditioned encoder-decoder) on dataset folders.")
         {
-            train, val, output, preset, layout, copy, epochs, batch, lr, warmup, clip, decay, seed, resume, resumeAnyway, device, maxMinutes, valRows, index, group, json,
+            train, val, output, preset, layout, copy, epochs, batch, accumulate, precision, recipe, lr, warmup, clip, decay, seed, resume, resumeAnyway, device, maxMinutes, valRows, index, group, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
-            string presetName = parse.GetValue(preset)!;
+            var chosen = RecipeSetting.Resolve(parse, recipe);
+            string presetName = chosen.Preset is { } recipePreset && !RecipeSetting.Given(parse, preset) ? recipePreset : parse.GetValue(preset)!;
             bool paper = presetName.Equals("paper", StringComparison.OrdinalIgnoreCase);
+            var trainingPrecision = parse.GetValue(precision)!.ToLowerInvariant() switch
+            {
+                "fp32" => TrainingPrecision.Float32,
+                "bf16" => TrainingPrecision.BFloat16,
+                var other => throw new CliUsageException($"--precision {other}: use fp32 or bf16."),
+            };
+            if (parse.GetValue(accumulate) < 1) throw new CliUsageException($"--accumulate {parse.GetValue(accumulate)}: use 1 or more batches per step.");
+            GeoTokenTrainerOptions trainer;
+            if (chosen.IsPaper)
+            {
+                // The reference's recipe; every option given explicitly overrides its choice.
+                int micro = parse.GetValue(batch);
+                try
+                {
+                    trainer = RecipeSetting.Given(parse, accumulate) ? chosen.Trainer() with { BatchSize = micro, GradientAccumulationSteps = parse.GetValue(accumulate) } : chosen.Trainer(micro);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CliUsageException($"--batch {micro}: {e.Message}");
+                }
+
+                trainer = trainer with
+                {
+                    Epochs = RecipeSetting.Given(parse, epochs) ? parse.GetValue(epochs) : trainer.Epochs,
+                    LearningRate = parse.GetValue(lr) ?? trainer.LearningRate,
+                    WarmupSteps = parse.GetValue(warmup) ?? trainer.WarmupSteps,
+                    MaxGradientNorm = parse.GetValue(clip) ?? trainer.MaxGradientNorm,
+                    LearningRateDecay = RecipeSetting.Given(parse, decay) ? parse.GetValue(decay) : trainer.LearningRateDecay,
+                    Precision = RecipeSetting.Given(parse, precision) ? trainingPrecision : trainer.Precision,
+                };
+            }
+            else
+            {
+                trainer = new GeoTokenTrainerOptions
+                {
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batch),
+                    GradientAccumulationSteps = parse.GetValue(accumulate),
+                    Precision = trainingPrecision,
+                    LearningRate = parse.GetValue(lr) ?? (paper ? 5e-5 : 5e-4),
+                    WarmupSteps = parse.GetValue(warmup) ?? (paper ? 0 : 100),
+                    MaxGradientNorm = parse.GetValue(clip) ?? (paper ? null : 1.0),
+                    LearningRateDecay = parse.GetValue(decay),
+                };
+            }
+
             ContextLayout? contextLayout = parse.GetValue(layout)?.ToLowerInvariant() switch
             {
                 null => null,
@@ -74,14 +124,8 @@ internal static class TrainCommand
                     IndexPath = parse.GetValue(index)?.FullName,
                     GroupColumn = NeighborGroupSetting.Resolve(parse.GetValue(group)!, parse.GetValue(train)!.FullName),
                 },
-                Trainer = new GeoTokenTrainerOptions
+                Trainer = trainer with
                 {
-                    Epochs = parse.GetValue(epochs),
-                    BatchSize = parse.GetValue(batch),
-                    LearningRate = parse.GetValue(lr) ?? (paper ? 5e-5 : 5e-4),
-                    WarmupSteps = parse.GetValue(warmup) ?? (paper ? 0 : 100),
-                    MaxGradientNorm = parse.GetValue(clip) ?? (paper ? null : 1.0),
-                    LearningRateDecay = parse.GetValue(decay),
                     Seed = parse.GetValue(seed),
                     MaxDuration = minutes is double m ? TimeSpan.FromMinutes(m) : null,
                 },
@@ -94,7 +138,7 @@ internal static class TrainCommand
                 ? $"training neighbours: none shares the image's {groupColumn} value"
                 : "training neighbours: every other image may be one (no --neighbor-group column)");
             output2.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"model: {result.ModelPath} ({result.ParameterCount:N0} parameters, {result.Model.ContextLayout} layout{(result.Model.NeighborCopy ? ", neighbour-copy head" : "")}); {result.Training.EpochsCompleted} epochs, {result.Training.GlobalStep} steps in {result.TrainingElapsed.TotalMinutes:F1} min{(result.Training.StoppedByTimeLimit ? " (time limit reached; --resume continues)" : "")}"));
+                $"model: {result.ModelPath} ({result.ParameterCount:N0} parameters, {result.Model.ContextLayout} layout{(result.Model.NeighborCopy ? ", neighbour-copy head" : "")}); recipe {chosen}, steps of {options.Trainer.EffectiveBatchSize} rows ({options.Trainer.BatchSize} × {options.Trainer.GradientAccumulationSteps}) in {(options.Trainer.Precision == TrainingPrecision.BFloat16 ? "bf16" : "fp32")}; {result.Training.EpochsCompleted} epochs, {result.Training.GlobalStep} steps in {result.TrainingElapsed.TotalMinutes:F1} min{(result.Training.StoppedByTimeLimit ? " (time limit reached; --resume continues)" : "")}"));
             if (result.Training.Validations.Count > 0)
             {
                 MetricsTable.Write(output2, result.Training.Validations.Select(v => ($"greedy, epoch {v.Epoch + 1}", v.Metrics)));

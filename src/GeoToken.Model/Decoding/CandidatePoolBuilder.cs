@@ -11,7 +11,8 @@ namespace GeoToken.Model.Decoding;
 /// Order of a pool before merging: the greedy candidate, the samples in drawing order, then the beams best
 /// first; merged candidates keep the place of their first appearance. Every candidate's
 /// <see cref="GeoCandidate.Position"/> is its cell's centre and its <see cref="GeoCandidate.LogProbability"/>
-/// the summed untempered model log-probability of its tokens. Thread-safe (see <see cref="GeoTokenSearch"/>).
+/// the summed untempered model log-probability of its tokens (samples: tempered with
+/// <see cref="CandidatePoolOptions.ScoreWith"/> = <see cref="SampleScore.Tempered"/>, the reference's). Thread-safe (see <see cref="GeoTokenSearch"/>).
 /// </remarks>
 public sealed class CandidatePoolBuilder
 {
@@ -56,6 +57,7 @@ public sealed class CandidatePoolBuilder
             Temperature = o.Temperature,
             TopK = o.TopK,
             TopP = o.TopP,
+            ScoreWith = o.ScoreWith,
             Seed = o.Seed,
             BeamWidth = o.BeamWidth,
             BeamReturn = o.BeamCount ?? o.BeamWidth,

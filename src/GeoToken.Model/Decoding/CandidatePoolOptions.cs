@@ -38,6 +38,12 @@ public sealed record CandidatePoolOptions
     /// <summary>Decode only inside this region (default null: anywhere).</summary>
     public DecodingRegion? Region { get; init; }
 
+    /// <summary>
+    /// How the samples' log-probabilities are scored (default <see cref="SampleScore.Untempered"/>: like the greedy and
+    /// beam candidates; <see cref="SampleScore.Tempered"/> is the reference's, see there).
+    /// </summary>
+    public SampleScore ScoreWith { get; init; } = SampleScore.Untempered;
+
     /// <summary>Throws unless the options are usable.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it and its value.</exception>
     public void Validate()
@@ -46,6 +52,6 @@ public sealed record CandidatePoolOptions
         if (BeamWidth < 0) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"CandidatePoolOptions.BeamWidth is {BeamWidth}; it must be ≥ 0."));
         if (BeamCount is int n && (n < 1 || n > BeamWidth)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"CandidatePoolOptions.BeamCount is {n}; it must be in 1..BeamWidth ({BeamWidth})."));
         if (!Greedy && Samples == 0 && BeamWidth == 0) throw new ArgumentException("CandidatePoolOptions asks for no candidates: enable Greedy, Samples or BeamWidth.");
-        SamplingSettings.Validate(Temperature, TopK, TopP, "CandidatePoolOptions");
+        SamplingSettings.Validate(Temperature, TopK, TopP, ScoreWith, "CandidatePoolOptions");
     }
 }

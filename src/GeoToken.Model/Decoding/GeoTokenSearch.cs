@@ -19,7 +19,8 @@ namespace GeoToken.Model.Decoding;
 /// </para>
 /// <para>
 /// Scores: every <see cref="DecodedSequence.LogProbability"/> is the sum of the model's untempered,
-/// unconstrained log-probabilities, so candidates from different searches compare directly.
+/// unconstrained log-probabilities, so candidates from different searches compare directly (unless samples are
+/// scored by their tempered distribution, <see cref="SamplingOptions.ScoreWith"/>).
 /// A <see cref="DecodingRegion"/> masks the tokens leading outside it (see there).
 /// </para>
 /// <para>
@@ -140,6 +141,7 @@ public sealed class GeoTokenSearch
             Temperature = options.Temperature,
             TopK = options.TopK,
             TopP = options.TopP,
+            ScoreWith = options.ScoreWith,
             Seed = options.Seed,
             Region = options.Region,
         };
@@ -215,6 +217,7 @@ public sealed class GeoTokenSearch
         var scratchInside = new bool[w];
         var candidates = new List<(double Score, int Beam, int Token)>();
         var sampler = new TokenSampler(plan.Temperature, plan.TopK, plan.TopP);
+        double sampleScale = plan.ScoreWith == SampleScore.Tempered && plan.Temperature > 0 ? 1 / plan.Temperature : 1;
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -242,8 +245,9 @@ public sealed class GeoTokenSearch
                 {
                     var row = logits.AsSpan(r * v, v);
                     Allowed(region, cells[r], inside[r], p, allowed);
-                    LogSoftmax(row, lsm);
-                    int token = r < baseRow + g ? TokenSampler.ArgMax(row, allowed) : sampler.Choose(row, allowed, ref rng[i]);
+                    bool greedyRow = r < baseRow + g;
+                    LogSoftmax(row, lsm, greedyRow ? 1 : sampleScale);
+                    int token = greedyRow ? TokenSampler.ArgMax(row, allowed) : sampler.Choose(row, allowed, ref rng[i]);
                     tokens[r * t + p] = token;
                     logp[r] += lsm[token];
                     (cells[r], inside[r]) = Advance(region, cells[r], inside[r], p, token);
@@ -261,7 +265,7 @@ public sealed class GeoTokenSearch
                     if (double.IsNegativeInfinity(logp[r])) continue;
                     var row = logits.AsSpan(r * v, v);
                     Allowed(region, cells[r], inside[r], p, allowed);
-                    LogSoftmax(row, lsm);
+                    LogSoftmax(row, lsm, 1);
                     for (int k = 0; k < v; k++)
                     {
                         if (allowed[k]) candidates.Add((logp[r] + lsm[k], b, k));
@@ -401,14 +405,15 @@ public sealed class GeoTokenSearch
         return parentBits | ((ulong)token << (markerShift + 1)) | (1UL << markerShift);
     }
 
-    private static void LogSoftmax(ReadOnlySpan<float> logits, double[] result)
+    /// <summary><c>log_softmax(logits · scale)</c> (scale 1/T scores under the tempered distribution).</summary>
+    private static void LogSoftmax(ReadOnlySpan<float> logits, double[] result, double scale)
     {
         double max = double.NegativeInfinity;
-        foreach (float x in logits) max = Math.Max(max, x);
+        foreach (float x in logits) max = Math.Max(max, x * scale);
         double sum = 0;
-        foreach (float x in logits) sum += Math.Exp(x - max);
+        foreach (float x in logits) sum += Math.Exp(x * scale - max);
         double lse = max + Math.Log(sum);
-        for (int k = 0; k < logits.Length; k++) result[k] = logits[k] - lse;
+        for (int k = 0; k < logits.Length; k++) result[k] = logits[k] * scale - lse;
     }
 }
 
@@ -424,6 +429,8 @@ internal sealed record SearchPlan
     public int? TopK { get; init; }
 
     public double? TopP { get; init; }
+
+    public SampleScore ScoreWith { get; init; }
 
     public ulong Seed { get; init; }
 

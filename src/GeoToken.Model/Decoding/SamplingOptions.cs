@@ -31,20 +31,27 @@ public sealed record SamplingOptions
     /// <summary>Decode only inside this region (default null: anywhere).</summary>
     public DecodingRegion? Region { get; init; }
 
+    /// <summary>
+    /// How a sample's log-probability is scored (default <see cref="SampleScore.Untempered"/>, GeoToken.NET's;
+    /// <see cref="SampleScore.Tempered"/> is the reference implementation's).
+    /// </summary>
+    public SampleScore ScoreWith { get; init; } = SampleScore.Untempered;
+
     /// <summary>Throws unless the options are usable.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it and its value.</exception>
     public void Validate()
     {
         if (Count < 1) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"SamplingOptions.Count is {Count}; it must be at least 1."));
-        SamplingSettings.Validate(Temperature, TopK, TopP, "SamplingOptions");
+        SamplingSettings.Validate(Temperature, TopK, TopP, ScoreWith, "SamplingOptions");
     }
 }
 
 /// <summary>Shared checks of temperature, top-k and top-p.</summary>
 internal static class SamplingSettings
 {
-    public static void Validate(double temperature, int? topK, double? topP, string owner)
+    public static void Validate(double temperature, int? topK, double? topP, SampleScore scoreWith, string owner)
     {
+        if (!Enum.IsDefined(scoreWith)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{owner}.ScoreWith is {(int)scoreWith}, not a SampleScore."));
         if (!(temperature >= 0) || double.IsInfinity(temperature)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{owner}.Temperature is {temperature}; it must be finite and ≥ 0."));
         if (topK is < 1) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{owner}.TopK is {topK}; it must be at least 1 (or null for all tokens)."));
         if (topP is double p && !(p > 0 && p <= 1)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{owner}.TopP is {p}; it must be in (0, 1] (or null)."));

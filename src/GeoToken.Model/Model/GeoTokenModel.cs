@@ -205,13 +205,14 @@ public sealed class GeoTokenModel : nn.Module
         if (k == 0)
         {
             var queryViews = new Tensor[mCount];
-            for (int m = 0; m < mCount; m++) queryViews[m] = _projections[m].Forward(batch.QueryFeatures.select(1, m));
+            for (int m = 0; m < mCount; m++) queryViews[m] = _projections[m].Forward(batch.QueryFeatures.to_type(_clsToken.dtype).select(1, m));
             sequence = cat([cls, stack(queryViews, 1)], 1);
         }
         else
         {
             // Query and neighbours share each modality's projection: project [B, 1 + k, d_in] per modality.
-            Tensor all = cat([batch.QueryFeatures.unsqueeze(1), batch.NeighborFeatures], 1); // [B, 1+k, M, d_in]
+            // Features are float32; a model converted to another floating type (a bfloat16 training replica) reads them in its own.
+            Tensor all = cat([batch.QueryFeatures.unsqueeze(1), batch.NeighborFeatures], 1).to_type(_clsToken.dtype); // [B, 1+k, M, d_in]
             var views = new Tensor[mCount];
             for (int m = 0; m < mCount; m++) views[m] = _projections[m].Forward(all.select(2, m)); // [B, 1+k, d]
             Tensor projected = stack(views, 2); // [B, 1+k, M, d]
@@ -224,7 +225,7 @@ public sealed class GeoTokenModel : nn.Module
             sequence = cat([cls, queryProjected, neighbors], 1);
         }
 
-        Tensor x = F.dropout(sequence.Plus(_positions.narrow(0, 0, sequence.shape[1])), o.Dropout, training);
+        Tensor x = F.dropout(sequence.Plus(Positions(sequence.shape[1], sequence.dtype)), o.Dropout, training);
         return _encoder.Forward(x).MoveToOuterDisposeScope();
     }
 
@@ -255,7 +256,7 @@ public sealed class GeoTokenModel : nn.Module
         int d = Options.ModelDimension;
         Tensor start = _startToken.view(1, 1, d).expand(b, 1, d);
         Tensor x = n == 0 ? start : cat([start, _tokenEmbedding.forward(prefixTokens.Plus(_offsets.narrow(0, 0, n)))], 1);
-        x = F.dropout(x.Plus(_positions.narrow(0, 0, n + 1)), Options.Dropout, training);
+        x = F.dropout(x.Plus(Positions(n + 1, x.dtype)), Options.Dropout, training);
         Tensor h = _decoder.Forward(x, memory);
         var logits = new Tensor[n + 1];
         if (_copyHead is null)
@@ -394,7 +395,7 @@ public sealed class GeoTokenModel : nn.Module
             x = _tokenEmbedding.forward(previousTokens!.Plus(_offsets[t - 1])).unsqueeze(1);
         }
 
-        x = F.dropout(x.Plus(_positions[t]), Options.Dropout, training);
+        x = F.dropout(x.Plus(_positions[t].to_type(x.dtype)), Options.Dropout, training);
         Tensor h = _decoder.Step(x, cache.MemoryKeys, cache.MemoryValues, cache.SelfKeys, cache.SelfValues, t, cache.RowsPerMemory).squeeze(1);
         Tensor logits = _heads[t].forward(h);
         if (_copyHead is not null)
@@ -429,9 +430,38 @@ public sealed class GeoTokenModel : nn.Module
         long n = tokens.shape[0];
         Tensor start = _startToken.view(1, 1, d).expand(n, 1, d);
         Tensor x = cat([start, _tokenEmbedding.forward(tokens.Plus(_offsets))], 1);
-        x = F.dropout(x.Plus(_positions.narrow(0, 0, t + 1)), Options.Dropout, training);
+        x = F.dropout(x.Plus(Positions(t + 1, x.dtype)), Options.Dropout, training);
         return _decoder.Forward(x, cache.MemoryKeys, cache.MemoryValues, cache.RowsPerMemory).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// As <see cref="DecoderStates"/>, with autograd (for fine-tuning the model through a head on its states): encodes
+    /// <paramref name="batch"/>, then decodes the full sequences <paramref name="tokens"/> <c>[N, T]</c>, row <c>r</c>
+    /// against the memory of image <paramref name="imageOfRow"/>[r] → <c>[N, T + 1, d]</c>.
+    /// </summary>
+    internal Tensor TeacherForcedStates(GeoTokenBatch batch, Tensor imageOfRow, Tensor tokens)
+    {
+        int t = Options.SequenceLength, d = Options.ModelDimension;
+        if (tokens.dtype != ScalarType.Int64 || tokens.dim() != 2 || tokens.shape[1] != t || imageOfRow.shape[0] != tokens.shape[0])
+        {
+            throw new ArgumentException($"tokens has type {tokens.dtype} and shape [{string.Join(", ", tokens.shape)}]; expected int64 [{imageOfRow.shape[0]}, {t}].", nameof(tokens));
+        }
+
+        CheckTokenRange(tokens, nameof(tokens));
+        using var scope = NewDisposeScope();
+        Tensor memory = Encode(batch).index_select(0, imageOfRow);
+        long n = tokens.shape[0];
+        Tensor start = _startToken.view(1, 1, d).expand(n, 1, d);
+        Tensor x = cat([start, _tokenEmbedding.forward(tokens.Plus(_offsets))], 1);
+        x = F.dropout(x.Plus(Positions(t + 1, x.dtype)), Options.Dropout, training);
+        return _decoder.Forward(x, memory).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The first <paramref name="length"/> rows of the positional encoding in <paramref name="dtype"/>: the buffer stays
+    /// float32 when the module is converted to another floating type (TorchSharp's <c>to(ScalarType)</c> leaves it).
+    /// </summary>
+    private Tensor Positions(long length, ScalarType dtype) => _positions.narrow(0, 0, length).to_type(dtype);
 
     /// <summary>The output head of <paramref name="position"/> applied to decoder states <c>[N, d]</c>: logits <c>[N, V_p]</c>.</summary>
     internal Tensor HeadLogits(int position, Tensor states) => _heads[position].forward(states);

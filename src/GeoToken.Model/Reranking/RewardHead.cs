@@ -11,12 +11,15 @@ namespace GeoToken.Model.Reranking;
 
 /// <summary>
 /// The paper's reward model: a small head on the GeoToken decoder's state after a candidate's last token that
-/// predicts whether the candidate lies within <see cref="ThresholdKm"/> (200 km) of the truth. The decoder is
-/// frozen; only the head is trained (<see cref="RewardTrainer"/>). Each candidate is decoded against its own
-/// image's encoder memory (its own neighbours), never another image's.
+/// predicts whether the candidate lies within <see cref="ThresholdKm"/> (200 km) of the truth. By default the decoder is
+/// frozen and only the head is trained (<see cref="RewardTrainer"/>); the reference fine-tunes the whole transformer with
+/// the head, and a head trained so carries its own fine-tuned copy of the model (<see cref="ScorerModel"/>), which then
+/// computes the decoder states. Each candidate is decoded against its own image's encoder memory (its own
+/// neighbours), never another image's.
 /// </summary>
 /// <remarks>
-/// Weights: <c>fc1</c> (d → d) and <c>fc2</c> (d → 1) with a ReLU between. Score pools with <see cref="Score"/> (or as
+/// Weights: <c>fc1</c> (d → <see cref="HiddenDimension"/>) and <c>fc2</c> (→ 1 logit, or 2 bins; see
+/// <see cref="Output"/>) with a ReLU between, and <c>scorer.*</c> when fine-tuned. Score pools with <see cref="Score"/> (or as
 /// the pool scorer <see cref="RewardScorer"/>) and rank them with <see cref="GeoToken.Reranking.RewardReranker"/>. Not
 /// thread-safe on its own: the predictor and the evaluation serialise model use.
 /// </remarks>
@@ -28,17 +31,30 @@ public sealed class RewardHead : nn.Module<Tensor, Tensor>
     [ComponentName(Name = "fc2")]
     private readonly Linear _fc2;
 
-    /// <summary>A head for decoder states of width <paramref name="modelDimension"/>.</summary>
+    /// <summary>A head for decoder states of width <paramref name="modelDimension"/>: hidden width d, one logit (GeoToken.NET's default).</summary>
     /// <param name="modelDimension">The GeoToken model's <c>d</c>.</param>
     /// <param name="thresholdKm">The distance the head learns to recognise (default 200 km, as the paper).</param>
-    public RewardHead(int modelDimension, double thresholdKm = 200) : base(nameof(RewardHead))
+    public RewardHead(int modelDimension, double thresholdKm = 200) : this(modelDimension, thresholdKm, modelDimension, RewardHeadOutput.Logit)
+    {
+    }
+
+    /// <summary>A head of a chosen shape (the reference's: hidden width 2048, <see cref="RewardHeadOutput.TwoBins"/>).</summary>
+    /// <param name="modelDimension">The GeoToken model's <c>d</c>.</param>
+    /// <param name="thresholdKm">The distance the head learns to recognise.</param>
+    /// <param name="hiddenDimension">Width of the hidden layer.</param>
+    /// <param name="output">One logit or two bins.</param>
+    public RewardHead(int modelDimension, double thresholdKm, int hiddenDimension, RewardHeadOutput output) : base(nameof(RewardHead))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(modelDimension, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(hiddenDimension, 1);
+        if (!Enum.IsDefined(output)) throw new ArgumentOutOfRangeException(nameof(output), output, "Not a RewardHeadOutput.");
         if (!(thresholdKm > 0) || !double.IsFinite(thresholdKm)) throw new ArgumentOutOfRangeException(nameof(thresholdKm), thresholdKm, "The threshold must be a positive distance.");
         ModelDimension = modelDimension;
         ThresholdKm = thresholdKm;
-        _fc1 = nn.Linear(modelDimension, modelDimension);
-        _fc2 = nn.Linear(modelDimension, 1);
+        HiddenDimension = hiddenDimension;
+        Output = output;
+        _fc1 = nn.Linear(modelDimension, hiddenDimension);
+        _fc2 = nn.Linear(hiddenDimension, output == RewardHeadOutput.TwoBins ? 2 : 1);
         RegisterComponents();
     }
 
@@ -48,11 +64,49 @@ public sealed class RewardHead : nn.Module<Tensor, Tensor>
     /// <summary>The distance whose "within" the head predicts.</summary>
     public double ThresholdKm { get; }
 
-    /// <summary>Logits <c>[N]</c> of "within the threshold" for decoder states <c>[N, d]</c>.</summary>
+    /// <summary>The hidden layer's width (default: <see cref="ModelDimension"/>; the reference's 2048).</summary>
+    public int HiddenDimension { get; }
+
+    /// <summary>One logit or two bins.</summary>
+    public RewardHeadOutput Output { get; }
+
+    /// <summary>
+    /// The head's own fine-tuned copy of the GeoToken model, which computes the decoder states it reads (the reference
+    /// fine-tunes the whole transformer with the head); null when the head reads the frozen model it is given.
+    /// </summary>
+    public GeoTokenModel? ScorerModel => _scorer;
+
+    private GeoTokenModel? _scorer;
+
+    /// <summary>Makes <paramref name="model"/> (owned from now on) the head's <see cref="ScorerModel"/>, saved and loaded with it.</summary>
+    internal void AttachScorer(GeoTokenModel model)
+    {
+        if (_scorer is not null) throw new InvalidOperationException("The reward head already has a scorer model.");
+        if (model.Options.ModelDimension != ModelDimension) throw new ArgumentException($"The scorer model is {model.Options.ModelDimension}-d; the head reads {ModelDimension}-d states.", nameof(model));
+        _scorer = model;
+        register_module("scorer", model);
+    }
+
+    /// <summary>Logits <c>[N]</c> of "within the threshold" for decoder states <c>[N, d]</c> (two bins: within minus beyond).</summary>
     public override Tensor forward(Tensor states)
     {
         using var scope = NewDisposeScope();
-        return _fc2.forward(F.relu(_fc1.forward(states))).squeeze(-1).MoveToOuterDisposeScope();
+        var z = BinLogits(states);
+        return (Output == RewardHeadOutput.TwoBins ? z.select(1, 0).sub(z.select(1, 1)) : z.squeeze(-1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The last layer's raw output <c>[N, 1]</c> or <c>[N, 2]</c> (bin 0 "within", bin 1 "beyond").</summary>
+    internal Tensor BinLogits(Tensor states)
+    {
+        using var scope = NewDisposeScope();
+        return _fc2.forward(F.relu(_fc1.forward(states))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Disposes the weights and the scorer model.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _scorer?.Dispose();
     }
 
     /// <summary>
@@ -63,10 +117,24 @@ public sealed class RewardHead : nn.Module<Tensor, Tensor>
     internal static (Tensor States, (int Image, int Candidate)[] Rows) CandidateStates(EncodedBatch batch, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools)
     {
         var model = batch.Model;
+        int t = model.Options.SequenceLength;
+        var (rows, images, tokens) = CandidateRows(t, pools);
+        if (rows.Length == 0) return (zeros([0, model.Options.ModelDimension]), []);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        using var cache = batch.BeginDecoding();
+        cache.Reorder(new ReadOnlySpan<long>(images));
+        var sequence = tensor(tokens, [rows.Length, t], device: model.Device);
+        var states = model.DecoderStates(cache, sequence).select(1, t);
+        return (states.MoveToOuterDisposeScope(), rows);
+    }
+
+    /// <summary>The model-generated candidates of <paramref name="pools"/>: which pool and candidate each row is, its image, and its tokens (row-major <c>[N, T]</c>).</summary>
+    internal static ((int Image, int Candidate)[] Rows, long[] Images, long[] Tokens) CandidateRows(int t, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools)
+    {
         var rows = new List<(int, int)>();
         var images = new List<long>();
         var tokens = new List<long>();
-        int t = model.Options.SequenceLength;
         for (int i = 0; i < pools.Count; i++)
         {
             for (int c = 0; c < pools[i].Count; c++)
@@ -78,14 +146,7 @@ public sealed class RewardHead : nn.Module<Tensor, Tensor>
             }
         }
 
-        if (rows.Count == 0) return (zeros([0, model.Options.ModelDimension]), []);
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        using var cache = batch.BeginDecoding();
-        cache.Reorder(new ReadOnlySpan<long>([.. images]));
-        var sequence = tensor(tokens.ToArray(), [rows.Count, t], device: model.Device);
-        var states = model.DecoderStates(cache, sequence).select(1, t);
-        return (states.MoveToOuterDisposeScope(), [.. rows]);
+        return ([.. rows], [.. images], [.. tokens]);
     }
 
     /// <summary>
@@ -108,7 +169,10 @@ public sealed class RewardHead : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var result = pools.Select(p => Enumerable.Repeat(double.NaN, p.Count).ToArray()).ToArray();
-        var (states, rows) = CandidateStates(batch, pools);
+        // A head fine-tuned with its own copy of the transformer reads that copy's states: its encoder differs, so it
+        // encodes the batch itself (the one case where the encoder runs twice); otherwise the kept encoder output is used.
+        using var own = ScorerModel?.EncodeBatch(batch.Batch);
+        var (states, rows) = CandidateStates(own ?? batch, pools);
         if (rows.Length == 0) return result;
         var probabilities = sigmoid(forward(states)).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         for (int r = 0; r < rows.Length; r++)
@@ -120,7 +184,10 @@ public sealed class RewardHead : nn.Module<Tensor, Tensor>
         return result;
     }
 
-    /// <summary>1 where a candidate lies within <see cref="ThresholdKm"/> of its image's true position, else 0.</summary>
-    internal float[] Labels(IReadOnlyList<IReadOnlyList<GeoCandidate>> pools, (int Image, int Candidate)[] rows, IReadOnlyList<LatLng> truth) =>
-        [.. rows.Select(r => Geodesy.HaversineKm(pools[r.Image][r.Candidate].Position, truth[r.Image]) <= ThresholdKm ? 1f : 0f)];
+    /// <summary>
+    /// 1 where a candidate lies within <see cref="ThresholdKm"/> of its image's true position, else 0; at exactly the
+    /// threshold 1, or 0 when <paramref name="strict"/> (the reference's bins: within means closer than the threshold).
+    /// </summary>
+    internal float[] Labels(IReadOnlyList<IReadOnlyList<GeoCandidate>> pools, (int Image, int Candidate)[] rows, IReadOnlyList<LatLng> truth, bool strict = false) =>
+        [.. rows.Select(r => Geodesy.HaversineKm(pools[r.Image][r.Candidate].Position, truth[r.Image]) is var d && (strict ? d < ThresholdKm : d <= ThresholdKm) ? 1f : 0f)];
 }

@@ -1,3 +1,4 @@
+using GeoToken.Decoding;
 using GeoToken.Geometry;
 using GeoToken.Model.Decoding;
 using GeoToken.Model.Training;
@@ -10,7 +11,9 @@ namespace GeoToken.Model.Reranking;
 /// <summary>
 /// Fine-tunes a <see cref="RewardHead"/> on the candidate pools a frozen GeoToken model samples for training
 /// images: each candidate is labelled by whether it lies within the head's threshold of its own image's true
-/// position, and decoded against that image's own memory (query and neighbours).
+/// position, and decoded against that image's own memory (query and neighbours). With
+/// <see cref="RewardTrainingOptions.FineTuneModel"/> (the reference's recipe) a copy of the whole transformer is trained
+/// with the head and becomes its <see cref="RewardHead.ScorerModel"/>.
 /// </summary>
 public static class RewardTrainer
 {
@@ -36,9 +39,14 @@ public static class RewardTrainer
         }
 
         model.eval();
+        if (options.FineTuneModel && head.ScorerModel is null) head.AttachScorer(CopyOf(model));
+        var scorer = options.FineTuneModel ? head.ScorerModel : null;
         head.train();
+        scorer?.eval(); // fine-tuned without dropout, as the reference (its transformer stays in evaluation mode)
+        bool twoBins = head.Output == RewardHeadOutput.TwoBins;
         var builder = new CandidatePoolBuilder(model, options.Pool with { Seed = options.Seed });
         using var optimizer = optim.AdamW(head.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay);
+        var schedule = optim.lr_scheduler.StepLR(optimizer, 1, options.LearningRateDecay);
         var rng = new Random(unchecked((int)options.Seed));
         int rows = Math.Min(source.Count, options.MaxRows ?? int.MaxValue);
         int stepsPerEpoch = (rows + options.BatchSize - 1) / options.BatchSize;
@@ -71,21 +79,34 @@ public static class RewardTrainer
                     optimizer.zero_grad();
                     using (var scope = NewDisposeScope())
                     {
-                        var (states, index) = RewardHead.CandidateStates(encoded, pools);
+                        var (states, index) = scorer is null ? RewardHead.CandidateStates(encoded, pools) : StatesWithGradient(scorer, batch, pools);
                         step++;
                         if (index.Length == 0) continue;
-                        labels = head.Labels(pools, index, truth);
+                        labels = head.Labels(pools, index, truth, strict: twoBins);
                         pos = labels.Count(x => x > 0.5f);
                         var y = tensor(labels, device: model.Device);
 
-                        // Class-balanced binary cross-entropy: near candidates are rare for a weak model.
-                        double posWeight = pos == 0 ? 1 : Math.Clamp((labels.Length - pos) / (double)pos, 1, 50);
-                        var logits = head.forward(states);
-                        var weights = y * (posWeight - 1) + 1;
-                        var loss = (weights * (y * F.softplus(-logits) + (1 - y) * F.softplus(logits))).sum() / weights.sum();
+                        // Per-candidate losses, weighted: the rarer class up (ClassBalanced; near candidates are rare for a
+                        // weak model) and each cell by its draws (WeightBySampleCount).
+                        Tensor perRow = twoBins
+                            ? F.cross_entropy(head.BinLogits(states), y.lt(0.5f).to_type(ScalarType.Int64), reduction: nn.Reduction.None)
+                            : y * F.softplus(-head.forward(states)) + (1 - y) * F.softplus(head.forward(states));
+                        var weights = ones_like(y);
+                        if (options.ClassBalanced)
+                        {
+                            double posWeight = pos == 0 ? 1 : Math.Clamp((labels.Length - pos) / (double)pos, 1, 50);
+                            weights = y * (posWeight - 1) + 1;
+                        }
+
+                        if (options.WeightBySampleCount)
+                        {
+                            weights = weights * tensor(index.Select(r => (float)pools[r.Image][r.Candidate].Count).ToArray(), device: model.Device);
+                        }
+
+                        var loss = (weights * perRow).sum() / weights.sum();
                         loss.backward();
                         l = loss.item<float>();
-                        right = logits.gt(0).eq(y.gt(0.5f)).sum().item<long>();
+                        right = head.forward(states).gt(0).eq(y.gt(0.5f)).sum().item<long>();
                     }
 
                     // Outside the dispose scope: the optimizer's state tensors must outlive the step.
@@ -111,11 +132,43 @@ public static class RewardTrainer
                 }
             }
 
+            schedule.step();
             epochLosses.Add(seen > 0 ? lossSum / seen : double.NaN);
             epochAccuracies.Add(seen > 0 ? correct / seen : double.NaN);
         }
 
         head.eval();
         return new RewardTrainingResult(steps, candidates, epochLosses, epochAccuracies, candidates > 0 ? (double)positives / candidates : double.NaN);
+    }
+
+    /// <summary>A copy of <paramref name="model"/> (same options and weights, same device), without touching torch's generator.</summary>
+    private static GeoTokenModel CopyOf(GeoTokenModel model)
+    {
+        var copy = GeoTokenModelFile.CreateWithoutTouchingRng(model.Options);
+        try
+        {
+            copy.to(model.Device);
+            using var noGrad = no_grad();
+            var source = model.state_dict();
+            foreach (var (name, tensor) in copy.state_dict()) tensor.copy_(source[name]);
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The final decoder states of every model-generated candidate, computed by <paramref name="scorer"/> with autograd.</summary>
+    private static (Tensor States, (int Image, int Candidate)[] Rows) StatesWithGradient(GeoTokenModel scorer, GeoTokenBatch batch, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools)
+    {
+        int t = scorer.Options.SequenceLength;
+        var (rows, images, tokens) = RewardHead.CandidateRows(t, pools);
+        if (rows.Length == 0) return (zeros([0, scorer.Options.ModelDimension]), rows);
+        using var scope = NewDisposeScope();
+        var imageOfRow = tensor(images, device: scorer.Device);
+        var sequence = tensor(tokens, [rows.Length, t], device: scorer.Device);
+        return (scorer.TeacherForcedStates(batch, imageOfRow, sequence).select(1, t).MoveToOuterDisposeScope(), rows);
     }
 }

@@ -3,8 +3,60 @@ using GeoToken.Model.Decoding;
 namespace GeoToken.Model.Reranking;
 
 /// <summary>How <see cref="RewardTrainer"/> fine-tunes a <see cref="RewardHead"/>.</summary>
+/// <remarks>
+/// The defaults are GeoToken.NET's: a head of width d with one logit on the frozen model, class-balanced binary
+/// cross-entropy, 1 epoch at 1e-3. <see cref="Reference"/> is the reference implementation's recipe.
+/// </remarks>
 public sealed record RewardTrainingOptions
 {
+    /// <summary>
+    /// The reference's reward training (<c>train_reward_n.py</c>): a head of hidden width 2048 (the script's default;
+    /// its <c>RewardScorer</c> class defaults to 128) with two bins (within / beyond 200 km, 2-class cross-entropy, not
+    /// class-balanced), the whole transformer fine-tuned with the head (dropout off, as its model stays in evaluation
+    /// mode), AdamW at 5e-5 with PyTorch's default weight decay 0.01, the learning rate times 0.9 after every epoch,
+    /// 40 epochs of batches of 512 images, each image's 10 samples at T = 0.7 (no greedy candidate) as raw samples
+    /// (a cell drawn k times counts k times). Selection at test time: <see cref="GeoToken.Reranking.RewardSelection.Reference"/>.
+    /// </summary>
+    public static RewardTrainingOptions Reference { get; } = new()
+    {
+        HiddenDimension = 2048,
+        Output = RewardHeadOutput.TwoBins,
+        FineTuneModel = true,
+        ClassBalanced = false,
+        WeightBySampleCount = true,
+        Epochs = 40,
+        BatchSize = 512,
+        LearningRate = 5e-5,
+        WeightDecay = 0.01,
+        LearningRateDecay = 0.9,
+        Pool = new CandidatePoolOptions { Greedy = false, Samples = 10, Temperature = 0.7, ScoreWith = SampleScore.Tempered },
+    };
+
+    /// <summary>Hidden width of a head <see cref="RewardTrainingRun"/> creates (default null: the model's d; the reference's 2048).</summary>
+    public int? HiddenDimension { get; init; }
+
+    /// <summary>The output of a head <see cref="RewardTrainingRun"/> creates (default one logit; the reference's two bins).</summary>
+    public RewardHeadOutput Output { get; init; } = RewardHeadOutput.Logit;
+
+    /// <summary>
+    /// Fine-tune a copy of the whole transformer together with the head (default false: the model is frozen and only the
+    /// head learns). The copy becomes the head's <see cref="RewardHead.ScorerModel"/>; pools are still sampled from the
+    /// unchanged model, as the reference samples them once beforehand.
+    /// </summary>
+    public bool FineTuneModel { get; init; }
+
+    /// <summary>Weight the rarer class up so both classes weigh the same, up to 50× (default true; the reference does not).</summary>
+    public bool ClassBalanced { get; init; } = true;
+
+    /// <summary>
+    /// Weight each merged candidate by how many samples drew it, as training on the raw samples would (default false: each
+    /// distinct cell once; the reference trains on raw samples).
+    /// </summary>
+    public bool WeightBySampleCount { get; init; }
+
+    /// <summary>Multiplier of the learning rate after every epoch (default 1: constant; the reference's 0.9).</summary>
+    public double LearningRateDecay { get; init; } = 1;
+
     /// <summary>Passes over the training rows (default 1).</summary>
     public int Epochs { get; init; } = 1;
 
@@ -41,6 +93,9 @@ public sealed record RewardTrainingOptions
         if (MaxRows is < 1) throw new ArgumentException($"RewardTrainingOptions.MaxRows is {MaxRows}; it must be at least 1.");
         if (!(LearningRate > 0)) throw new ArgumentException($"RewardTrainingOptions.LearningRate is {LearningRate}; it must be positive.");
         if (!(WeightDecay >= 0)) throw new ArgumentException($"RewardTrainingOptions.WeightDecay is {WeightDecay}; it must not be negative.");
+        if (HiddenDimension is < 1) throw new ArgumentException($"RewardTrainingOptions.HiddenDimension is {HiddenDimension}; it must be at least 1.");
+        if (!Enum.IsDefined(Output)) throw new ArgumentException($"RewardTrainingOptions.Output is {(int)Output}, not a RewardHeadOutput.");
+        if (!(LearningRateDecay > 0) || !double.IsFinite(LearningRateDecay)) throw new ArgumentException($"RewardTrainingOptions.LearningRateDecay is {LearningRateDecay}; it must be positive and finite.");
         if (ProgressEverySteps < 1) throw new ArgumentException($"RewardTrainingOptions.ProgressEverySteps is {ProgressEverySteps}; it must be at least 1.");
         Pool.Validate();
     }

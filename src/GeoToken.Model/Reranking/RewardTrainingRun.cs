@@ -35,7 +35,7 @@ public static class RewardTrainingRun
         using var neighborFile = NeighborFile.Open(prefix);
         var tokens = TokenTable.Build(train, model.Tokenizer, cancellationToken);
         var source = new DatasetBatchSource(train, train, neighborFile, tokens, tokens, model.Options);
-        using var head = new RewardHead(model.Options.ModelDimension);
+        using var head = new RewardHead(model.Options.ModelDimension, 200, options.HiddenDimension ?? model.Options.ModelDimension, options.Output);
         head.to(model.Device);
         var result = RewardTrainer.Train(model, head, source, options,
             progress.Map((RewardTrainingProgress r) => ("reward", (double)(r.Epoch * r.StepsPerEpoch + r.Step), (double)(r.StepsPerEpoch * options.Epochs), (RewardTrainingProgress?)r)),

@@ -52,7 +52,7 @@ public sealed class AdamWOptimizer : IDisposable
         }
     }
 
-    /// <summary>The learning rate the next <see cref="Step"/> uses.</summary>
+    /// <summary>The learning rate the next <see cref="Step()"/> uses.</summary>
     public double LearningRate { get; set; } = 5e-5;
 
     /// <summary>Decoupled weight decay.</summary>
@@ -68,7 +68,13 @@ public sealed class AdamWOptimizer : IDisposable
     public double Epsilon { get; }
 
     /// <summary>Applies one update to every parameter that has a gradient.</summary>
-    public void Step()
+    public void Step() => Step(i => _params[i].Param.grad);
+
+    /// <summary>
+    /// Applies one update with gradients given per parameter (index into the constructor's order; null skips it), e.g.
+    /// float32 gradients computed by a lower-precision replica of the model.
+    /// </summary>
+    internal void Step(Func<int, Tensor?> gradientOf)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         double lr = LearningRate;
@@ -77,7 +83,7 @@ public sealed class AdamWOptimizer : IDisposable
         for (int i = 0; i < _params.Length; i++)
         {
             var p = _params[i].Param;
-            var grad = p.grad;
+            var grad = gradientOf(i);
             if (grad is null) continue;
             long t = ++_steps[i];
             double bc1 = 1 - Math.Pow(Beta1, t);
@@ -115,6 +121,9 @@ public sealed class AdamWOptimizer : IDisposable
 
         yield return ("steps", tensor(_steps));
     }
+
+    /// <summary>The names of the parameters, in the order <see cref="Step(Func{int, Tensor})"/> indexes them.</summary>
+    internal IEnumerable<string> ParameterNames => _params.Select(p => p.Name);
 
     /// <summary>The tensor names <see cref="LoadState"/> needs.</summary>
     internal IEnumerable<string> StateNames() =>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeoToken.Model.IO;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Training;
@@ -34,6 +35,9 @@ public sealed class GeoTokenTrainer : IDisposable
 {
     private readonly AdamWOptimizer _optimizer;
     private readonly double[] _weights;
+    private readonly GeoTokenModel? _replica; // TrainingPrecision.BFloat16: the model in bfloat16, run forward and backward
+    private readonly Parameter[] _masterParameters; // in the optimizer's order
+    private readonly Parameter[] _replicaParameters; // same order; empty in float32
     private double _epochLossSum;
     private long _epochSamples;
     private bool _disposed;
@@ -57,6 +61,16 @@ public sealed class GeoTokenTrainer : IDisposable
             LearningRate = options.LearningRateAt(0, 0),
         };
         if (seedTorch) random.manual_seed(unchecked((long)options.Seed));
+        var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        _masterParameters = [.. _optimizer.ParameterNames.Select(n => named[n])];
+        _replicaParameters = [];
+        if (options.Precision == TrainingPrecision.BFloat16)
+        {
+            _replica = GeoTokenModelFile.CreateWithoutTouchingRng(model.Options);
+            _replica.to(model.Device).to(ScalarType.BFloat16);
+            var replicaNamed = _replica.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            _replicaParameters = [.. _optimizer.ParameterNames.Select(n => replicaNamed[n])];
+        }
     }
 
     /// <summary>The model being trained.</summary>
@@ -84,8 +98,11 @@ public sealed class GeoTokenTrainer : IDisposable
     public double CurrentLearningRate => Options.LearningRateAt(Epoch, GlobalStep);
 
     /// <summary>Optimizer steps per epoch for a source of <paramref name="rowCount"/> rows.</summary>
-    public int StepsPerEpoch(int rowCount) =>
-        Options.DropLastPartialBatch ? rowCount / Options.BatchSize : (rowCount + Options.BatchSize - 1) / Options.BatchSize;
+    public int StepsPerEpoch(int rowCount)
+    {
+        long e = Options.EffectiveBatchSize;
+        return (int)(Options.DropLastPartialBatch ? rowCount / e : (rowCount + e - 1) / e);
+    }
 
     /// <summary>
     /// Trains until <see cref="GeoTokenTrainerOptions.Epochs"/> epochs are complete (continuing a resumed
@@ -105,7 +122,7 @@ public sealed class GeoTokenTrainer : IDisposable
         int stepsPerEpoch = StepsPerEpoch(count);
         if (stepsPerEpoch < 1)
         {
-            throw new InvalidOperationException($"The batch source has {count} rows, not enough for one batch of {Options.BatchSize} (DropLastPartialBatch is {Options.DropLastPartialBatch}).");
+            throw new InvalidOperationException($"The batch source has {count} rows, not enough for one step of {Options.EffectiveBatchSize} (BatchSize {Options.BatchSize} × GradientAccumulationSteps {Options.GradientAccumulationSteps}; DropLastPartialBatch is {Options.DropLastPartialBatch}).");
         }
 
         if (StepInEpoch > stepsPerEpoch)
@@ -120,22 +137,36 @@ public sealed class GeoTokenTrainer : IDisposable
         while (Epoch < Options.Epochs && !outOfTime)
         {
             int[] order = SplitMix64.EpochOrder(Options.Seed, Epoch, count);
-            int usable = Options.DropLastPartialBatch ? stepsPerEpoch * Options.BatchSize : count;
-            var remaining = new ReadOnlyMemory<int>(order, StepInEpoch * Options.BatchSize, usable - StepInEpoch * Options.BatchSize);
+            int e = Options.EffectiveBatchSize;
+            int usable = Options.DropLastPartialBatch ? stepsPerEpoch * e : count;
+            var remaining = new ReadOnlyMemory<int>(order, StepInEpoch * e, usable - StepInEpoch * e);
             var clock = Stopwatch.StartNew();
             long windowSamples = 0;
             double lastLoss = double.NaN;
+            var pending = new List<GeoTokenBatch>(Options.GradientAccumulationSteps);
+            int pendingRows = 0;
+            try
+            {
             foreach (var batch in source.ReadBatches(remaining, Options.BatchSize, cancellationToken))
             {
-                using (batch)
+                // An optimizer step takes the next EffectiveBatchSize rows (fewer at the end of the epoch) in batches of BatchSize.
+                pending.Add(batch);
+                pendingRows += batch.Count;
+                if (pendingRows < Math.Min(e, usable - StepInEpoch * e)) continue;
+                try
                 {
                     if (cancellationToken.IsCancellationRequested) break;
-                    int b = batch.Count;
-                    lastLoss = TrainStep(batch);
+                    lastLoss = TrainStep(pending);
                     StepInEpoch++;
-                    _epochLossSum += lastLoss * b;
-                    _epochSamples += b;
-                    windowSamples += b;
+                    _epochLossSum += lastLoss * pendingRows;
+                    _epochSamples += pendingRows;
+                    windowSamples += pendingRows;
+                }
+                finally
+                {
+                    foreach (var b in pending) b.Dispose();
+                    pending.Clear();
+                    pendingRows = 0;
                 }
 
                 bool epochDone = StepInEpoch == stepsPerEpoch;
@@ -157,6 +188,11 @@ public sealed class GeoTokenTrainer : IDisposable
                     outOfTime = true;
                     break;
                 }
+            }
+            }
+            finally
+            {
+                foreach (var b in pending) b.Dispose(); // read, but not a whole step (cancelled, or a short source)
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -217,27 +253,111 @@ public sealed class GeoTokenTrainer : IDisposable
     /// <exception cref="InvalidOperationException">The loss is NaN or infinite (the weights are left unchanged).</exception>
     public double TrainStep(GeoTokenBatch batch)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(batch);
-        using var scope = NewDisposeScope();
-        batch.To(Model.Device);
+        return TrainStep([batch]);
+    }
+
+    /// <summary>
+    /// One optimizer step on the rows of all <paramref name="batches"/> together (gradient accumulation): each batch's
+    /// mean loss is weighted by its share of the rows before its backward pass, so the gradient is that of the mean loss
+    /// over the concatenated batches. Batches are moved to the model's device, not disposed. Advances
+    /// <see cref="GlobalStep"/> by one and returns the mean loss over all rows.
+    /// </summary>
+    /// <exception cref="ArgumentException">No batches.</exception>
+    /// <exception cref="InvalidOperationException">A loss is NaN or infinite (the weights are left unchanged).</exception>
+    public double TrainStep(IReadOnlyList<GeoTokenBatch> batches)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(batches);
+        if (batches.Count == 0) throw new ArgumentException("TrainStep needs at least one batch.", nameof(batches));
+        long total = 0;
+        foreach (var b in batches) total += (b ?? throw new ArgumentException("A batch is null.", nameof(batches))).Count;
         Model.train();
-        var logits = Model.Forward(batch);
-        var loss = GeoTokenLoss.Compute(logits, batch.TargetTokens!, _weights);
-        double value = loss.item<float>();
-        if (!double.IsFinite(value))
+        Model.zero_grad(set_to_none: true);
+        var forward = _replica ?? Model;
+        Tensor?[]? sums = null; // bfloat16: the gradients summed in float32
+        if (_replica is not null)
         {
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"The training loss is {value} at epoch {Epoch}, step {StepInEpoch} (global step {GlobalStep}); the weights were not updated. Lower the learning rate, add warm-up or gradient clipping, or check the inputs for NaN."));
+            using var noGrad = no_grad();
+            for (int i = 0; i < _masterParameters.Length; i++) _replicaParameters[i].copy_(_masterParameters[i]);
+            _replica.train();
+            sums = new Tensor?[_masterParameters.Length];
         }
 
-        Model.zero_grad(set_to_none: true);
-        loss.backward();
-        if (Options.MaxGradientNorm is double maxNorm) nn.utils.clip_grad_norm_(Model.parameters(), maxNorm);
-        _optimizer.LearningRate = Options.LearningRateAt(Epoch, GlobalStep);
-        _optimizer.Step();
-        GlobalStep++;
-        return value;
+        try
+        {
+            double lossSum = 0;
+            foreach (var batch in batches)
+            {
+                using var scope = NewDisposeScope();
+                batch.To(Model.Device);
+                var logits = forward.Forward(batch);
+                if (_replica is not null) logits = [.. logits.Select(l => l.to_type(ScalarType.Float32))];
+                var loss = GeoTokenLoss.Compute(logits, batch.TargetTokens!, _weights);
+                double value = loss.item<float>();
+                if (!double.IsFinite(value))
+                {
+                    Model.zero_grad(set_to_none: true);
+                    throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                        $"The training loss is {value} at epoch {Epoch}, step {StepInEpoch} (global step {GlobalStep}); the weights were not updated. Lower the learning rate, add warm-up or gradient clipping, or check the inputs for NaN."));
+                }
+
+                lossSum += value * batch.Count;
+                if (batches.Count == 1) loss.backward();
+                else loss.mul(batch.Count / (double)total).backward();
+                if (sums is not null) AccumulateReplicaGradients(sums);
+            }
+
+            if (Options.MaxGradientNorm is double maxNorm)
+            {
+                if (sums is null) nn.utils.clip_grad_norm_(Model.parameters(), maxNorm);
+                else ClipGradientNorm(sums, maxNorm);
+            }
+
+            _optimizer.LearningRate = Options.LearningRateAt(Epoch, GlobalStep);
+            if (sums is null) _optimizer.Step();
+            else _optimizer.Step(i => sums[i]);
+            GlobalStep++;
+            return lossSum / total;
+        }
+        finally
+        {
+            if (sums is not null)
+            {
+                foreach (var t in sums) t?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Adds the replica's bfloat16 gradients, in float32, to <paramref name="sums"/>, and clears the replica's.</summary>
+    private void AccumulateReplicaGradients(Tensor?[] sums)
+    {
+        using var noGrad = no_grad();
+        for (int i = 0; i < sums.Length; i++)
+        {
+            var g = _replicaParameters[i].grad;
+            if (g is null) continue;
+            if (sums[i] is null) sums[i] = g.to_type(ScalarType.Float32).DetachFromDisposeScope();
+            else sums[i]!.add_(g.to_type(ScalarType.Float32));
+        }
+
+        _replica!.zero_grad(set_to_none: true);
+    }
+
+    /// <summary>Scales <paramref name="grads"/> so that their global L2 norm is at most <paramref name="maxNorm"/> (as <c>clip_grad_norm_</c>).</summary>
+    private static void ClipGradientNorm(Tensor?[] grads, double maxNorm)
+    {
+        using var scope = NewDisposeScope();
+        double sq = 0;
+        foreach (var g in grads)
+        {
+            if (g is not null) sq += g.to_type(ScalarType.Float64).square().sum().item<double>();
+        }
+
+        double coef = maxNorm / (Math.Sqrt(sq) + 1e-6);
+        if (coef >= 1) return;
+        using var c = coef.ToScalar();
+        foreach (var g in grads) g?.mul_(c);
     }
 
     /// <summary>
@@ -308,10 +428,10 @@ public sealed class GeoTokenTrainer : IDisposable
         }
 
         var chosen = options ?? stored;
-        if (stepInEpoch > 0 && (chosen.BatchSize != stored.BatchSize || chosen.Seed != stored.Seed || chosen.DropLastPartialBatch != stored.DropLastPartialBatch))
+        if (stepInEpoch > 0 && (chosen.BatchSize != stored.BatchSize || chosen.GradientAccumulationSteps != stored.GradientAccumulationSteps || chosen.Seed != stored.Seed || chosen.DropLastPartialBatch != stored.DropLastPartialBatch))
         {
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                $"'{path}' stopped in the middle of epoch {epoch} (step {stepInEpoch}) with BatchSize {stored.BatchSize}, Seed {stored.Seed}, DropLastPartialBatch {stored.DropLastPartialBatch}; resuming it needs the same values, not {chosen.BatchSize}, {chosen.Seed}, {chosen.DropLastPartialBatch}."));
+                $"'{path}' stopped in the middle of epoch {epoch} (step {stepInEpoch}) with BatchSize {stored.BatchSize}, GradientAccumulationSteps {stored.GradientAccumulationSteps}, Seed {stored.Seed}, DropLastPartialBatch {stored.DropLastPartialBatch}; resuming it needs the same values, not {chosen.BatchSize}, {chosen.GradientAccumulationSteps}, {chosen.Seed}, {chosen.DropLastPartialBatch}."));
         }
 
         var model = GeoTokenModelFile.CreateWithoutTouchingRng(modelOptions);
@@ -385,12 +505,13 @@ public sealed class GeoTokenTrainer : IDisposable
         }
     }
 
-    /// <summary>Releases the optimizer state (not the model).</summary>
+    /// <summary>Releases the optimizer state and the bfloat16 replica (not the model).</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
         _optimizer.Dispose();
+        _replica?.Dispose();
     }
 
     private void Report(IProgress<TrainingProgress>? progress, int stepsPerEpoch, double loss, double samplesPerSecond, bool epochCompleted)

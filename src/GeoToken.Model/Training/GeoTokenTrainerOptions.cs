@@ -1,15 +1,38 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace GeoToken.Model.Training;
 
-/// <summary>Settings of a <see cref="GeoTokenTrainer"/>. Defaults follow the paper except the batch size (paper: 2048).</summary>
+/// <summary>
+/// Settings of a <see cref="GeoTokenTrainer"/>. Defaults follow the paper except the batch size (paper: 2048, reached with
+/// <see cref="GradientAccumulationSteps"/> 8) and the precision (paper: bfloat16, <see cref="Precision"/>); see
+/// <c>GeoTokenRecipe.Paper</c>.
+/// </summary>
 public sealed record GeoTokenTrainerOptions
 {
     /// <summary>Epochs to train in all (default 50, as the paper). A resumed run continues up to this number.</summary>
     public int Epochs { get; init; } = 50;
 
-    /// <summary>Examples per optimizer step (default 256; the paper used 2048 on a GPU).</summary>
+    /// <summary>
+    /// Examples per forward pass (default 256; the paper used 2048 on a GPU). An optimizer step takes
+    /// <see cref="GradientAccumulationSteps"/> such batches (<see cref="EffectiveBatchSize"/>).
+    /// </summary>
     public int BatchSize { get; init; } = 256;
+
+    /// <summary>
+    /// Batches of <see cref="BatchSize"/> whose gradients are summed before each optimizer step (default 1). Each batch's
+    /// mean loss is weighted by its share of the step's rows, so the step's gradient is the gradient of the mean loss
+    /// over all its rows: accumulation 8 of batch 256 trains like batch 2048 (the paper's), in the memory of 256
+    /// (dropout masks aside). An epoch's last step may have fewer rows.
+    /// </summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>Examples per optimizer step: <see cref="BatchSize"/> × <see cref="GradientAccumulationSteps"/>.</summary>
+    [JsonIgnore]
+    public int EffectiveBatchSize => checked(BatchSize * GradientAccumulationSteps);
+
+    /// <summary>The number format of the forward and backward passes (default <see cref="TrainingPrecision.Float32"/>; the reference trains in bfloat16 autocast).</summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
 
     /// <summary>Whether an epoch's last, smaller batch is skipped (default false: it is trained on).</summary>
     public bool DropLastPartialBatch { get; init; }
@@ -76,6 +99,9 @@ public sealed record GeoTokenTrainerOptions
 
         Require(Epochs >= 0, $"Epochs is {Epochs}; it must not be negative.");
         Require(BatchSize >= 1, $"BatchSize is {BatchSize}; it must be at least 1.");
+        Require(GradientAccumulationSteps >= 1, $"GradientAccumulationSteps is {GradientAccumulationSteps}; it must be at least 1.");
+        Require((long)BatchSize * GradientAccumulationSteps <= int.MaxValue, $"BatchSize {BatchSize} × GradientAccumulationSteps {GradientAccumulationSteps} exceeds {int.MaxValue} examples per step.");
+        Require(Enum.IsDefined(Precision), $"Precision is {(int)Precision}, not a TrainingPrecision.");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), $"LearningRate is {LearningRate}; it must be positive and finite.");
         Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), $"WeightDecay is {WeightDecay}; it must be non-negative and finite.");
         Require(Beta1 is >= 0 and < 1, $"Beta1 is {Beta1}; it must be in [0, 1).");

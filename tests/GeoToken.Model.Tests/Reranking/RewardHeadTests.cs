@@ -15,11 +15,14 @@ public sealed class RewardHeadTests(SynthGeoFixture data) : IClassFixture<SynthG
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly GeoTokenModelOptions Options = TestData.Micro() with { ModalityCount = 1, FeatureDimension = 64, NeighborCount = 5, Dropout = 0, Tokenizer = new GeoTokenizerOptions { Level = 20, GroupSize = 2 } };
+    internal static readonly GeoTokenModelOptions Options = TestData.Micro() with { ModalityCount = 1, FeatureDimension = 64, NeighborCount = 5, Dropout = 0, Tokenizer = new GeoTokenizerOptions { Level = 20, GroupSize = 2 } };
 
     private static readonly CandidatePoolOptions Pool = new() { Samples = 6, Temperature = 1.5 };
 
-    private (GeoTokenModel Model, DatasetBatchSource Source, NeighborFile Neighbors) Setup()
+    private (GeoTokenModel Model, DatasetBatchSource Source, NeighborFile Neighbors) Setup() => Setup(data);
+
+    /// <summary>A seeded micro model in evaluation mode over the fixture's training rows with their neighbours.</summary>
+    internal static (GeoTokenModel Model, DatasetBatchSource Source, NeighborFile Neighbors) Setup(SynthGeoFixture data)
     {
         random.manual_seed(5);
         var model = new GeoTokenModel(Options);

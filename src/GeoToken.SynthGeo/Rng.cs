@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 
+
 namespace GeoToken.SynthGeo;
 
 /// <summary>

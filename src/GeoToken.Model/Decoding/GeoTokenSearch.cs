@@ -1,8 +1,9 @@
 using System.Runtime.CompilerServices;
 using GeoToken.Geometry;
-using GeoToken.Model.Training;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
+
+using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Decoding;
 

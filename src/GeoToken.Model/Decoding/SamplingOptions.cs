@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Decoding;
 
 /// <summary>Settings of ancestral sampling (<see cref="GeoTokenSearch.Sample(GeoTokenBatch, SamplingOptions?, IReadOnlyList{long}?, CancellationToken)"/>).</summary>

@@ -1,4 +1,5 @@
-using GeoToken.Model.Training;
+
+using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Decoding;
 

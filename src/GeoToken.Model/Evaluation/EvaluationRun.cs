@@ -11,6 +11,8 @@ using GeoToken.Model.Prediction;
 using GeoToken.Uncertainty;
 using Microsoft.Extensions.Logging;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Evaluation;
 
 /// <summary>

@@ -10,6 +10,8 @@ using GeoToken.Uncertainty;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Prediction;
 
 /// <summary>

@@ -7,6 +7,8 @@ using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using Microsoft.Extensions.Logging;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Prediction;
 
 /// <summary>

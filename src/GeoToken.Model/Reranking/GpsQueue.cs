@@ -1,6 +1,8 @@
 using GeoToken.Geometry;
 using GeoToken.Model.Training;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Reranking;
 
 /// <summary>

@@ -4,6 +4,8 @@ using GeoToken.Retrieval;
 using GeoToken.Model.Training;
 using TorchSharp;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Reranking;
 
 /// <summary>

@@ -6,6 +6,8 @@ using TorchSharp.Utils;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Reranking;
 
 /// <summary>

@@ -6,6 +6,8 @@ using GeoToken.Model.Training;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Reranking;
 
 /// <summary>

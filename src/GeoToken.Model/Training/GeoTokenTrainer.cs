@@ -7,6 +7,8 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Training;
 
 /// <summary>

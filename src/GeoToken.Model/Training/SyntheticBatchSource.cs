@@ -1,5 +1,7 @@
 using static TorchSharp.torch;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Training;
 
 /// <summary>

@@ -5,6 +5,8 @@ using GeoToken.Retrieval;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Training;
 
 /// <summary>

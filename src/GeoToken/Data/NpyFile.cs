@@ -1,3 +1,5 @@
+using GeoToken.IO;
+
 namespace GeoToken.Data;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Text;
-using GeoToken.Data;
 
 namespace GeoToken.IO;
 

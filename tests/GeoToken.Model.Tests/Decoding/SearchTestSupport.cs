@@ -3,6 +3,8 @@ using GeoToken.Model.Training;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Tests.Decoding;
 
 /// <summary>

@@ -8,6 +8,8 @@ using GeoToken.Retrieval;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Tests.Reranking;
 
 /// <summary>The reward head: per-image decoding, labels, training, files and the reward reranker.</summary>

@@ -3,6 +3,8 @@ using GeoToken.Model.Training;
 using GeoToken.Retrieval;
 using GeoToken.Tokens;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Tests.Training;
 
 public sealed class DatasetBatchSourceTests

@@ -2,6 +2,8 @@ using GeoToken.Model.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
+using GeoToken.Model.Common;
+
 namespace GeoToken.Model.Tests.Training;
 
 public class TrainerTests

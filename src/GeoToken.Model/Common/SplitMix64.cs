@@ -1,4 +1,4 @@
-namespace GeoToken.Model.Training;
+namespace GeoToken.Model.Common;
 
 /// <summary>A small, fast, portable 64-bit generator (Steele, Lea &amp; Flood's SplitMix64) whose whole state is one <c>ulong</c>.</summary>
 internal struct SplitMix64

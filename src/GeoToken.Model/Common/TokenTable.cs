@@ -1,7 +1,7 @@
 using GeoToken.Data;
 using GeoToken.Tokens;
 
-namespace GeoToken.Model.Training;
+namespace GeoToken.Model.Common;
 
 /// <summary>
 /// The GeoToken sequences of every row of a dataset, computed once (16 bits per token: rows × T × 2 bytes,

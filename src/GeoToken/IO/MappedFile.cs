@@ -1,6 +1,6 @@
 using System.IO.MemoryMappedFiles;
 
-namespace GeoToken.Data;
+namespace GeoToken.IO;
 
 /// <summary>
 /// A read-only memory map of a whole file. Mapping is O(1): the operating system pages data in

@@ -1,6 +1,6 @@
-using GeoToken.Reranking;
+using GeoToken.Decoding;
 
-namespace GeoToken.Decoding;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// Proposes candidate locations for a query directly from its features or neighbours, without the

@@ -29,6 +29,7 @@ internal static class GeoTokenCli
             ConvertCommand.Create(),
             ExportCommand.Create(),
             DatasetCommand.Create(),
+            DbCommand.Create(),
         };
         return root;
     }

@@ -47,6 +47,9 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
     /// <summary>The gallery table.</summary>
     public string Table => Info.Table;
 
+    /// <summary>The data source the gallery reads through.</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
+
     /// <summary>The settings of searches through <see cref="SearchAsync"/> (K and ExcludeSelf come from each request). Set it before sharing the gallery.</summary>
     public PgSearchOptions SearchDefaults
     {
@@ -59,8 +62,8 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
         }
     } = new();
 
-    /// <inheritdoc/>
-    public string Method => SearchDefaults.Exact ? "pgvector exact" : "pgvector hnsw";
+    /// <summary><c>pgvector exact</c>, or <c>pgvector hnsw ef_search N</c> (neighbour files record it, so files of other settings are not reused).</summary>
+    public string Method => SearchDefaults.Exact ? "pgvector exact" : string.Create(CultureInfo.InvariantCulture, $"pgvector hnsw ef_search {SearchDefaults.EfSearch}");
 
     /// <summary>
     /// Rows numbered 0 … GalleryRows − 1 may be returned: the highest row number + 1, refreshed by every search and
@@ -151,8 +154,14 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
 
         await EnsureExtensionAsync(connection, cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin (both insert the type): creators take turns.
+        await using (var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, tx))
+        {
+            turn.Parameters.AddWithValue(PgGallerySchema.LockKey(PgGallerySchema.MetadataTable));
+            await turn.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await ExecuteAsync(connection, PgGallerySchema.CreateMetadata, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, $"LOCK TABLE {PgGallerySchema.MetadataTable} IN SHARE ROW EXCLUSIVE MODE", cancellationToken).ConfigureAwait(false);
         if (await PgGallerySchema.ReadInfoAsync(connection, info.Table, cancellationToken).ConfigureAwait(false) is not null) return false;
         await using (var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection))
         {

@@ -18,6 +18,8 @@ public sealed class PgGalleryTests(PostgresServer server, SynthGallery data)
 
     private static int _tables;
 
+    private static int Column(GeoDataset d, string name) => d.MetaColumns.ToList().IndexOf(name);
+
     private static string NewTable(string stem) => $"{stem}_{Interlocked.Increment(ref _tables)}";
 
     private async Task<(NpgsqlDataSource Source, PgPushReport Report)> PushAsync(string table, PgPushOptions? options = null)
@@ -227,6 +229,70 @@ public sealed class PgGalleryTests(PostgresServer server, SynthGallery data)
         Assert.Equal(data.Train.Rows, after.IndicesOf(0)[0]);
         Assert.True(after.SimilaritiesOf(0)[0] > 0.9999f);
         Assert.Equal(before.IndicesOf(0)[..4].ToArray(), after.IndicesOf(0)[1..].ToArray());
+    }
+
+    [Fact]
+    public async Task A_snapshot_folder_holds_the_tables_rows_and_is_reused_until_rows_are_added()
+    {
+        string table = NewTable("snap");
+        var (source, _) = await PushAsync(table, new PgPushOptions { BuildIndex = false });
+        await using var _s = source;
+        await using var gallery = await PgGallery.OpenAsync(source, table, Ct);
+        string cache = Directory.CreateTempSubdirectory("geotoken-pg-cache-").FullName;
+        try
+        {
+            var (folder, rows) = await PgGalleryExport.SnapshotAsync(gallery, cache, Ct);
+            Assert.Equal(data.Train.Rows, rows);
+            using (var copy = GeoDataset.Open(folder))
+            {
+                Assert.Equal(data.Train.Rows, copy.Rows);
+                Assert.True(copy.HasColumn("SERIES"));
+                foreach (long r in new long[] { 0, 1234, data.Train.Rows - 1 })
+                {
+                    Assert.Equal(data.Train.GetImageId(r), copy.GetImageId(r));
+                    Assert.Equal(data.Train.GetLocation(r), copy.GetLocation(r));
+                    Assert.Equal(data.Train.GetMetaRow(r)[Column(data.Train, "SERIES")], copy.GetMetaRow(r)[Column(copy, "SERIES")]);
+                    // float16 in, float16 out: the same values.
+                    Assert.Equal(SynthGallery.Features(data.Train, r), SynthGallery.Features(copy, r));
+                }
+            }
+
+            var marker = File.GetLastWriteTimeUtc(Path.Combine(folder, PgGalleryExport.MarkerFileName));
+            Assert.Equal((folder, rows), await PgGalleryExport.SnapshotAsync(gallery, cache, Ct));
+            Assert.Equal(marker, File.GetLastWriteTimeUtc(Path.Combine(folder, PgGalleryExport.MarkerFileName)));
+
+            await gallery.AddAsync([new PgGalleryRow { ImageId = "live-snap", Location = new LatLng(1, 2), Features = [SynthGallery.Features(data.Test, 0)] }], Ct);
+            var (grown, more) = await PgGalleryExport.SnapshotAsync(gallery, cache, Ct);
+            Assert.Equal(rows + 1, more);
+            Assert.NotEqual(folder, grown);
+            using var again = GeoDataset.Open(grown);
+            Assert.Equal("live-snap", again.GetImageId(rows));
+            Assert.Equal("", again.GetMetaRow(rows)[Column(again, "SERIES")]);
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_row_limit_keeps_results_inside_the_snapshot()
+    {
+        string table = NewTable("limit");
+        var (source, _) = await PushAsync(table);
+        await using var _s = source;
+        await using var gallery = await PgGallery.OpenAsync(source, table, Ct);
+        var feature = SynthGallery.Features(data.Test, 3);
+        await gallery.AddAsync([new PgGalleryRow { ImageId = "live-limit", Location = new LatLng(5, 6), Features = [feature] }], Ct);
+        using var query = FeatureMatrix.FromArray(feature, feature.Length);
+        var request = new NeighborQueries { Vectors = query, K = 5 };
+        Assert.Equal(data.Train.Rows, (await gallery.SearchAsync(request, Ct)).IndicesOf(0)[0]);
+        gallery.SearchDefaults = new PgSearchOptions { RowLimit = data.Train.Rows };
+        Assert.Equal(data.Train.Rows, gallery.GalleryRows);
+        var limited = await gallery.SearchAsync(request, Ct);
+        limited.CheckFrom(gallery, request);
+        using var exact = ExactIndex.Create(data.Train.Image, Ct);
+        Assert.Equal((await exact.SearchAsync(request, Ct)).IndicesOf(0)[0], limited.IndicesOf(0)[0]);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using GeoToken.Model.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
 using GeoToken.Photos;
+using GeoToken.Retrieval;
 using GeoToken.Reranking;
 using GeoToken.Uncertainty;
 using Spectre.Console;
@@ -18,7 +19,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var model = ModelSetting.Create();
-        var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder the model retrieves from (its training set).", Required = true };
+        var gallery = new GallerySetting("Gallery dataset folder the model retrieves from (its training set).");
         var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the gallery (default: exact search)." };
         var features = new Option<FileInfo[]>("--features") { Description = "Query features as .npy (rows × d), one file per modality in order image, loc, text.", AllowMultipleArgumentsPerToken = true };
         var rows = new Option<int?>("--rows") { Description = "With --features: only the first N rows." };
@@ -36,8 +37,9 @@ internal static class PredictCommand
         var judge = new JudgeSettings();
         var cmd = new Command("predict", "Locate photos (--image with --encoder) or feature rows (--features): ranked positions, uncertainty radius and the nearest place.")
         {
-            model, gallery, index, features, rows, image, top, reranker, samples, temperature, reward, calibration, batch, json, device,
+            model, index, features, rows, image, top, reranker, samples, temperature, reward, calibration, batch, json, device,
         };
+        gallery.AddTo(cmd);
         judge.AddTo(cmd);
         encoder.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
@@ -56,10 +58,13 @@ internal static class PredictCommand
                 "reward" => throw new CliUsageException("--reranker reward needs --reward FILE (geotoken reward)."),
                 var other => throw new CliUsageException($"--reranker {other}: use consensus, mbr, logprob or reward (or --judge-model for the MLLM judge)."),
             };
+            if (parse.GetValue(index) is not null && PgGalleryAddress.IsUri(gallery.Value(parse))) throw new CliUsageException("--index is a cluster index of a gallery folder; a postgresql:// gallery is searched through its HNSW index.");
+            await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct).ConfigureAwait(false);
             var options = new GeoTokenPredictorOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
-                GalleryDirectory = parse.GetValue(gallery)!.FullName,
+                GalleryDirectory = opened.Directory,
+                NeighborSearch = opened.Search,
                 IndexPath = parse.GetValue(index)?.FullName,
                 RewardHeadPath = parse.GetValue(reward)?.FullName,
                 Pool = new CandidatePoolOptions { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature) },

@@ -66,8 +66,8 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
     public string Method => SearchDefaults.Exact ? "pgvector exact" : string.Create(CultureInfo.InvariantCulture, $"pgvector hnsw ef_search {SearchDefaults.EfSearch}");
 
     /// <summary>
-    /// Rows numbered 0 … GalleryRows − 1 may be returned: the highest row number + 1, refreshed by every search and
-    /// addition (or <see cref="PgSearchOptions.RowLimit"/> when set).
+    /// Rows numbered 0 … GalleryRows − 1 may be returned: the highest row number + 1, re-read by every search (after
+    /// its neighbours, so it covers every row returned) and addition; or <see cref="PgSearchOptions.RowLimit"/> when set.
     /// </summary>
     public long GalleryRows => SearchDefaults.RowLimit ?? Interlocked.Read(ref _rows);
 
@@ -256,7 +256,7 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
             throw new ArgumentException($"The queries ({VectorNorms.Describe(queries.Vectors)}) have dimension {queries.Vectors.Columns} but the gallery table '{Table}' has dimension {Dimension}; search a gallery made with the same image encoder.");
         }
 
-        if (options.RowLimit is null) await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        // Rows only grow: the count seen last bounds K safely; each round trip re-reads it after its searches.
         long rows = GalleryRows;
         long available = rows - (queries.ExcludeSelf ? 1 : 0);
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(queries), k, $"K must be at least 1 (got {k}).");
@@ -348,10 +348,10 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
         if (options.RowLimit is not null) where.Add("row_no < $3");
         string sql = $"SELECT row_no, f_image <=> $1 FROM {Table}{(where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where))} ORDER BY f_image <=> $1{(options.Exact ? ", row_no" : "")} LIMIT $4";
 
+        // One round trip, no transaction: the settings are the session's, set again by every search on this connection.
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection, tx);
-        var settings = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true), set_config('enable_indexscan', $3, true)");
+        await using var batch = new NpgsqlBatch(connection);
+        var settings = new NpgsqlBatchCommand("SELECT set_config('hnsw.ef_search', $1, false), set_config('hnsw.iterative_scan', $2, false), set_config('enable_indexscan', $3, false)");
         settings.Parameters.AddWithValue(Math.Max(options.EfSearch, k).ToString(CultureInfo.InvariantCulture));
         settings.Parameters.AddWithValue(filtered ? options.IterativeScan : "off");
         settings.Parameters.AddWithValue(options.Exact ? "off" : "on");
@@ -365,6 +365,9 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
             cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = k });
             batch.BatchCommands.Add(cmd);
         }
+
+        // Last, so that its snapshot (read committed: one per statement) includes every row the searches could see.
+        if (options.RowLimit is null) batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT coalesce(max(row_no) + 1, 0) FROM {Table}"));
 
         var found = new List<(long Row, float Similarity)>(k);
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -394,9 +397,14 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
                     sims[at + j] = found[j].Similarity;
                 }
             }
-        }
 
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            if (options.RowLimit is null)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                UpdateRows(reader.GetInt64(0));
+            }
+        }
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using GeoToken.Onnx;
-using GeoToken.Preprocessing;
+using GeoToken.Hosting.Locating;
 
 namespace GeoToken.Cli;
 
@@ -22,13 +22,13 @@ internal sealed class EncoderSettings(bool required)
     public OnnxImageEncoder? Create(ParseResult parse)
     {
         if (parse.GetValue(_model) is not { } file) return null;
-        var preprocessing = parse.GetValue(_preprocess)!.ToLowerInvariant() switch
+        string name = parse.GetValue(_preprocess)!;
+        if (GeoLocatorEncoderOptions.FindPreprocessing(name) is null)
         {
-            "clip" => ImagePreprocessing.Clip,
-            "imagenet" => ImagePreprocessing.ImageNet,
-            "caffe-squeezenet" => ImagePreprocessing.CaffeSqueezeNet,
-            var other => throw new CliUsageException($"--preprocess {other}: use clip, imagenet or caffe-squeezenet."),
-        };
-        return new OnnxImageEncoder(file.FullName, new OnnxImageEncoderOptions { Preprocessing = preprocessing, OutputName = parse.GetValue(_output) });
+            throw new CliUsageException($"--preprocess {name.ToLowerInvariant()}: use {string.Join(", ", GeoLocatorEncoderOptions.PreprocessingNames)}.");
+        }
+
+        var settings = new GeoLocatorEncoderOptions { Path = file.FullName, Preprocessing = name, OutputName = parse.GetValue(_output) };
+        return new OnnxImageEncoder(settings.Path, settings.ToEncoderOptions());
     }
 }

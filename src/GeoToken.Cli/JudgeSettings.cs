@@ -50,6 +50,6 @@ internal sealed class JudgeSettings
         }).AsIChatClient();
         var judge = new MllmJudgeReranker(client, new MllmJudgeOptions { Mode = mode, Timeout = TimeSpan.FromSeconds(parse.GetValue(_timeout)) });
         var consensus = new ConsensusReranker();
-        return new FallbackReranker(new CascadeReranker(consensus, judge, parse.GetValue(_top)), consensus);
+        return new RerankerBuilder(consensus).UseFallback(consensus).UseCascade(judge, parse.GetValue(_top)).Build();
     }
 }

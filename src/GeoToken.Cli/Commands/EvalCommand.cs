@@ -72,7 +72,7 @@ internal static class EvalCommand
                 var similarityReranker = new SimilarityReranker(similarityModel);
                 int top = parse.GetValue(similarityTop);
                 if (top < 0) throw new CliUsageException($"--similarity-top {top}: use 0 (off) or a positive count.");
-                IReranker[] added = top > 0 ? [similarityReranker, new CascadeReranker(similarityReranker, new LogProbReranker(), top)] : [similarityReranker];
+                IReranker[] added = top > 0 ? [similarityReranker, new RerankerBuilder(similarityReranker).UseCascade(new LogProbReranker(), top).Build()] : [similarityReranker];
                 options = options with { Rerankers = [.. options.Rerankers, .. added], Generators = [new GpsGalleryGenerator(gps!)] };
             }
 

@@ -6,6 +6,7 @@ using GeoToken.Model.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
 using GeoToken.Photos;
+using GeoToken.Progress;
 using GeoToken.Retrieval;
 using GeoToken.Reranking;
 using GeoToken.Uncertainty;
@@ -49,15 +50,7 @@ internal static class PredictCommand
             if ((featureFiles.Length > 0) == (imagePath is not null)) throw new CliUsageException("Give either --features FILE.npy… or --image PATH (with --encoder).");
             if (parse.GetValue(top) < 1) throw new CliUsageException("--top must be at least 1.");
             if (parse.GetValue(batch) < 1) throw new CliUsageException("--batch must be at least 1.");
-            IReranker rerank = judge.Create(parse) ?? parse.GetValue(reranker)!.ToLowerInvariant() switch
-            {
-                "consensus" => new ConsensusReranker(),
-                "logprob" => new LogProbReranker(),
-                "mbr" => new MbrReranker(),
-                "reward" when parse.GetValue(reward) is not null => new FallbackReranker(new RewardReranker(), new ConsensusReranker()),
-                "reward" => throw new CliUsageException("--reranker reward needs --reward FILE (geotoken reward)."),
-                var other => throw new CliUsageException($"--reranker {other}: use consensus, mbr, logprob or reward (or --judge-model for the MLLM judge)."),
-            };
+            IReranker rerank = judge.Create(parse) ?? Reranker(parse.GetValue(reranker)!, parse.GetValue(reward) is not null);
             if (parse.GetValue(index) is not null && PgGalleryAddress.IsUri(gallery.Value(parse))) throw new CliUsageException("--index is a cluster index of a gallery folder; a postgresql:// gallery is searched through its HNSW index.");
             await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct).ConfigureAwait(false);
             var options = new GeoTokenPredictorOptions
@@ -71,32 +64,43 @@ internal static class PredictCommand
                 Reranker = rerank,
                 Calibration = parse.GetValue(calibration) is { } c ? ReadCalibration(c.FullName) : null,
                 Device = parse.GetValue(device)!,
+                BatchSize = parse.GetValue(batch),
             };
             var err = parse.InvocationConfiguration.Error;
             var queries = imagePath is not null
                 ? await EncodeImages(imagePath, encoder.Create(parse), ct).ConfigureAwait(false)
                 : ReadFeatures(featureFiles, parse.GetValue(rows));
 
-            using var predictor = GeoTokenPredictor.Open(options, ct);
-            var predictions = await ProgressDisplay.RunAsync(err, async p =>
-            {
-                var all = new List<GeoPrediction>(queries.Count);
-                int size = parse.GetValue(batch);
-                for (int start = 0; start < queries.Count; start += size)
-                {
-                    var chunk = queries.Skip(start).Take(size).ToArray();
-                    all.AddRange(await predictor.PredictAsync(chunk, ct).ConfigureAwait(false));
-                    p.Report(new("predict", all.Count, queries.Count));
-                }
-
-                return all;
-            }).ConfigureAwait(false);
+            using var predictor = await GeoTokenPredictor.OpenAsync(options, ct).ConfigureAwait(false);
+            var predictions = await ProgressDisplay.RunAsync(err, p =>
+                predictor.PredictAsync(queries, p.Map((PredictionProgress d) => new ProgressDisplay.Update("predict", d.Done, d.Total)), ct)).ConfigureAwait(false);
 
             Write(parse.InvocationConfiguration.Output, predictions, parse.GetValue(top));
             if (parse.GetValue(json) is { } j) JsonReport.Write(j.FullName, predictions.Select(p => PredictionJson.From(p, parse.GetValue(top))).ToArray());
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The <c>--reranker</c>: one of <see cref="StandardRerankers"/>; <c>reward</c> needs <c>--reward</c> and falls back to
+    /// consensus where the reward head cannot score.
+    /// </summary>
+    internal static IReranker Reranker(string name, bool haveReward)
+    {
+        IReranker chosen;
+        try
+        {
+            chosen = StandardRerankers.Create(name);
+        }
+        catch (ArgumentException)
+        {
+            throw new CliUsageException($"--reranker {name}: use {string.Join(", ", StandardRerankers.Names)} (or --judge-model for the MLLM judge).");
+        }
+
+        if (chosen is not PoolScoreReranker) return chosen;
+        if (!haveReward) throw new CliUsageException($"--reranker {name} needs --reward FILE (geotoken reward).");
+        return new RerankerBuilder(chosen).UseFallback(new ConsensusReranker()).Build();
     }
 
     private static RadiusCalibration ReadCalibration(string path)

@@ -150,6 +150,7 @@ public static class EvaluationRun
             UncertaintyCalibration = RadiusCalibration.Fit(rawRadii, consensusErrors, options.UncertaintyMass),
             FallbackReasons = fallbacks,
             Model = model.Options,
+            EncoderRuns = model.EncoderRuns,
         };
     }
 

@@ -25,6 +25,9 @@ public sealed record EvaluationRunResult
     /// <summary>Why rerankers fell back, with counts (e.g. an MLLM judge's failures).</summary>
     public required IReadOnlyDictionary<string, int> FallbackReasons { get; init; }
 
+    /// <summary>How often the encoder ran (one pass per batch), for tests.</summary>
+    internal long EncoderRuns { get; init; }
+
     /// <summary>The model's shape.</summary>
     public required GeoTokenModelOptions Model { get; init; }
 }

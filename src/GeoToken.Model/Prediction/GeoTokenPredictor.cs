@@ -52,6 +52,9 @@ public sealed class GeoTokenPredictor : IDisposable
     /// <summary>The gallery's size.</summary>
     public long GalleryRows => _gallery.Rows;
 
+    /// <summary>How often the model's encoder has run (one pass per batch), for tests.</summary>
+    internal long EncoderRuns => _model.EncoderRuns;
+
     /// <summary>Loads the model, opens the gallery and its index, and builds the gallery's token table.</summary>
     /// <exception cref="ArgumentException">The options are unusable, or the model and gallery do not fit together; the message says how.</exception>
     /// <exception cref="FileNotFoundException">The model, gallery or index file is missing.</exception>

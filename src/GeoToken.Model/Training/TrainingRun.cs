@@ -2,6 +2,7 @@ using GeoToken.Progress;
 using System.Diagnostics;
 using GeoToken.Data;
 using GeoToken.Retrieval;
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 
 namespace GeoToken.Model.Training;
@@ -22,6 +23,7 @@ public static class TrainingRun
     public static TrainingRunResult Run(TrainingRunOptions options, IProgress<TrainingRunProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var logger = options.Logger ?? throw new ArgumentException("TrainingRunOptions.Logger is null; leave it unset for no logging.", nameof(options));
         var clock = Stopwatch.StartNew();
         string checkpoint = options.CheckpointPath ?? Path.TrimEndingDirectorySeparator(options.OutputPath) + ".ckpt";
         var device = TorchDevices.Parse(options.Device);
@@ -34,11 +36,14 @@ public static class TrainingRun
         var modelOptions = resumed ? GeoTokenModelFile.ReadOptions(checkpoint) : ModelFor(options, train);
         var data = new TrainingDataIdentity(Path.GetFullPath(options.TrainDirectory), train.ContentId, train.Rows, modelOptions.NeighborCount, options.Neighbors.GroupColumn);
         if (resumed && !options.ResumeOnOtherData) RequireSameData(checkpoint, data);
+        logger.LogInformation("Training on {Train} ({Rows} rows){Resume}: {Layers} encoder / {DecoderLayers} decoder layers of {Dimension}, k = {K}",
+            options.TrainDirectory, train.Rows, resumed ? $", resuming {checkpoint}" : "", modelOptions.EncoderLayers, modelOptions.DecoderLayers, modelOptions.ModelDimension, modelOptions.NeighborCount);
 
         var neighborProgress = progress.Map((SearchProgress p) => new TrainingRunProgress("neighbors", p.QueriesDone, p.QueryCount));
         string trainPrefix = NeighborCache.Ensure(train, train, modelOptions.NeighborCount, options.Neighbors, neighborProgress, cancellationToken);
         string? validationPrefix = validation is null ? null
             : NeighborCache.Ensure(validation, train, modelOptions.NeighborCount, options.Neighbors, neighborProgress, cancellationToken);
+        logger.LogInformation("Training neighbours: {Prefix}{Validation}", trainPrefix, validationPrefix is null ? "" : $"; validation neighbours: {validationPrefix}");
 
         progress?.Report(new("tokens", 0, train.Rows));
         var tokenizer = new Tokens.GeoTokenizer(modelOptions.Tokenizer);
@@ -62,8 +67,10 @@ public static class TrainingRun
         var trainingClock = Stopwatch.StartNew();
         var trainProgress = progress.Map((TrainingProgress t) =>
             new TrainingRunProgress(t.Validation is null ? "train" : "validate", t.GlobalStep, (double)t.StepsPerEpoch * trainerOptions.Epochs, t));
+        logger.LogInformation("Training {Parameters} parameters in batches of {BatchSize} for up to {Epochs} epochs", model.ParameterCount, trainerOptions.BatchSize, trainerOptions.Epochs);
         var result = trainer.Train(source, trainProgress, cancellationToken, validator);
         GeoTokenModelFile.Save(model, options.OutputPath);
+        logger.LogInformation("Wrote the model {OutputPath} after {Steps} steps in {Elapsed}", options.OutputPath, result.GlobalStep, clock.Elapsed);
         return new TrainingRunResult
         {
             ModelPath = Path.GetFullPath(options.OutputPath),

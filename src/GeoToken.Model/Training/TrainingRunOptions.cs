@@ -1,4 +1,6 @@
 using GeoToken.Retrieval;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GeoToken.Model.Training;
 
@@ -53,6 +55,9 @@ public sealed record TrainingRunOptions
 
     /// <summary>Torch device: <c>cpu</c> (default), <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>Where the run logs data, neighbour files, the model's shape and the file written (default: nowhere).</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>Batches assembled ahead of training (default 2).</summary>
     public int Prefetch { get; init; } = 2;

@@ -71,8 +71,8 @@ public sealed class NeighborFilesTests
         using var dir = new TempDir();
         string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries");
         var galleryData = RetrievalTestData.Clustered(1200, D, 12, 4);
-        WriteDataset(galleryFolder, galleryData);
-        WriteDataset(queryFolder, RetrievalTestData.Clustered(90, D, 12, 4, sampleSeed: 5));
+        RetrievalTestData.WriteDataset(galleryFolder, galleryData, D);
+        RetrievalTestData.WriteDataset(queryFolder, RetrievalTestData.Clustered(90, D, 12, 4, sampleSeed: 5), D);
 
         // Test neighbours, exact.
         var stats = NeighborSearch.Retrieve(galleryFolder, queryFolder, dir.File("test"), new SearchOptions { K = 15 }, cancellationToken: Ct);
@@ -109,7 +109,7 @@ public sealed class NeighborFilesTests
         using var dir = new TempDir();
         var data = RetrievalTestData.Clustered(100, D, 5, 6);
         data.AsSpan(42 * D, D).Clear();
-        WriteDataset(dir.Path, data);
+        RetrievalTestData.WriteDataset(dir.Path, data, D);
         using var dataset = GeoDataset.Open(dir.Path);
         var e = Assert.Throws<InvalidVectorException>(() => ExactIndex.Create(dataset.Image, Ct));
         Assert.Contains($"Gallery row 43 (index 42) of {dataset.GetFeaturePath(FeatureModality.Image)} is a zero vector", e.Message);
@@ -123,10 +123,10 @@ public sealed class NeighborFilesTests
     {
         using var dir = new TempDir();
         string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries"), wide = dir.File("wide");
-        WriteDataset(galleryFolder, RetrievalTestData.Clustered(200, D, 5, 6));
+        RetrievalTestData.WriteDataset(galleryFolder, RetrievalTestData.Clustered(200, D, 5, 6), D);
         var queries = RetrievalTestData.Clustered(20, D, 5, 7);
         queries.AsSpan(5 * D, D).Clear();
-        WriteDataset(queryFolder, queries);
+        RetrievalTestData.WriteDataset(queryFolder, queries, D);
         using (var w = GeoDatasetWriter.Create(wide, new GeoDatasetWriterOptions { ImageDimension = 2 * D }))
         {
             w.WriteRow("w", new LatLng(1, 2), RetrievalTestData.Random(1, 2 * D, 3));
@@ -157,9 +157,9 @@ public sealed class NeighborFilesTests
     {
         using var dir = new TempDir();
         string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries"), otherFolder = dir.File("other");
-        WriteDataset(galleryFolder, RetrievalTestData.Clustered(300, D, 6, 4));
-        WriteDataset(queryFolder, RetrievalTestData.Clustered(30, D, 6, 4, sampleSeed: 5));
-        WriteDataset(otherFolder, RetrievalTestData.Clustered(300, D, 6, 9));
+        RetrievalTestData.WriteDataset(galleryFolder, RetrievalTestData.Clustered(300, D, 6, 4), D);
+        RetrievalTestData.WriteDataset(queryFolder, RetrievalTestData.Clustered(30, D, 6, 4, sampleSeed: 5), D);
+        RetrievalTestData.WriteDataset(otherFolder, RetrievalTestData.Clustered(300, D, 6, 9), D);
         string prefix = dir.File("test");
         NeighborSearch.Retrieve(galleryFolder, queryFolder, prefix, new SearchOptions { K = 5 }, cancellationToken: Ct);
         Assert.True(File.Exists(prefix + ".json"));
@@ -190,8 +190,8 @@ public sealed class NeighborFilesTests
     {
         using var dir = new TempDir();
         string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries");
-        WriteDataset(galleryFolder, RetrievalTestData.Clustered(300, D, 6, 4));
-        WriteDataset(queryFolder, RetrievalTestData.Clustered(30, D, 6, 4, sampleSeed: 5));
+        RetrievalTestData.WriteDataset(galleryFolder, RetrievalTestData.Clustered(300, D, 6, 4), D);
+        RetrievalTestData.WriteDataset(queryFolder, RetrievalTestData.Clustered(30, D, 6, 4, sampleSeed: 5), D);
         using var gallery = GeoDataset.Open(galleryFolder);
         using var queries = GeoDataset.Open(queryFolder);
         string prefix = NeighborCache.Ensure(queries, gallery, 5, cancellationToken: Ct);
@@ -202,13 +202,5 @@ public sealed class NeighborFilesTests
         NpyFile.Write(prefix + "_I.npy", tampered, 5);
         Assert.Equal(prefix, NeighborCache.Ensure(queries, gallery, 5, cancellationToken: Ct));
         Assert.Equal(good, NpyFile.ReadAll<long>(prefix + "_I.npy"));
-    }
-
-    private static void WriteDataset(string folder, float[] image)
-    {
-        int rows = image.Length / D;
-        using var writer = GeoDatasetWriter.Create(folder, new GeoDatasetWriterOptions { ImageDimension = D });
-        for (int r = 0; r < rows; r++) writer.WriteRow($"img{r}", new LatLng(r % 90, r % 180), image.AsSpan(r * D, D));
-        writer.Commit();
     }
 }

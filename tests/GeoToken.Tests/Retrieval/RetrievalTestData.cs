@@ -5,6 +5,15 @@ namespace GeoToken.Tests.Retrieval;
 /// <summary>Small synthetic galleries for the retrieval tests.</summary>
 internal static class RetrievalTestData
 {
+    /// <summary>Writes a dataset folder of <paramref name="image"/>'s rows (dimension <paramref name="d"/>) at made-up locations.</summary>
+    public static void WriteDataset(string folder, float[] image, int d)
+    {
+        int rows = image.Length / d;
+        using var writer = GeoDatasetWriter.Create(folder, new GeoDatasetWriterOptions { ImageDimension = d });
+        for (int r = 0; r < rows; r++) writer.WriteRow($"img{r}", new GeoToken.Geometry.LatLng(r % 90, r % 180), image.AsSpan(r * d, d));
+        writer.Commit();
+    }
+
     /// <summary>Uniform random vectors (not normalised) in [-1, 1).</summary>
     public static float[] Random(int rows, int d, int seed)
     {

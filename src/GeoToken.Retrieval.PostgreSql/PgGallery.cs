@@ -209,9 +209,11 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
         await connection.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    /// <summary>Runs a statement; long ones (index builds) pass <paramref name="timeoutSeconds"/> 0: no timeout, cancellation only.</summary>
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, int? timeoutSeconds = null)
     {
         await using var cmd = new NpgsqlCommand(sql, connection);
+        if (timeoutSeconds is { } t) cmd.CommandTimeout = t;
         await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

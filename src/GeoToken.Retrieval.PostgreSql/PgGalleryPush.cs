@@ -133,7 +133,7 @@ public static class PgGalleryPush
         if (options.MaintenanceWorkMemMB is { } mb) await PgGallery.ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture, $"SET LOCAL maintenance_work_mem = '{mb}MB'"), cancellationToken).ConfigureAwait(false);
         if (options.ParallelWorkers is { } w) await PgGallery.ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture, $"SET LOCAL max_parallel_maintenance_workers = {w}"), cancellationToken).ConfigureAwait(false);
         await PgGallery.ExecuteAsync(connection, string.Create(CultureInfo.InvariantCulture,
-            $"CREATE INDEX IF NOT EXISTS {PgGallerySchema.IndexName(table)} ON {table} USING hnsw (f_image halfvec_cosine_ops) WITH (m = {options.HnswM}, ef_construction = {options.EfConstruction})"), cancellationToken).ConfigureAwait(false);
+            $"CREATE INDEX IF NOT EXISTS {PgGallerySchema.IndexName(table)} ON {table} USING hnsw (f_image halfvec_cosine_ops) WITH (m = {options.HnswM}, ef_construction = {options.EfConstruction})"), cancellationToken, timeoutSeconds: 0).ConfigureAwait(false);
         await using (var record = new NpgsqlCommand($"UPDATE {PgGallerySchema.MetadataTable} SET indexed_at = now() WHERE name = $1", connection, tx))
         {
             record.Parameters.AddWithValue(table);
@@ -233,6 +233,7 @@ public static class PgGalleryPush
         long inserted;
         await using (var insert = new NpgsqlCommand($"INSERT INTO {table} ({columns}) SELECT {columns} FROM geotoken_stage ON CONFLICT (img_id) DO NOTHING", connection, tx))
         {
+            insert.CommandTimeout = 0; // a chunk into a large indexed table can take long; cancellation still applies
             inserted = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 

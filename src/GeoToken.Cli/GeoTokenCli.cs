@@ -30,6 +30,7 @@ internal static class GeoTokenCli
             ExportCommand.Create(),
             DatasetCommand.Create(),
             DbCommand.Create(),
+            ServeCommand.Create(),
         };
         return root;
     }

@@ -103,7 +103,7 @@ internal static class PredictCommand
         return new RerankerBuilder(chosen).UseFallback(new ConsensusReranker()).Build();
     }
 
-    private static RadiusCalibration ReadCalibration(string path)
+    internal static RadiusCalibration ReadCalibration(string path)
     {
         try
         {
@@ -196,17 +196,4 @@ internal static class PredictCommand
             output.WriteLine($"* raw radius holding {predictions[0].UncertaintyMass:P0} of the candidate pool's mass; calibrate it with geotoken eval --calibration and predict --calibration.");
         }
     }
-
-    private sealed record PredictionJson(string? Id, double UncertaintyKm, double UncertaintyMass, bool UncertaintyCalibrated, string DecidedBy,
-        IReadOnlyList<string> FallbackReasons, IReadOnlyList<LocationJson> Locations, IReadOnlyList<NeighbourJson> Neighbours)
-    {
-        public static PredictionJson From(GeoPrediction p, int top) => new(p.Id, p.UncertaintyKm, p.UncertaintyMass, p.UncertaintyCalibrated, p.DecidedBy, p.FallbackReasons,
-            [.. p.Locations.Take(top).Select(l => new LocationJson(l.Rank, l.Position.Latitude, l.Position.Longitude, l.CellToken, l.Score,
-                double.IsNaN(l.LogProbability) ? null : l.LogProbability, l.Count, l.Place?.Name, l.Place?.CountryCode, l.Place?.DistanceKm))],
-            [.. p.Neighbours.Select(n => new NeighbourJson(n.Row, n.Similarity, n.Position.Latitude, n.Position.Longitude))]);
-    }
-
-    private sealed record LocationJson(int Rank, double Lat, double Lon, string? S2Cell, double Score, double? LogProbability, int Count, string? Place, string? Country, double? PlaceDistanceKm);
-
-    private sealed record NeighbourJson(long GalleryRow, double Similarity, double Lat, double Lon);
 }

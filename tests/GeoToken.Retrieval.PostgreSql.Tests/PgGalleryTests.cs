@@ -146,6 +146,39 @@ public sealed class PgGalleryTests(PostgresServer server, SynthGallery data)
     }
 
     [Fact]
+    public async Task Training_neighbours_outside_the_photo_series_come_out_as_with_exact_search()
+    {
+        string table = NewTable("train");
+        var (source, _) = await PushAsync(table);
+        await using var _s = source;
+        await using var gallery = await PgGallery.OpenAsync(source, table, Ct);
+        gallery.SearchDefaults = new PgSearchOptions { Exact = true };
+        string dir = Directory.CreateTempSubdirectory("geotoken-pg-nb-").FullName;
+        try
+        {
+            // The cache asks the search for k + (largest series − 1) neighbours with ExcludeSelf and drops the series' own.
+            string viaPg = NeighborCache.Ensure(data.Train, data.Train, 5, new NeighborCacheOptions { Directory = Path.Combine(dir, "pg"), GroupColumn = "SERIES", Search = gallery }, cancellationToken: Ct);
+            string viaExact = NeighborCache.Ensure(data.Train, data.Train, 5, new NeighborCacheOptions { Directory = Path.Combine(dir, "exact"), GroupColumn = "SERIES" }, cancellationToken: Ct);
+            using var a = NeighborFile.Open(viaPg);
+            using var b = NeighborFile.Open(viaExact);
+            var series = data.Train.ReadColumn("SERIES").ToArray();
+            Assert.Contains(series, v => v.Length > 0);
+            for (long q = 0; q < a.QueryCount; q++)
+            {
+                for (int j = 0; j < 5; j++)
+                {
+                    Assert.True(series[q].Length == 0 || series[q] != series[a.Indices[q, j]], $"row {q}: neighbour {j} is of its series '{series[q]}'"); // empty: no series
+                    Assert.True(a.Indices[q, j] == b.Indices[q, j] || Math.Abs(a.Similarities[q, j] - b.Similarities[q, j]) <= Tolerance, $"row {q}, neighbour {j}");
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_second_push_adds_nothing()
     {
         string table = NewTable("twice");

@@ -30,7 +30,7 @@ fi
 run_tests "all test projects" GeoToken.sln -c Release --no-build "$@"
 
 # The libtorch users, on the other kernel sets (the default run uses the best this CPU has).
-torch_projects=(tests/GeoToken.Model.Tests tests/GeoToken.Cli.Tests tests/GeoToken.Hosting.Tests)
+torch_projects=(tests/GeoToken.Model.Tests tests/GeoToken.Cli.Tests tests/GeoToken.Hosting.Tests tests/GeoToken.Retrieval.PostgreSql.Tests)
 for cap in avx2 default; do
   for p in "${torch_projects[@]}"; do
     ATEN_CPU_CAPABILITY=$cap run_tests "$(basename "$p") with ATEN_CPU_CAPABILITY=$cap" "$p" -c Release --no-build "$@"

@@ -5,6 +5,8 @@
 #                                (libs2-dev + g++), NumPy, Pillow (image decoding and resizing),
 #                                exiftool (EXIF GPS and orientation), PyTorch (the model peers and
 #                                PyTorch checkpoints) with OpenBLAS (else its BLAS is the slow reference one)
+#                                and PostgreSQL 17 with pgvector 0.8 (the PostgreSQL gallery tests; on
+#                                Debian 12 from trixie, pinned like libstdc++6)
 #   eng/setup.sh --peers       - also the remaining peers of benchmarks/peers: FAISS
 # Safe to run repeatedly: every step checks before it acts.
 set -euo pipefail
@@ -49,12 +51,20 @@ is_debian12() { [ -r /etc/os-release ] && . /etc/os-release && [ "${ID:-}" = deb
 apt_updated=0
 apt_update() { if [ $apt_updated -eq 0 ]; then $SUDO apt-get update -qq; apt_updated=1; fi; }
 
+# Debian trixie as a source pinned at priority 100: nothing comes from it unless asked for with -t trixie.
+add_trixie() {
+  if [ ! -f /etc/apt/sources.list.d/trixie.list ] || [ ! -f /etc/apt/preferences.d/trixie-pin ]; then
+    echo 'deb http://deb.debian.org/debian trixie main' | $SUDO tee /etc/apt/sources.list.d/trixie.list >/dev/null
+    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' | $SUDO tee /etc/apt/preferences.d/trixie-pin >/dev/null
+    apt_updated=0
+  fi
+  apt_update
+}
+
 if [ "$(uname -s)" = Linux ] && ! have_glibcxx; then
   if is_debian12; then
     say "installing libstdc++6 from Debian trixie (pinned at priority 100; only this package is taken from trixie)"
-    echo 'deb http://deb.debian.org/debian trixie main' | $SUDO tee /etc/apt/sources.list.d/trixie.list >/dev/null
-    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' | $SUDO tee /etc/apt/preferences.d/trixie-pin >/dev/null
-    apt_updated=0; apt_update
+    add_trixie
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t trixie libstdc++6 >/dev/null
     have_glibcxx || die "libstdc++6 from trixie did not provide GLIBCXX_3.4.32"
   else
@@ -76,6 +86,26 @@ if [ ${#pkgs[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     apt_update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+# 4. PostgreSQL 17 with pgvector 0.8 (tests/GeoToken.Retrieval.PostgreSql.Tests start a private server) ------------
+if [ $want_test -eq 1 ]; then
+  missing=()
+  for p in postgresql-17 postgresql-17-pgvector; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    command -v apt-get >/dev/null 2>&1 || die "the PostgreSQL gallery tests need PostgreSQL 17 with pgvector 0.8: ${missing[*]}"
+    if is_debian12; then
+      say "installing ${missing[*]} from Debian trixie (pinned at priority 100)"
+      add_trixie
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t trixie "${missing[@]}" >/dev/null
+    else
+      say "installing ${missing[*]}"
+      apt_update
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
   fi
 fi
 

@@ -32,6 +32,8 @@ internal static class GeoTokenCli
             ConvertCommand.Create(),
             DatasetCommand.Create(),
             SetupCommand.Create(),
+            DbCommand.Create(),
+            ServeCommand.Create(),
         };
         return root;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GeoToken.Retrieval;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json.Serialization;
@@ -18,7 +19,7 @@ internal static class EvalCommand
     public static Command Create()
     {
         var model = ModelSetting.Create();
-        var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder (the training set).", Required = true };
+        var gallery = new GallerySetting("Gallery dataset folder (the training set).");
         var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder with true locations.", Required = true };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write a list of {strategy, metrics…, ms_per_image} as JSON. - writes it to standard output (the report then goes to standard error)." };
         var predictions = new Option<FileInfo?>("--predictions") { Description = "Write every strategy's prediction per image as CSV (LAT_pred/LON_pred = --primary)." };
@@ -43,17 +44,20 @@ internal static class EvalCommand
         var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule (reward-paper), the reference's judge prompts; beam-paper is its beam");
         var cmd = new Command("eval", "Evaluate knn, greedy, beam, the reranked candidate pool and the pool oracle side by side.")
         {
-            model, gallery, query, json, predictions, primary, report, maxQueries, batch, beam, commitLevel, commitScore, samples, temperature, seed, calibration, reward, device,
+            model, query, json, predictions, primary, report, maxQueries, batch, beam, commitLevel, commitScore, samples, temperature, seed, calibration, reward, device,
             similarity, similarityTop, gpsGallery, gpsIndex, recipe,
         };
         judge.AddTo(cmd);
+        gallery.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
         {
             var chosen = RecipeSetting.Resolve(parse, recipe);
+            await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct).ConfigureAwait(false);
             var options = new EvaluationRunOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
-                GalleryDirectory = parse.GetValue(gallery)!.FullName,
+                GalleryDirectory = opened.Directory,
+                Neighbors = new NeighborCacheOptions { Search = opened.Search },
                 QueryDirectory = parse.GetValue(query)!.FullName,
                 MaxQueries = parse.GetValue(maxQueries),
                 BatchSize = parse.GetValue(batch),

@@ -7,6 +7,7 @@ using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
 using GeoToken.Photos;
 using GeoToken.Progress;
+using GeoToken.Retrieval;
 using GeoToken.Reranking;
 using GeoToken.Uncertainty;
 using Spectre.Console;
@@ -19,7 +20,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var model = ModelSetting.Create();
-        var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder the model retrieves from (its training set).", Required = true };
+        var gallery = new GallerySetting("Gallery dataset folder the model retrieves from (its training set).");
         var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the gallery (default: exact search)." };
         var features = new Option<FileInfo[]>("--features") { Description = "Query features as .npy (rows × d), one file per modality in order image, loc, text.", AllowMultipleArgumentsPerToken = true };
         var rows = new Option<int?>("--rows") { Description = "With --features: only the first N rows." };
@@ -38,8 +39,9 @@ internal static class PredictCommand
         var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule, the reference's judge prompts");
         var cmd = new Command("predict", "Locate photos (--image with --encoder) or feature rows (--features): ranked positions, uncertainty radius and the nearest place.")
         {
-            recipe, model, gallery, index, features, rows, image, top, reranker, samples, temperature, reward, calibration, batch, json, device,
+            recipe, model, index, features, rows, image, top, reranker, samples, temperature, reward, calibration, batch, json, device,
         };
+        gallery.AddTo(cmd);
         judge.AddTo(cmd);
         encoder.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
@@ -51,10 +53,13 @@ internal static class PredictCommand
             if (parse.GetValue(batch) < 1) throw new CliUsageException("--batch must be at least 1.");
             var chosen = RecipeSetting.Resolve(parse, recipe);
             IReranker rerank = judge.Create(parse, chosen) ?? Reranker(parse.GetValue(reranker)!, parse.GetValue(reward) is not null, chosen.RewardSelection);
+            if (parse.GetValue(index) is not null && PgGalleryAddress.IsUri(gallery.Value(parse))) throw new CliUsageException("--index is a cluster index of a gallery folder; a postgresql:// gallery is searched through its HNSW index.");
+            await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct).ConfigureAwait(false);
             var options = new GeoTokenPredictorOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
-                GalleryDirectory = parse.GetValue(gallery)!.FullName,
+                GalleryDirectory = opened.Directory,
+                NeighborSearch = opened.Search,
                 IndexPath = parse.GetValue(index)?.FullName,
                 RewardHeadPath = parse.GetValue(reward)?.FullName,
                 Pool = chosen.Pool with { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature) },
@@ -101,7 +106,7 @@ internal static class PredictCommand
         return new RerankerBuilder(chosen).UseFallback(new ConsensusReranker()).Build();
     }
 
-    private static RadiusCalibration ReadCalibration(string path)
+    internal static RadiusCalibration ReadCalibration(string path)
     {
         try
         {
@@ -194,17 +199,4 @@ internal static class PredictCommand
             output.WriteLine($"* raw radius holding {predictions[0].UncertaintyMass:P0} of the candidate pool's mass; calibrate it with geotoken eval --calibration and predict --calibration.");
         }
     }
-
-    private sealed record PredictionJson(string? Id, double UncertaintyKm, double UncertaintyMass, bool UncertaintyCalibrated, string DecidedBy,
-        IReadOnlyList<string> FallbackReasons, IReadOnlyList<LocationJson> Locations, IReadOnlyList<NeighbourJson> Neighbours)
-    {
-        public static PredictionJson From(GeoPrediction p, int top) => new(p.Id, p.UncertaintyKm, p.UncertaintyMass, p.UncertaintyCalibrated, p.DecidedBy, p.FallbackReasons,
-            [.. p.Locations.Take(top).Select(l => new LocationJson(l.Rank, l.Position.Latitude, l.Position.Longitude, l.CellToken, l.Score,
-                double.IsNaN(l.LogProbability) ? null : l.LogProbability, l.Count, l.Place?.Name, l.Place?.CountryCode, l.Place?.DistanceKm))],
-            [.. p.Neighbours.Select(n => new NeighbourJson(n.Row, n.Similarity, n.Position.Latitude, n.Position.Longitude))]);
-    }
-
-    private sealed record LocationJson(int Rank, double Lat, double Lon, string? S2Cell, double Score, double? LogProbability, int Count, string? Place, string? Country, double? PlaceDistanceKm);
-
-    private sealed record NeighbourJson(long GalleryRow, double Similarity, double Lat, double Lon);
 }

@@ -14,7 +14,7 @@ internal static class RetrieveCommand
 {
     public static Command Create()
     {
-        var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder.", Required = true };
+        var gallery = new GallerySetting("Gallery dataset folder.");
         var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder (the gallery itself for training neighbours).", Required = true };
         var k = new Option<int>("--k") { Description = "Neighbours per query.", DefaultValueFactory = _ => 15 };
         var output = new Option<string>("--out") { Description = "Output prefix: PREFIX_I.npy (int64 rows), PREFIX_D.npy (float32 similarities) and PREFIX.json (their SHA-256 and the datasets they were computed from).", Required = true };
@@ -23,11 +23,14 @@ internal static class RetrieveCommand
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write throughput, scanned fraction and (with LAT/LON) the 1-NN metrics as JSON. - writes it to standard output (the report then goes to standard error)." };
         var cmd = new Command("retrieve", "Find the k most similar gallery images of every query and write neighbour files.")
         {
-            gallery, query, k, output, index, excludeSelf, json,
+            query, k, output, index, excludeSelf, json,
         };
+        gallery.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
         {
-            string g = parse.GetValue(gallery)!.FullName, q = parse.GetValue(query)!.FullName, prefix = Path.GetFullPath(parse.GetValue(output)!);
+            if (parse.GetValue(index) is not null && PgGalleryAddress.IsUri(gallery.Value(parse))) throw new CliUsageException("--index is a cluster index of a gallery folder; a postgresql:// gallery is searched through its HNSW index.");
+            await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct).ConfigureAwait(false);
+            string g = opened.Directory, q = parse.GetValue(query)!.FullName, prefix = Path.GetFullPath(parse.GetValue(output)!);
             var options = new SearchOptions { K = parse.GetValue(k), ExcludeSelf = parse.GetValue(excludeSelf) };
             // Search into temporary files and check them (the 1-NN metrics read every query's and neighbour's
             // coordinates); only then move both into place, so a failure leaves no partial output.
@@ -36,8 +39,13 @@ internal static class RetrieveCommand
             GeoMetrics knn;
             try
             {
-                stats = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p => Task.Run(() =>
-                    NeighborSearch.Retrieve(g, q, staged, options, parse.GetValue(index)?.FullName, new Progress<SearchProgress>(s => p.Report(new("search", s.QueriesDone, s.QueryCount))), ct), ct)).ConfigureAwait(false);
+                stats = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p =>
+                {
+                    var searchProgress = new Progress<SearchProgress>(s => p.Report(new("search", s.QueriesDone, s.QueryCount)));
+                    return opened.Search is { } pg
+                        ? RetrieveAsync(pg, g, q, staged, options, searchProgress, ct)
+                        : Task.Run(() => NeighborSearch.Retrieve(g, q, staged, options, parse.GetValue(index)?.FullName, searchProgress, ct), ct);
+                }).ConfigureAwait(false);
                 knn = NearestNeighborMetrics(g, q, staged);
                 AtomicFile.TryDelete(prefix + ".json"); // the sidecar goes last, after the files it describes
                 AtomicFile.Commit(staged + "_I.npy", prefix + "_I.npy");
@@ -52,8 +60,9 @@ internal static class RetrieveCommand
             }
 
             var output2 = parse.InvocationConfiguration.Output;
+            string scanned = opened.Search is null ? $"scanned {100 * stats.ScannedFraction:F2}% of" : "in";
             output2.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{stats.Queries:N0} queries × {stats.K} neighbours ({stats.Method}, {stats.Kernel}) in {stats.ElapsedSeconds:F1} s: {stats.QueriesPerSecond:F0} queries/s, scanned {100 * stats.ScannedFraction:F2}% of {stats.GalleryRows:N0} gallery rows → {prefix}_I.npy, {prefix}_D.npy"));
+                $"{stats.Queries:N0} queries × {stats.K} neighbours ({stats.Method}, {stats.Kernel}) in {stats.ElapsedSeconds:F1} s: {stats.QueriesPerSecond:F0} queries/s, {scanned} {stats.GalleryRows:N0} gallery rows → {prefix}_I.npy, {prefix}_D.npy"));
             MetricsTable.Write(output2, [("kNN (top-1 neighbour)", knn)]);
             if (parse.GetValue(json) is { } j)
             {
@@ -73,6 +82,21 @@ internal static class RetrieveCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>Neighbour files through a PostgreSQL gallery (its rows are those of the snapshot folder <paramref name="galleryDir"/>).</summary>
+    private static async Task<SearchStatistics> RetrieveAsync(PgGallery search, string galleryDir, string queryDir, string prefix, SearchOptions options, IProgress<SearchProgress> progress, CancellationToken ct)
+    {
+        using var gallery = GeoDataset.Open(galleryDir);
+        using var queries = GeoDataset.Open(queryDir);
+        var provenance = new NeighborFileProvenance(queries.ContentId, gallery.ContentId, (options.ExcludeSelf ? "self, excluding each row; " : "") + "search: " + search.Method);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var sink = new NeighborFileWriter(prefix, provenance))
+        {
+            await search.SearchInto(queries.Image, options.K, options.ExcludeSelf, sink, progress, ct).ConfigureAwait(false);
+        }
+
+        return new SearchStatistics { Method = search.Method, Kernel = "pgvector", Queries = queries.Rows, K = options.K, GalleryRows = search.GalleryRows, Elapsed = clock.Elapsed, VectorsCompared = 0 };
     }
 
     /// <summary>The [L]kNN baseline: each query predicted at its most similar gallery image's location.</summary>

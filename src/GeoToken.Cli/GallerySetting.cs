@@ -1,0 +1,80 @@
+using System.CommandLine;
+using GeoToken.Retrieval;
+
+namespace GeoToken.Cli;
+
+/// <summary>
+/// <c>--gallery DIR|postgresql://…</c> and its PostgreSQL options, shared by predict, eval and retrieve. A PostgreSQL
+/// gallery is searched in the database; the neighbour features, tokens and coordinates the pipeline reads by row come
+/// from a snapshot of the table in <c>--gallery-cache</c> (written once per table size, reused while the table is unchanged).
+/// </summary>
+internal sealed class GallerySetting(string description)
+{
+    private readonly Option<string> _gallery = new("--gallery") { Description = description + " Or a PostgreSQL gallery: postgresql://[user@]host[:port]/db?table=NAME (geotoken db push; a host starting with / is a socket folder).", Required = true };
+    private readonly Option<DirectoryInfo?> _cache = new("--gallery-cache") { Description = "With a postgresql:// gallery: where its row snapshot is kept (default: ~/.cache/geotoken/pg)." };
+    private readonly Option<int?> _efSearch = new("--ef-search") { Description = "With a postgresql:// gallery: HNSW ef_search (default 40; higher: better recall, slower)." };
+    private readonly Option<bool> _exact = new("--exact-search") { Description = "With a postgresql:// gallery: compare every row instead of using the HNSW index." };
+
+    public void AddTo(Command command)
+    {
+        command.Add(_gallery);
+        command.Add(_cache);
+        command.Add(_efSearch);
+        command.Add(_exact);
+    }
+
+    /// <summary>The raw --gallery value.</summary>
+    public string Value(ParseResult parse) => parse.GetValue(_gallery)!;
+
+    /// <summary>Opens the gallery: a folder as it is, or a PostgreSQL gallery with its search and row snapshot.</summary>
+    public async Task<OpenedGallery> OpenAsync(ParseResult parse, TextWriter log, CancellationToken cancellationToken)
+    {
+        string value = Value(parse);
+        if (!PgGalleryAddress.IsUri(value))
+        {
+            if (parse.GetValue(_efSearch) is not null || parse.GetValue(_exact) || parse.GetValue(_cache) is not null)
+            {
+                throw new CliUsageException("--ef-search, --exact-search and --gallery-cache apply to a postgresql:// gallery only.");
+            }
+
+            return new OpenedGallery(Path.GetFullPath(value), null);
+        }
+
+        PgGalleryAddress address;
+        try
+        {
+            address = PgGalleryAddress.Parse(value);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException($"--gallery: {e.Message}");
+        }
+
+        var gallery = await PgGallery.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            string cache = parse.GetValue(_cache)?.FullName
+                ?? Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "geotoken", "pg");
+            var (folder, rows) = await PgGalleryExport.SnapshotAsync(gallery, cache, cancellationToken).ConfigureAwait(false);
+            log.WriteLine($"gallery {address}: {rows:N0} rows, searched by {(parse.GetValue(_exact) ? "exact scan" : "HNSW")}, row snapshot {folder}");
+            gallery.SearchDefaults = new PgSearchOptions { RowLimit = rows, Exact = parse.GetValue(_exact), EfSearch = parse.GetValue(_efSearch) ?? 40 };
+            return new OpenedGallery(folder, gallery);
+        }
+        catch (ArgumentException e) when (e is not InvalidVectorException)
+        {
+            await gallery.DisposeAsync().ConfigureAwait(false);
+            throw new CliUsageException(e.Message);
+        }
+        catch
+        {
+            await gallery.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}
+
+/// <summary>An opened --gallery: the folder the pipeline reads rows from, and the search when it is not the folder's own.</summary>
+internal sealed record OpenedGallery(string Directory, PgGallery? Search) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Search?.DisposeAsync() ?? ValueTask.CompletedTask;
+}

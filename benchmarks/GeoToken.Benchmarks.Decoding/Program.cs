@@ -3,7 +3,7 @@
 // (the paper's reference algorithm: no cache, every prefix re-decoded at every step).
 //
 //   prepare --config paper|small|tiny [--layout paper|compact] [--copy on|off] --images N --out DIR [--seed S]
-//       writes DIR/model (a model folder: random weights, dropout off; neighbour-copy head off unless --copy on, as the
+//       writes DIR/model (a model folder: random weights, dropout off; neighbor-copy head off unless --copy on, as the
 //       reference algorithm has none) and DIR/inputs.bin (N synthetic queries)
 //   decode --dir DIR --mode beam5|pool --batch B [--images N] [--warmup W] [--threads T]
 //       times beam search (width 5) or the 31-candidate pool (greedy + 30 samples, T = 0.7) over the
@@ -70,7 +70,7 @@ static int Int(Dictionary<string, string> o, string name, string? fallback = nul
 
 static GeoTokenModelOptions ModelOptions(Dictionary<string, string> o)
 {
-    // The reference algorithm (decoding_reference.py, as released) has no neighbour-copy head: off by default here too.
+    // The reference algorithm (decoding_reference.py, as released) has no neighbor-copy head: off by default here too.
     var options = GeoTokenModelOptions.FromPreset(Get(o, "config")) with { Dropout = 0, NeighborCopy = Get(o, "copy", "off") == "on" };
     if (o.TryGetValue("layout", out var layout)) options = options with { ContextLayout = Enum.Parse<ContextLayout>(layout, ignoreCase: true) };
     return options;

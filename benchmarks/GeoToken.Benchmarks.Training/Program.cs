@@ -8,7 +8,7 @@
 //   memory --data DIR [--preset small] [--batch-size B] [--seconds S] [--threads T]
 //       trains on a dataset folder from disk (memory-mapped features, shuffled batches, prefetch) for S seconds and
 //       prints one JSON line with the peak private (anonymous) memory, which excludes the page cache of the mapped
-//       feature files. Neighbours are random gallery rows written to a neighbour file first: which rows they are
+//       feature files. Neighbors are random gallery rows written to a neighbor file first: which rows they are
 //       does not change what training holds in memory, and exact 15-NN of millions of rows takes far longer.
 using System.Diagnostics;
 using System.Globalization;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Exact k-nearest-neighbour search by inner product (cosine on unit vectors) with FAISS IndexFlatIP.
+"""Exact k-nearest-neighbor search by inner product (cosine on unit vectors) with FAISS IndexFlatIP.
 
 Usage: /usr/bin/python3 benchmarks/peers/faiss_knn.py GALLERY.npy QUERIES.npy K OUT_PREFIX
 Writes OUT_PREFIX.idx.npy (queries, K) int64 and OUT_PREFIX.sim.npy (queries, K) float32.

@@ -2,7 +2,7 @@
 """The GeoToken model of GeoToken.NET written in PyTorch (1.13, Debian's python3-torch), as a peer.
 
 It is the same architecture as src/GeoToken.Model (GeoTokenModel): CLS vector, one projection MLP per
-feature view (L2-normalised), neighbour features and token embeddings in the paper or compact layout,
+feature view (L2-normalised), neighbor features and token embeddings in the paper or compact layout,
 sinusoidal positions, a post- or pre-norm transformer encoder/decoder (PyTorch's stock
 nn.TransformerEncoder/Decoder layers, as a PyTorch user would write it), one output head per position,
 and the position-weighted cross-entropy. It reads GeoToken.NET models — model folders (config.json +
@@ -133,7 +133,7 @@ class Projection(nn.Module):
 
 
 class CopyHead(nn.Module):
-    """Neighbour copy: attention over the neighbours; those agreeing with the prefix lend their next token, mixed in by a gate."""
+    """Neighbor copy: attention over the neighbors; those agreeing with the prefix lend their next token, mixed in by a gate."""
 
     def __init__(self, d, k):
         super().__init__()

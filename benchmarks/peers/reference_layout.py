@@ -5,7 +5,7 @@
 
 Layout: stock seq-first post-norm nn.TransformerEncoder/Decoder (relu); three feature views of 768 projected by
 image_proj / loc_proj / text_proj (Linear, ReLU, Linear) and divided by their L2 norm; encoder input
-[cls_token, image, loc, text, then per neighbour: image, loc, text and the retrieval_embedding of each of its T tokens]
+[cls_token, image, loc, text, then per neighbor: image, loc, text and the retrieval_embedding of each of its T tokens]
 plus the float32 sinusoid table encoder_pos_encoder.pe [500, 1, d]; decoder input [start_token_embedding, embedding of
 the previous tokens] plus decoder_pos_encoder.pe [T + 1, 1, d]; output_layers[p] reads decoder position p. Unused
 parameters (similarity_embedding, metadata_proj, coord_head) exist so that state dicts match.

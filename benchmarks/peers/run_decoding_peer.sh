@@ -11,7 +11,7 @@
 # Configurations (model preset, context layout → encoder positions; M = 3 feature views, d_in = 768, k = 15):
 #   paper:          paper preset (d=512, 8 heads, ff 1024, 10+10 layers, ≈55M parameters), paper layout, 214 positions
 #   small:          small preset (d=256, 4 heads, ff 512, 4+4 layers), paper layout, 214 positions
-#   small-compact:  small preset, compact layout (one position per neighbour), 19 positions
+#   small-compact:  small preset, compact layout (one position per neighbor), 19 positions
 # Modes: beam5 = beam search of width 5; pool = the paper's 31-candidate pool (greedy + 30 samples at T = 0.7).
 # Batch 1 measures per-image latency (images decoded one at a time); batch 64 measures throughput.
 # Both sides print their top sequences (best beam / greedy); the table reports how many agree.

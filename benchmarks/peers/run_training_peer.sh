@@ -6,8 +6,8 @@
 #   benchmarks/peers/run_training_peer.sh [--repeats R] [--configs "small paper"] [--work DIR]
 #
 # Configurations (name: preset, context layout, batch size, timed steps, untimed warm-up steps):
-#   small: the `small` preset (d=256, 4+4 layers), compact layout (19 encoder positions), neighbour-copy head, batch 64
-#   small-nocopy: the same without the neighbour-copy head
+#   small: the `small` preset (d=256, 4+4 layers), compact layout (19 encoder positions), neighbor-copy head, batch 64
+#   small-nocopy: the same without the neighbor-copy head
 #   paper: the `paper` preset (d=512, 10+10 layers, ≈55M parameters), paper layout (214 positions), batch 8
 # The two implementations run alternately, R times each; the medians of their samples/s are compared.
 # Timings are only meaningful on an otherwise idle machine (check `uptime`): with 2 cores and 2 torch

@@ -6,7 +6,7 @@ photos: `regions` broad directions; `cities` around them; `places` around the ci
 places drawn with Zipf-like popularity, so a few have many photos); each photo is its place
 centre plus isotropic noise of a per-place spread (log-uniform), all pulled towards a shared
 global direction (CLIP embeddings live in a cone), unit-normalised. Places of a city overlap, so
-a query's nearest neighbours straddle k-means cluster boundaries as in real data.
+a query's nearest neighbors straddle k-means cluster boundaries as in real data.
 
     synth_gallery.py OUT_DIR --rows N --queries Q [--dim 512] [--seed 1] [--float16]
 

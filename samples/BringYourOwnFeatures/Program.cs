@@ -40,8 +40,8 @@ using var index = NeighborIndex.Open(gallery.Image, indexPath: null);
 var neighbors = index.Search(queries.Image, new SearchOptions { K = 15 });
 Console.WriteLine($"15-NN of {queries.Rows:N0} queries in {clock.Elapsed.TotalSeconds:F1} s");
 
-// 3. The retrieval baselines the paper reports: top-1 neighbour ([L]kNN), and the similarity-weighted
-//    neighbour whose location most others agree with (a training-free consensus).
+// 3. The retrieval baselines the paper reports: top-1 neighbor ([L]kNN), and the similarity-weighted
+//    neighbor whose location most others agree with (a training-free consensus).
 int n = (int)queries.Rows;
 var truth = new LatLng[n];
 var top1 = new LatLng[n];

@@ -1,5 +1,5 @@
 // Runs a GeoToken model exported with `geotoken export onnx` on ONNX Runtime alone (GeoToken + GeoToken.Onnx; no
-// TorchSharp, no libtorch): retrieves each query's neighbours in the gallery, encodes, and decodes greedily.
+// TorchSharp, no libtorch): retrieves each query's neighbors in the gallery, encodes, and decodes greedily.
 // usage: OnnxConsumer EXPORT_DIR GALLERY_DATASET QUERY_DATASET [QUERIES]
 using System.Diagnostics;
 using System.Globalization;

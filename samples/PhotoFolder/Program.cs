@@ -6,7 +6,7 @@
 //
 // Defaults: the nine real geotagged photos (Tuscany, CC BY-SA 4.0, github ianare/exif-samples) and the trained
 // SqueezeNet that the encoder tests use (its penultimate layer; a snack classifier: real features, but not a geolocation model, so
-// expect neighbours by look, not by place). Give a CLIP-style encoder for meaningful geography.
+// expect neighbors by look, not by place). Give a CLIP-style encoder for meaningful geography.
 // Re-running encodes only photos that are new or changed; photos without GPS are listed, never dropped silently.
 using System.Globalization;
 using GeoToken.Data;

@@ -38,9 +38,9 @@ var synth = await SynthGeoGenerator.GenerateAsync(new SynthGeoOptions
     Seed = 7,
 }, cancellationToken: ct);
 
-// 2. Train the tiny preset (compact context: one encoder position per neighbour) with k = 15 retrieved neighbours.
-//    The neighbour files are computed and cached on the way; training stops at the time limit.
-AnsiConsole.MarkupLine($"[bold]2. Training[/] the tiny model for up to {trainSeconds:F0} s (k = 15 neighbours from the gallery, none from the image's own series)");
+// 2. Train the tiny preset (compact context: one encoder position per neighbor) with k = 15 retrieved neighbors.
+//    The neighbor files are computed and cached on the way; training stops at the time limit.
+AnsiConsole.MarkupLine($"[bold]2. Training[/] the tiny model for up to {trainSeconds:F0} s (k = 15 neighbors from the gallery, none from the image's own series)");
 string modelPath = Path.Combine(outDir, "tiny"); // a model folder: config.json + model.safetensors
 var training = await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
 {
@@ -56,7 +56,7 @@ var training = await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx
         TrainDirectory = synth.TrainDirectory,
         OutputPath = modelPath,
         Preset = "tiny",
-        // A training image's neighbours never come from its own photo series: test photos have no series-mates in
+        // A training image's neighbors never come from its own photo series: test photos have no series-mates in
         // the gallery, so the model must not learn to trust near-duplicates it will not see at test time.
         Neighbors = new GeoToken.Retrieval.NeighborCacheOptions { GroupColumn = "SERIES" },
         Trainer = new GeoTokenTrainerOptions { Epochs = 8, BatchSize = 128, LearningRate = 1e-3, LearningRateDecay = 0.8, Seed = 1, MaxDuration = TimeSpan.FromSeconds(trainSeconds) },

@@ -5,7 +5,7 @@ namespace GeoToken.Cli;
 
 /// <summary>
 /// <c>--gallery DIR|postgresql://…</c> and its PostgreSQL options, shared by predict, eval and retrieve. A PostgreSQL
-/// gallery is searched in the database; the neighbour features, tokens and coordinates the pipeline reads by row come
+/// gallery is searched in the database; the neighbor features, tokens and coordinates the pipeline reads by row come
 /// from a snapshot of the table in <c>--gallery-cache</c> (written once per table size, reused while the table is unchanged).
 /// </summary>
 internal sealed class GallerySetting(string description)

@@ -3,7 +3,7 @@ using GeoToken.Data;
 
 namespace GeoToken.Cli;
 
-/// <summary>The <c>--neighbor-group</c> option of the commands that compute training neighbours.</summary>
+/// <summary>The <c>--neighbor-group</c> option of the commands that compute training neighbors.</summary>
 internal static class NeighborGroupSetting
 {
     /// <summary>The columns <c>auto</c> looks for, in order: the uploader, then the photo series.</summary>
@@ -11,7 +11,7 @@ internal static class NeighborGroupSetting
 
     public static Option<string> Create() => new("--neighbor-group")
     {
-        Description = "Metadata column whose shared values keep training neighbours apart (a photo's own uploader or series is never its neighbour): "
+        Description = "Metadata column whose shared values keep training neighbors apart (a photo's own uploader or series is never its neighbor): "
             + "a column name, none, or auto (AUTHOR, else SERIES, else none).",
         DefaultValueFactory = _ => "auto",
     };

@@ -17,9 +17,9 @@ namespace GeoToken.Onnx.Export;
 /// <remarks>
 /// The graphs are built operator by operator from the model's weights (ONNX opset <see cref="Opset"/>, weights as
 /// initializers) and compute what the model computes in evaluation mode: the step's output equals
-/// <c>GeoTokenDecoderCache.Step</c> (log-softmax of the logits, or of the neighbour-copy mixture) up to float rounding.
-/// Every preset, both context layouts, both norm orders and the neighbour-copy head are supported; a model without
-/// retrieved neighbours (<c>NeighborCount</c> 0) is not.
+/// <c>GeoTokenDecoderCache.Step</c> (log-softmax of the logits, or of the neighbor-copy mixture) up to float rounding.
+/// Every preset, both context layouts, both norm orders and the neighbor-copy head are supported; a model without
+/// retrieved neighbors (<c>NeighborCount</c> 0) is not.
 /// </remarks>
 public static class GeoTokenOnnxExporter
 {
@@ -31,7 +31,7 @@ public static class GeoTokenOnnxExporter
     /// <c>config.json</c> last, so a folder with a config holds the graphs it names.
     /// </summary>
     /// <returns>The configuration written to <c>config.json</c>.</returns>
-    /// <exception cref="ArgumentException">The model has no retrieved neighbours (<c>NeighborCount</c> 0).</exception>
+    /// <exception cref="ArgumentException">The model has no retrieved neighbors (<c>NeighborCount</c> 0).</exception>
     /// <exception cref="IOException">A file of the export exists and <see cref="OnnxExportOptions.Overwrite"/> is false.</exception>
     public static OnnxModelConfig Export(GeoTokenModel model, string directory, OnnxExportOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -41,7 +41,7 @@ public static class GeoTokenOnnxExporter
         var o = model.Options;
         if (o.NeighborCount < 1)
         {
-            throw new ArgumentException($"The model has NeighborCount {o.NeighborCount}; ONNX export needs at least one retrieved neighbour.", nameof(model));
+            throw new ArgumentException($"The model has NeighborCount {o.NeighborCount}; ONNX export needs at least one retrieved neighbor.", nameof(model));
         }
 
         string dir = Path.GetFullPath(directory);

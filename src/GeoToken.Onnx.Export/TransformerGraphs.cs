@@ -49,7 +49,7 @@ internal sealed class TransformerGraphs
         string nf = g.Input(N.NeighborFeatures, Float, "batch", k, m, o.FeatureDimension);
         string nt = g.Input(N.NeighborTokens, Long, "batch", k, t);
 
-        // Query and neighbours share each modality's projection.
+        // Query and neighbors share each modality's projection.
         string all = g.Op("Concat", [g.Op("Unsqueeze", [qf, g.Vec(1)]), nf], Int("axis", 1)); // [B, 1+k, M, d_in]
         var views = new string[m];
         for (int i = 0; i < m; i++)

@@ -12,7 +12,7 @@ namespace GeoToken.Retrieval;
 /// A gallery held in a PostgreSQL table with pgvector: one row per photo (<c>row_no</c>, unique <c>img_id</c>, lat, lon,
 /// S2 tokens as <c>smallint[]</c>, each feature view as <c>halfvec(d)</c>, AUTHOR and SERIES), searched by cosine
 /// similarity through an HNSW index (<c>halfvec_cosine_ops</c>). Implements the retrieval contract, so the predictor, the
-/// evaluation and training neighbours can search it; photos can be added while it serves (<see cref="AddAsync"/>), and
+/// evaluation and training neighbors can search it; photos can be added while it serves (<see cref="AddAsync"/>), and
 /// the next search finds them.
 /// </summary>
 /// <remarks>
@@ -23,7 +23,7 @@ namespace GeoToken.Retrieval;
 /// <para>
 /// Searching is thread-safe: each call takes its own connections from the data source's pool. Vectors are stored and
 /// compared as float16 (pgvector computes in float32), so similarities differ from float32 search by up to about
-/// 1e-3 (the float16 rounding of both vectors); neighbours whose similarities differ by less may swap places.
+/// 1e-3 (the float16 rounding of both vectors); neighbors whose similarities differ by less may swap places.
 /// </para>
 /// </remarks>
 public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
@@ -62,12 +62,12 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
         }
     } = new();
 
-    /// <summary><c>pgvector exact</c>, or <c>pgvector hnsw ef_search N</c> (neighbour files record it, so files of other settings are not reused).</summary>
+    /// <summary><c>pgvector exact</c>, or <c>pgvector hnsw ef_search N</c> (neighbor files record it, so files of other settings are not reused).</summary>
     public string Method => SearchDefaults.Exact ? "pgvector exact" : string.Create(CultureInfo.InvariantCulture, $"pgvector hnsw ef_search {SearchDefaults.EfSearch}");
 
     /// <summary>
     /// Rows numbered 0 … GalleryRows − 1 may be returned: the highest row number + 1, re-read by every search (after
-    /// its neighbours, so it covers every row returned) and addition; or <see cref="PgSearchOptions.RowLimit"/> when set.
+    /// its neighbors, so it covers every row returned) and addition; or <see cref="PgSearchOptions.RowLimit"/> when set.
     /// </summary>
     public long GalleryRows => SearchDefaults.RowLimit ?? Interlocked.Read(ref _rows);
 
@@ -387,7 +387,7 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
                 if (found.Count != k)
                 {
                     throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                        $"The {Method} search of gallery table '{Table}' returned {found.Count} of K = {k} neighbours for query row {queryRow + 1} (index {queryRow}); with filtered searches use PgSearchOptions.IterativeScan strict_order or relaxed_order, or raise EfSearch."));
+                        $"The {Method} search of gallery table '{Table}' returned {found.Count} of K = {k} neighbors for query row {queryRow + 1} (index {queryRow}); with filtered searches use PgSearchOptions.IterativeScan strict_order or relaxed_order, or raise EfSearch."));
                 }
 
                 // Equal similarities: lower row first (the index orders by distance only).

@@ -10,7 +10,7 @@ namespace GeoToken.Retrieval;
 
 /// <summary>
 /// A gallery table's rows as a local gallery dataset folder (meta.csv with IMG_ID, LAT, LON, AUTHOR/SERIES; float16
-/// feature files): what a pipeline that reads neighbour features and coordinates by row needs from a PostgreSQL gallery.
+/// feature files): what a pipeline that reads neighbor features and coordinates by row needs from a PostgreSQL gallery.
 /// The folder is a snapshot of rows 0 … N − 1 (N: the rows when it was written); galleries only append, so a snapshot
 /// stays valid and is reused while its <see cref="PgGallery.GalleryId"/> matches.
 /// </summary>

@@ -10,7 +10,7 @@ public sealed record SynthGeoView(double Scene, double Geography, double Duplica
 /// <summary>
 /// The parameters of SynthGeo's generative model (see <c>docs/synthgeo.md</c> for the equations). The
 /// defaults are the calibrated setting: at 500,000 gallery rows, IM2GPS3K test locations and
-/// dimension 512, nearest-neighbour retrieval scores about like the paper's kNN baseline on IM2GPS3K.
+/// dimension 512, nearest-neighbor retrieval scores about like the paper's kNN baseline on IM2GPS3K.
 /// Arrays indexed by scene type have three entries: indoor, natural, urban (Places365 S3 labels 0, 1, 2).
 /// </summary>
 public sealed record SynthGeoModel

@@ -26,8 +26,8 @@ internal static class TestData
 
     /// <summary>
     /// A random batch (Gaussian features, uniform valid tokens) drawn from its own generator seeded with <paramref name="seed"/>.
-    /// For models with the neighbour-copy head, neighbour <c>j</c> shares its first <c>j mod T</c> tokens with the target,
-    /// so that the copy head sees neighbours agreeing with prefixes of every length.
+    /// For models with the neighbor-copy head, neighbor <c>j</c> shares its first <c>j mod T</c> tokens with the target,
+    /// so that the copy head sees neighbors agreeing with prefixes of every length.
     /// </summary>
     public static GeoTokenBatch Batch(GeoTokenModelOptions options, int b, ulong seed = 1)
     {

@@ -50,7 +50,7 @@ public sealed class DbCommandTests(PostgresServer server, SynthGallery data)
                 for (int j = 0; j < 10; j++)
                 {
                     // Both exact over the same float16 values: rows may differ only where similarities tie within float32 rounding.
-                    Assert.True(a.Indices[q, j] == b.Indices[q, j] || Math.Abs(a.Similarities[q, j] - b.Similarities[q, j]) <= 2e-5, $"query {q}, neighbour {j}");
+                    Assert.True(a.Indices[q, j] == b.Indices[q, j] || Math.Abs(a.Similarities[q, j] - b.Similarities[q, j]) <= 2e-5, $"query {q}, neighbor {j}");
                 }
             }
 

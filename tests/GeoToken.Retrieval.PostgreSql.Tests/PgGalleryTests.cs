@@ -47,7 +47,7 @@ public sealed class PgGalleryTests(PostgresServer server, SynthGallery data)
 
     /// <summary>
     /// Asserts that <paramref name="found"/> is a correct exact answer: similarities right, best first, and wherever it
-    /// differs from <paramref name="exact"/> the competing neighbours' similarities tie within <see cref="Tolerance"/>.
+    /// differs from <paramref name="exact"/> the competing neighbors' similarities tie within <see cref="Tolerance"/>.
     /// </summary>
     private void AssertExact(GeoDataset queries, long start, NeighborResults found, NeighborResults exact)
     {
@@ -60,12 +60,12 @@ public sealed class PgGalleryTests(PostgresServer server, SynthGallery data)
             for (int j = 0; j < ids.Length; j++)
             {
                 double truth = TrueSimilarity(queries, start + i, ids[j]);
-                Assert.True(Math.Abs(sims[j] - truth) <= Tolerance, $"query {start + i}, neighbour {j}: similarity {sims[j]} vs {truth}");
+                Assert.True(Math.Abs(sims[j] - truth) <= Tolerance, $"query {start + i}, neighbor {j}: similarity {sims[j]} vs {truth}");
                 if (j > 0) Assert.True(sims[j] <= sims[j - 1], $"query {start + i}: not best first at {j}");
                 if (ids[j] != want[j])
                 {
                     double other = TrueSimilarity(queries, start + i, want[j]);
-                    Assert.True(Math.Abs(truth - other) <= Tolerance, $"query {start + i}, neighbour {j}: row {ids[j]} ({truth}) instead of {want[j]} ({other})");
+                    Assert.True(Math.Abs(truth - other) <= Tolerance, $"query {start + i}, neighbor {j}: row {ids[j]} ({truth}) instead of {want[j]} ({other})");
                 }
             }
         }
@@ -146,7 +146,7 @@ public sealed class PgGalleryTests(PostgresServer server, SynthGallery data)
     }
 
     [Fact]
-    public async Task Training_neighbours_outside_the_photo_series_come_out_as_with_exact_search()
+    public async Task Training_neighbors_outside_the_photo_series_come_out_as_with_exact_search()
     {
         string table = NewTable("train");
         var (source, _) = await PushAsync(table);
@@ -156,7 +156,7 @@ public sealed class PgGalleryTests(PostgresServer server, SynthGallery data)
         string dir = Directory.CreateTempSubdirectory("geotoken-pg-nb-").FullName;
         try
         {
-            // The cache asks the search for k + (largest series − 1) neighbours with ExcludeSelf and drops the series' own.
+            // The cache asks the search for k + (largest series − 1) neighbors with ExcludeSelf and drops the series' own.
             string viaPg = NeighborCache.Ensure(data.Train, data.Train, 5, new NeighborCacheOptions { Directory = Path.Combine(dir, "pg"), GroupColumn = "SERIES", Search = gallery }, cancellationToken: Ct);
             string viaExact = NeighborCache.Ensure(data.Train, data.Train, 5, new NeighborCacheOptions { Directory = Path.Combine(dir, "exact"), GroupColumn = "SERIES" }, cancellationToken: Ct);
             using var a = NeighborFile.Open(viaPg);
@@ -167,8 +167,8 @@ public sealed class PgGalleryTests(PostgresServer server, SynthGallery data)
             {
                 for (int j = 0; j < 5; j++)
                 {
-                    Assert.True(series[q].Length == 0 || series[q] != series[a.Indices[q, j]], $"row {q}: neighbour {j} is of its series '{series[q]}'"); // empty: no series
-                    Assert.True(a.Indices[q, j] == b.Indices[q, j] || Math.Abs(a.Similarities[q, j] - b.Similarities[q, j]) <= Tolerance, $"row {q}, neighbour {j}");
+                    Assert.True(series[q].Length == 0 || series[q] != series[a.Indices[q, j]], $"row {q}: neighbor {j} is of its series '{series[q]}'"); // empty: no series
+                    Assert.True(a.Indices[q, j] == b.Indices[q, j] || Math.Abs(a.Similarities[q, j] - b.Similarities[q, j]) <= Tolerance, $"row {q}, neighbor {j}");
                 }
             }
         }

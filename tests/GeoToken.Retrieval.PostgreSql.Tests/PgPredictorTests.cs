@@ -13,7 +13,7 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task The_predictor_answers_the_same_through_PostgreSQL_where_the_neighbours_are_the_same()
+    public async Task The_predictor_answers_the_same_through_PostgreSQL_where_the_neighbors_are_the_same()
     {
         string table = "predictor";
         await using var source = server.CreateDataSource();
@@ -21,7 +21,7 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
         await using var gallery = await PgGallery.OpenAsync(source, table, Ct);
         gallery.SearchDefaults = new PgSearchOptions { Exact = true };
 
-        // A tiny untrained model: its answers depend on every neighbour's features and tokens, so equal answers mean the
+        // A tiny untrained model: its answers depend on every neighbor's features and tokens, so equal answers mean the
         // pipeline read the same context from both searches.
         random.manual_seed(11);
         string modelPath = Path.Combine(Path.GetTempPath(), $"geotoken-pg-model-{Environment.ProcessId}.gtm");
@@ -36,8 +36,8 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
 
         try
         {
-            // Log-probability reranking reads no similarities (consensus weighs neighbours by them, and the two searches
-            // round them differently in the last float32 bits), so equal neighbours must give bit-identical answers.
+            // Log-probability reranking reads no similarities (consensus weighs neighbors by them, and the two searches
+            // round them differently in the last float32 bits), so equal neighbors must give bit-identical answers.
             GeoTokenPredictorOptions Options(INeighborSearch? search) => new()
             {
                 ModelPath = modelPath,
@@ -54,12 +54,12 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
             int same = 0;
             for (int i = 0; i < queries.Length; i++)
             {
-                var na = a[i].Neighbours.Select(n => n.Row).ToArray();
-                var nb = b[i].Neighbours.Select(n => n.Row).ToArray();
+                var na = a[i].Neighbors.Select(n => n.Row).ToArray();
+                var nb = b[i].Neighbors.Select(n => n.Row).ToArray();
                 if (!na.SequenceEqual(nb))
                 {
                     // Exact search in both: they may differ only where similarities tie within float32 rounding.
-                    for (int j = 0; j < na.Length; j++) Assert.True(na[j] == nb[j] || Math.Abs(a[i].Neighbours[j].Similarity - b[i].Neighbours[j].Similarity) <= 2e-5, $"{queries[i].Id}: neighbour {j}");
+                    for (int j = 0; j < na.Length; j++) Assert.True(na[j] == nb[j] || Math.Abs(a[i].Neighbors[j].Similarity - b[i].Neighbors[j].Similarity) <= 2e-5, $"{queries[i].Id}: neighbor {j}");
                     continue;
                 }
 
@@ -73,10 +73,10 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
                 }
 
                 Assert.Equal(a[i].UncertaintyKm, b[i].UncertaintyKm);
-                Assert.Equal(a[i].Neighbours.Select(n => n.Position), b[i].Neighbours.Select(n => n.Position));
+                Assert.Equal(a[i].Neighbors.Select(n => n.Position), b[i].Neighbors.Select(n => n.Position));
             }
 
-            Assert.True(same >= 30, $"only {same} of {queries.Length} queries had identical neighbours");
+            Assert.True(same >= 30, $"only {same} of {queries.Length} queries had identical neighbors");
         }
         finally
         {

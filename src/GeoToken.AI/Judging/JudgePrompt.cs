@@ -24,25 +24,25 @@ internal static class JudgePrompt
         text.AppendLine(image
             ? "Where was the attached photo taken?"
             : "Where was the photo taken? (The photo itself is not available; decide from the evidence below.)");
-        var similar = query.Neighbours.Take(o.SimilarNeighbours).ToArray();
+        var similar = query.Neighbors.Take(o.SimilarNeighbors).ToArray();
         switch (o.Mode)
         {
             case MllmJudgeMode.PoolSelection:
-                AppendNeighbours(text, "The most similar images in a geotagged gallery were taken at", similar);
+                AppendNeighbors(text, "The most similar images in a geotagged gallery were taken at", similar);
                 AppendCandidates(text, "A geolocation model proposes these candidates", shown);
                 text.AppendLine("Choose the number of the most likely candidate. If none is plausible, set choice to null and give your own latitude and longitude.");
                 text.AppendLine("""Reply as {"choice": <number or null>, "latitude": <number or null>, "longitude": <number or null>, "reason": "<short>"}.""");
                 break;
             case MllmJudgeMode.FreeGeneration:
-                AppendNeighbours(text, "The most similar images in a geotagged gallery were taken at", similar);
+                AppendNeighbors(text, "The most similar images in a geotagged gallery were taken at", similar);
                 AppendCandidates(text, "A geolocation model's candidates (hints; you may answer elsewhere)", shown);
                 text.AppendLine("Give your best estimate of the coordinates.");
                 text.AppendLine("""Reply as {"latitude": <number>, "longitude": <number>, "reason": "<short>"}.""");
                 break;
             case MllmJudgeMode.Rag:
-                var dissimilar = query.Neighbours.Reverse().Take(o.DissimilarNeighbours).Where(n => !similar.Contains(n)).ToArray();
-                AppendNeighbours(text, "Similar images were taken at", similar);
-                AppendNeighbours(text, "Less similar images (probably not the same place) were taken at", dissimilar);
+                var dissimilar = query.Neighbors.Reverse().Take(o.DissimilarNeighbors).Where(n => !similar.Contains(n)).ToArray();
+                AppendNeighbors(text, "Similar images were taken at", similar);
+                AppendNeighbors(text, "Less similar images (probably not the same place) were taken at", dissimilar);
                 text.AppendLine("Use them as references and give your best estimate of the coordinates.");
                 text.AppendLine("""Reply as {"latitude": <number>, "longitude": <number>, "reason": "<short>"}.""");
                 break;
@@ -141,11 +141,11 @@ internal static class JudgePrompt
         return ChatResponseFormat.ForJsonSchema(doc.RootElement.Clone(), "geolocation_answer", "The judged location of the photo.");
     }
 
-    private static void AppendNeighbours(StringBuilder text, string title, IReadOnlyList<Neighbour> neighbours)
+    private static void AppendNeighbors(StringBuilder text, string title, IReadOnlyList<Neighbor> neighbors)
     {
-        if (neighbours.Count == 0) return;
+        if (neighbors.Count == 0) return;
         text.AppendLine(title + ":");
-        foreach (var n in neighbours)
+        foreach (var n in neighbors)
         {
             text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- ({n.Position.Latitude:F4}, {n.Position.Longitude:F4}), similarity {n.Similarity:F3}"));
         }

@@ -5,15 +5,15 @@ public sealed record MllmJudgeOptions
 {
     /// <summary>
     /// The reference implementation's judge for <paramref name="mode"/>: <see cref="MllmPromptStyle.Reference"/> prompts over
-    /// the whole pool (greedy + 30 samples at T = 0.7 by default) with no neighbours; in free generation the model is
+    /// the whole pool (greedy + 30 samples at T = 0.7 by default) with no neighbors; in free generation the model is
     /// sampled at temperature 0.7 as the reference's request does, in pool selection at the server's default (the
     /// reference sets none).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="mode"/> is <see cref="MllmJudgeMode.Rag"/>, which the reference lacks.</exception>
     public static MllmJudgeOptions Reference(MllmJudgeMode mode) => mode switch
     {
-        MllmJudgeMode.PoolSelection => new() { Mode = mode, PromptStyle = MllmPromptStyle.Reference, MaxCandidates = 64, SimilarNeighbours = 0, Temperature = null },
-        MllmJudgeMode.FreeGeneration => new() { Mode = mode, PromptStyle = MllmPromptStyle.Reference, MaxCandidates = 64, SimilarNeighbours = 0, Temperature = 0.7f },
+        MllmJudgeMode.PoolSelection => new() { Mode = mode, PromptStyle = MllmPromptStyle.Reference, MaxCandidates = 64, SimilarNeighbors = 0, Temperature = null },
+        MllmJudgeMode.FreeGeneration => new() { Mode = mode, PromptStyle = MllmPromptStyle.Reference, MaxCandidates = 64, SimilarNeighbors = 0, Temperature = 0.7f },
         _ => throw new ArgumentException($"The reference implementation has no {mode} prompt; use PoolSelection or FreeGeneration.", nameof(mode)),
     };
 
@@ -26,11 +26,11 @@ public sealed record MllmJudgeOptions
     /// <summary>At most this many candidates are shown, in pool order (default 10).</summary>
     public int MaxCandidates { get; init; } = 10;
 
-    /// <summary>Retrieved neighbours shown as "similar images were taken at" (default 5; 0 shows none outside RAG).</summary>
-    public int SimilarNeighbours { get; init; } = 5;
+    /// <summary>Retrieved neighbors shown as "similar images were taken at" (default 5; 0 shows none outside RAG).</summary>
+    public int SimilarNeighbors { get; init; } = 5;
 
-    /// <summary>Least similar retrieved neighbours shown as dissimilar examples in RAG mode (default 5).</summary>
-    public int DissimilarNeighbours { get; init; } = 5;
+    /// <summary>Least similar retrieved neighbors shown as dissimilar examples in RAG mode (default 5).</summary>
+    public int DissimilarNeighbors { get; init; } = 5;
 
     /// <summary>Attach the photo when the query has one (default true).</summary>
     public bool IncludeImage { get; init; } = true;

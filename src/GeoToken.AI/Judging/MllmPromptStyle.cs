@@ -11,7 +11,7 @@ public enum MllmPromptStyle
 
     /// <summary>
     /// Prompts following the structure of the reference implementation's, in our own words: no system message and no
-    /// retrieved neighbours. Pool selection lists every raw sample (a cell drawn k times appears k times, numbered
+    /// retrieved neighbors. Pool selection lists every raw sample (a cell drawn k times appears k times, numbered
     /// <c>j) lat=…, lon=…</c>) and asks for the single best one or its own guess (as the reference's <c>sample_n.py</c>);
     /// free generation gives the greedy candidate as the model's best guess and the raw samples as its other guesses and
     /// insists on a location (as <c>ask_gemini_sample_neighbor.py</c>). Both still ask for the answer schema's JSON, which

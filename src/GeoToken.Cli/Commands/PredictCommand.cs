@@ -33,7 +33,7 @@ internal static class PredictCommand
         var reward = new Option<FileInfo?>("--reward") { Description = "Reward head (geotoken reward); use with --reranker reward." };
         var calibration = new Option<FileInfo?>("--calibration") { Description = "Uncertainty calibration from geotoken eval --calibration." };
         var batch = new Option<int>("--batch") { Description = "Images located together.", DefaultValueFactory = _ => 32 };
-        var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write every prediction (ranked locations, places, uncertainty, neighbours) as JSON. - writes it to standard output (the report then goes to standard error)." };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write every prediction (ranked locations, places, uncertainty, neighbors) as JSON. - writes it to standard output (the report then goes to standard error)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var judge = new JudgeSettings();
         var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule, the reference's judge prompts");

@@ -9,19 +9,19 @@ using GeoToken.Retrieval;
 
 namespace GeoToken.Cli.Commands;
 
-/// <summary><c>geotoken retrieve</c>: neighbour files of a query set in a gallery, and the k-NN baseline.</summary>
+/// <summary><c>geotoken retrieve</c>: neighbor files of a query set in a gallery, and the k-NN baseline.</summary>
 internal static class RetrieveCommand
 {
     public static Command Create()
     {
         var gallery = new GallerySetting("Gallery dataset folder.");
-        var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder (the gallery itself for training neighbours).", Required = true };
-        var k = new Option<int>("--k") { Description = "Neighbours per query.", DefaultValueFactory = _ => 15 };
+        var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder (the gallery itself for training neighbors).", Required = true };
+        var k = new Option<int>("--k") { Description = "Neighbors per query.", DefaultValueFactory = _ => 15 };
         var output = new Option<string>("--out") { Description = "Output prefix: PREFIX_I.npy (int64 rows), PREFIX_D.npy (float32 similarities) and PREFIX.json (their SHA-256 and the datasets they were computed from).", Required = true };
         var index = new Option<FileInfo?>("--index") { Description = "Search through this cluster index (default: exact search)." };
         var excludeSelf = new Option<bool>("--exclude-self") { Description = "Skip each query's own row (query set = gallery)." };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write throughput, scanned fraction and (with LAT/LON) the 1-NN metrics as JSON. - writes it to standard output (the report then goes to standard error)." };
-        var cmd = new Command("retrieve", "Find the k most similar gallery images of every query and write neighbour files.")
+        var cmd = new Command("retrieve", "Find the k most similar gallery images of every query and write neighbor files.")
         {
             query, k, output, index, excludeSelf, json,
         };
@@ -32,7 +32,7 @@ internal static class RetrieveCommand
             await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct).ConfigureAwait(false);
             string g = opened.Directory, q = parse.GetValue(query)!.FullName, prefix = Path.GetFullPath(parse.GetValue(output)!);
             var options = new SearchOptions { K = parse.GetValue(k), ExcludeSelf = parse.GetValue(excludeSelf) };
-            // Search into temporary files and check them (the 1-NN metrics read every query's and neighbour's
+            // Search into temporary files and check them (the 1-NN metrics read every query's and neighbor's
             // coordinates); only then move both into place, so a failure leaves no partial output.
             string staged = AtomicFile.TemporaryPathFor(prefix);
             SearchStatistics stats;
@@ -62,8 +62,8 @@ internal static class RetrieveCommand
             var output2 = parse.InvocationConfiguration.Output;
             string scanned = opened.Search is null ? $"scanned {100 * stats.ScannedFraction:F2}% of" : "in";
             output2.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{stats.Queries:N0} queries × {stats.K} neighbours ({stats.Method}, {stats.Kernel}) in {stats.ElapsedSeconds:F1} s: {stats.QueriesPerSecond:F0} queries/s, {scanned} {stats.GalleryRows:N0} gallery rows → {prefix}_I.npy, {prefix}_D.npy"));
-            MetricsTable.Write(output2, [("kNN (top-1 neighbour)", knn)]);
+                $"{stats.Queries:N0} queries × {stats.K} neighbors ({stats.Method}, {stats.Kernel}) in {stats.ElapsedSeconds:F1} s: {stats.QueriesPerSecond:F0} queries/s, {scanned} {stats.GalleryRows:N0} gallery rows → {prefix}_I.npy, {prefix}_D.npy"));
+            MetricsTable.Write(output2, [("kNN (top-1 neighbor)", knn)]);
             if (parse.GetValue(json) is { } j)
             {
                 JsonReport.Write(j.FullName, new RetrieveJson
@@ -84,7 +84,7 @@ internal static class RetrieveCommand
         return cmd;
     }
 
-    /// <summary>Neighbour files through a PostgreSQL gallery (its rows are those of the snapshot folder <paramref name="galleryDir"/>).</summary>
+    /// <summary>Neighbor files through a PostgreSQL gallery (its rows are those of the snapshot folder <paramref name="galleryDir"/>).</summary>
     private static async Task<SearchStatistics> RetrieveAsync(PgGallery search, string galleryDir, string queryDir, string prefix, SearchOptions options, IProgress<SearchProgress> progress, CancellationToken ct)
     {
         using var gallery = GeoDataset.Open(galleryDir);

@@ -18,7 +18,7 @@ internal static class RewardCommand
         var batch = new Option<int>("--batch") { Description = "Images per step (each brings its whole pool).", DefaultValueFactory = _ => 32 };
         var samples = new Option<int>("--samples") { Description = "Samples per pool (plus greedy).", DefaultValueFactory = _ => 30 };
         var lr = new Option<double>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3 };
-        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbours (default: exact search)." };
+        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbors (default: exact search)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var group = NeighborGroupSetting.Create();
         var recipe = RecipeSetting.Create("hidden 2048, two bins, the whole transformer fine-tuned and saved with the head, AdamW 5e-5 ×0.9 per epoch, 40 epochs of 512 images with 10 samples each");

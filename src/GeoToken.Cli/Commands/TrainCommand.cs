@@ -15,8 +15,8 @@ internal static class TrainCommand
         var val = new Option<DirectoryInfo?>("--val") { Description = "Validation dataset folder, evaluated (greedy) after every epoch." };
         var output = new Option<FileInfo>("--out") { Description = "The model to write: a model folder (config.json + model.safetensors), or one file if the path ends in .gtm.", Required = true };
         var preset = new Option<string>("--preset") { Description = "Model size: tiny, small or paper.", DefaultValueFactory = _ => "small" };
-        var layout = new Option<string?>("--layout") { Description = "Context layout: paper (14 positions per neighbour) or compact (1); default: the preset's." };
-        var copy = new Option<string?>("--copy") { Description = "Neighbour-copy head: on or off; default: the preset's." };
+        var layout = new Option<string?>("--layout") { Description = "Context layout: paper (14 positions per neighbor) or compact (1); default: the preset's." };
+        var copy = new Option<string?>("--copy") { Description = "Neighbor-copy head: on or off; default: the preset's." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { Description = "Batch size (rows per forward pass; with --accumulate N a step takes N batches).", DefaultValueFactory = _ => 256 };
         var accumulate = new Option<int>("--accumulate") { Description = "Gradient accumulation: batches per optimizer step (effective batch = --batch × N; default 1, with --recipe paper 2048 / --batch).", DefaultValueFactory = _ => 1 };
@@ -32,7 +32,7 @@ internal static class TrainCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a CUDA backend build).", DefaultValueFactory = _ => "cpu" };
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this much training time (checkpointed; --resume continues)." };
         var valRows = new Option<int>("--val-rows") { Description = "Validate on at most this many rows.", DefaultValueFactory = _ => 2000 };
-        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbours (default: exact search)." };
+        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbors (default: exact search)." };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write a JSON summary (epochs, losses, validation metrics, throughput). - writes it to standard output (the report then goes to standard error)." };
         var group = NeighborGroupSetting.Create();
         var cmd = new Command("train", "Train a GeoToken model (retrieval-conditioned encoder-decoder) on dataset folders.")
@@ -135,10 +135,10 @@ internal static class TrainCommand
             var result = await ProgressDisplay.RunAsync(err, p => TrainingRun.RunAsync(options, new Progress<TrainingRunProgress>(r => Report(p, err, r)), ct)).ConfigureAwait(false);
             var last = result.Training.Validations.LastOrDefault();
             output2.WriteLine(options.Neighbors.GroupColumn is { } groupColumn
-                ? $"training neighbours: none shares the image's {groupColumn} value"
-                : "training neighbours: every other image may be one (no --neighbor-group column)");
+                ? $"training neighbors: none shares the image's {groupColumn} value"
+                : "training neighbors: every other image may be one (no --neighbor-group column)");
             output2.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"model: {result.ModelPath} ({result.ParameterCount:N0} parameters, {result.Model.ContextLayout} layout{(result.Model.NeighborCopy ? ", neighbour-copy head" : "")}); recipe {chosen}, steps of {options.Trainer.EffectiveBatchSize} rows ({options.Trainer.BatchSize} × {options.Trainer.GradientAccumulationSteps}) in {(options.Trainer.Precision == TrainingPrecision.BFloat16 ? "bf16" : "fp32")}; {result.Training.EpochsCompleted} epochs, {result.Training.GlobalStep} steps in {result.TrainingElapsed.TotalMinutes:F1} min{(result.Training.StoppedByTimeLimit ? " (time limit reached; --resume continues)" : "")}"));
+                $"model: {result.ModelPath} ({result.ParameterCount:N0} parameters, {result.Model.ContextLayout} layout{(result.Model.NeighborCopy ? ", neighbor-copy head" : "")}); recipe {chosen}, steps of {options.Trainer.EffectiveBatchSize} rows ({options.Trainer.BatchSize} × {options.Trainer.GradientAccumulationSteps}) in {(options.Trainer.Precision == TrainingPrecision.BFloat16 ? "bf16" : "fp32")}; {result.Training.EpochsCompleted} epochs, {result.Training.GlobalStep} steps in {result.TrainingElapsed.TotalMinutes:F1} min{(result.Training.StoppedByTimeLimit ? " (time limit reached; --resume continues)" : "")}"));
             if (result.Training.Validations.Count > 0)
             {
                 MetricsTable.Write(output2, result.Training.Validations.Select(v => ($"greedy, epoch {v.Epoch + 1}", v.Metrics)));

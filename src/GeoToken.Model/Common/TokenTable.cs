@@ -5,7 +5,7 @@ namespace GeoToken.Model.Common;
 
 /// <summary>
 /// The GeoToken sequences of every row of a dataset, computed once (16 bits per token: rows × T × 2 bytes,
-/// e.g. 88 MB for MP16's 4M rows) so that batches can copy neighbour and target tokens without
+/// e.g. 88 MB for MP16's 4M rows) so that batches can copy neighbor and target tokens without
 /// recomputing S2 cells.
 /// </summary>
 public sealed class TokenTable

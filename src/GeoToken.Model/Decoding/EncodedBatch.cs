@@ -22,7 +22,7 @@ public sealed class EncodedBatch : IDisposable
     /// <summary>The model that encoded the batch.</summary>
     public GeoTokenModel Model { get; }
 
-    /// <summary>The batch encoded (queries, neighbour features and tokens).</summary>
+    /// <summary>The batch encoded (queries, neighbor features and tokens).</summary>
     public GeoTokenBatch Batch { get; }
 
     /// <summary>Images in the batch.</summary>

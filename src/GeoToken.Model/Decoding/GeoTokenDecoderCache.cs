@@ -71,7 +71,7 @@ public sealed class GeoTokenDecoderCache : IDisposable
 
     internal IReadOnlyList<Tensor> SelfValues => _selfValues;
 
-    /// <summary>The neighbour-copy head's state; null when the model has no copy head.</summary>
+    /// <summary>The neighbor-copy head's state; null when the model has no copy head.</summary>
     internal NeighborCopyState? Copy { get; }
 
     /// <summary>

@@ -17,13 +17,13 @@ namespace GeoToken.Model.Evaluation;
 
 /// <summary>
 /// Evaluates every test-time strategy side by side on a query set (the <c>geotoken eval</c> command):
-/// <c>knn</c> (top-1 neighbour), direct generators such as <c>gps-gallery</c>, <c>greedy</c>, <c>beam</c>,
+/// <c>knn</c> (top-1 neighbor), direct generators such as <c>gps-gallery</c>, <c>greedy</c>, <c>beam</c>,
 /// the candidate pool reranked by each reranker, and the pool <c>oracle</c> (its best candidate: the headroom).
 /// Per-image latency is measured for each strategy (pool building counts towards every reranker).
 /// </summary>
 /// <remarks>
-/// Runs the stages of <see cref="GeoTokenPredictor"/> (one pipeline serves both) with the precomputed neighbour files as
-/// the neighbour source: the encoder runs once per batch and greedy, the beams, the pool and the pool scorers (the
+/// Runs the stages of <see cref="GeoTokenPredictor"/> (one pipeline serves both) with the precomputed neighbor files as
+/// the neighbor source: the encoder runs once per batch and greedy, the beams, the pool and the pool scorers (the
 /// reward head) all decode from its kept output; its time counts towards every decoding strategy.
 /// </remarks>
 public static class EvaluationRun
@@ -42,7 +42,7 @@ public static class EvaluationRun
         queries.CheckCompatibleWith(gallery);
         int k = model.Options.NeighborCount;
         string prefix = NeighborCache.Ensure(queries, gallery, Math.Max(k, 1), options.Neighbors, null, cancellationToken);
-        logger.LogInformation("Neighbours of {Queries} in {Gallery}: {Prefix}", options.QueryDirectory, options.GalleryDirectory, prefix);
+        logger.LogInformation("Neighbors of {Queries} in {Gallery}: {Prefix}", options.QueryDirectory, options.GalleryDirectory, prefix);
         using var neighborFile = NeighborFile.Open(prefix);
         using var neighbors = new PrecomputedNeighborSearch(neighborFile, gallery);
         var galleryTokens = TokenTable.Build(gallery, model.Tokenizer, cancellationToken);
@@ -110,7 +110,7 @@ public static class EvaluationRun
                 truth[row] = queries.GetLocation(row);
                 ids[row] = queries.HasImageIds ? queries.GetImageId(row) : row.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var query = pipeline.Query(batch, i, queries.HasImageIds ? queries.GetImageId(row) : null, null, scores[i]);
-                predictions["knn"][row] = query.Neighbours[0].Position;
+                predictions["knn"][row] = query.Neighbors[0].Position;
                 predictions["greedy"][row] = greedy[i].Position;
                 for (int j = 0; j < beamNames.Length; j++) predictions[beamNames[j].Name][row] = beams[j][i][0].Position;
                 var pool = pools[i];
@@ -141,7 +141,7 @@ public static class EvaluationRun
             progress?.Report((done, n));
         }
 
-        // kNN reads precomputed neighbour files, so it has no per-image latency here (see geotoken retrieve).
+        // kNN reads precomputed neighbor files, so it has no per-image latency here (see geotoken retrieve).
         var strategies = names.Select(s => StrategyEvaluation.Create(s, predictions[s], truth, s == "knn" ? null : 1000 * seconds[s] / n)).ToArray();
         var consensusErrors = strategies.First(s => s.Name == (predictions.ContainsKey("consensus") ? "consensus" : "greedy")).DistancesKm;
         return new EvaluationRunResult

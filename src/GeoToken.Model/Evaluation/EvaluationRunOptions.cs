@@ -59,13 +59,13 @@ public sealed record EvaluationRunOptions
     /// <summary>Direct predictors, each a strategy named after it (e.g. the GPS gallery).</summary>
     public IReadOnlyList<ICandidateGenerator> Generators { get; init; } = [];
 
-    /// <summary>Where neighbour files are kept and how they are computed when absent.</summary>
+    /// <summary>Where neighbor files are kept and how they are computed when absent.</summary>
     public NeighborCacheOptions Neighbors { get; init; } = new();
 
     /// <summary>Torch device (default cpu).</summary>
     public string Device { get; init; } = "cpu";
 
-    /// <summary>Where the evaluation logs loading, neighbour files, batches and reranker fallbacks (default: nowhere).</summary>
+    /// <summary>Where the evaluation logs loading, neighbor files, batches and reranker fallbacks (default: nowhere).</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>The pool mass whose radius is reported as uncertainty (default 0.9).</summary>

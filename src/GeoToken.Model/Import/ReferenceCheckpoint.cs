@@ -14,7 +14,7 @@ namespace GeoToken.Model.Import;
 /// The reference model is <see cref="GeoTokenModelOptions.Paper"/>-shaped under other names: a post-norm encoder–decoder
 /// of stock PyTorch layers; three feature views (image, location, text: <c>image_proj</c>, <c>loc_proj</c>,
 /// <c>text_proj</c> = <c>projections.0/1/2</c>, each Linear–ReLU–Linear then divided by its L2 norm); encoder input CLS,
-/// the query's three views, then per neighbour its three views and the <c>retrieval_embedding</c>
+/// the query's three views, then per neighbor its three views and the <c>retrieval_embedding</c>
 /// (= <c>context_token_embedding</c>) of its tokens, plus sinusoids; decoder input <c>start_token_embedding</c> and the
 /// <c>embedding</c> (= <c>token_embedding</c>) of the previous tokens, plus sinusoids, causal self-attention; output head
 /// <c>output_layers.{p}</c> (= <c>heads.{p}</c>) on decoder position <c>p</c>. No padding or memory masks. Names differ:
@@ -25,7 +25,7 @@ namespace GeoToken.Model.Import;
 /// 500 rows, decoder T + 1) where this library keeps one; both are the same float32 sinusoids, and the import checks it.
 /// </para>
 /// <para>
-/// A state dict does not record the number of attention heads nor of neighbours: pass them in
+/// A state dict does not record the number of attention heads nor of neighbors: pass them in
 /// <see cref="ReferenceImportOptions"/> (defaults 8 and 15, the paper's). Everything else is read from the shapes, and every
 /// tensor is checked.
 /// </para>
@@ -50,7 +50,7 @@ public static class ReferenceCheckpoint
     /// exactly the values the checkpoint holds).
     /// </summary>
     /// <param name="state">The reference model's state dict (e.g. from <see cref="PyTorchCheckpoint.Read"/>); not modified or disposed.</param>
-    /// <param name="options">Head and neighbour counts, dropout and position tolerance (null: the paper's).</param>
+    /// <param name="options">Head and neighbor counts, dropout and position tolerance (null: the paper's).</param>
     /// <exception cref="InvalidDataException">A tensor is missing, unexpected, or has the wrong shape; or a position table is not the sinusoids; the message names the source and tensor.</exception>
     public static ReferenceImportResult Import(StateDict state, ReferenceImportOptions? options = null)
     {
@@ -193,11 +193,11 @@ public static class ReferenceCheckpoint
 
         Need(o.NormOrder == NormOrder.Post, "the reference is post-norm (NormOrder Pre)");
         Need(o.ContextLayout == ContextLayout.Paper, "the reference uses the paper context layout (ContextLayout Compact)");
-        Need(!o.NeighborCopy, "the reference has no neighbour-copy head (NeighborCopy true)");
+        Need(!o.NeighborCopy, "the reference has no neighbor-copy head (NeighborCopy true)");
         Need(o.ModalityCount == 3, $"the reference reads 3 feature views (ModalityCount {o.ModalityCount})");
         Need(o.FeatureDimension == ReferenceFeatureDimension, $"the reference's projections take {ReferenceFeatureDimension} features (FeatureDimension {o.FeatureDimension})");
         Need(o.EncoderLayers == o.DecoderLayers, $"the reference has one layer count for encoder and decoder (EncoderLayers {o.EncoderLayers}, DecoderLayers {o.DecoderLayers})");
-        Need(o.NeighborCount >= 1, "the reference reads neighbours (NeighborCount 0)");
+        Need(o.NeighborCount >= 1, "the reference reads neighbors (NeighborCount 0)");
         Need(o.Tokenizer.Level % o.Tokenizer.GroupSize == 0, $"the reference needs the S2 level divisible by the group size (Level {o.Tokenizer.Level}, GroupSize {o.Tokenizer.GroupSize})");
         Need(o.ContextLength <= ReferenceLayout.EncoderPositionRows, $"the reference's position table has {ReferenceLayout.EncoderPositionRows} rows (ContextLength {o.ContextLength})");
         return problems;
@@ -277,7 +277,7 @@ public static class ReferenceCheckpoint
 
         if (o.ContextLength > ReferenceLayout.EncoderPositionRows)
         {
-            throw new InvalidDataException($"{src}: {o.NeighborCount} neighbours need {o.ContextLength} encoder positions, more than the {ReferenceLayout.EncoderPositionRows} rows of 'encoder_pos_encoder.pe'.");
+            throw new InvalidDataException($"{src}: {o.NeighborCount} neighbors need {o.ContextLength} encoder positions, more than the {ReferenceLayout.EncoderPositionRows} rows of 'encoder_pos_encoder.pe'.");
         }
 
         return (o, vocab.ToArray());

@@ -8,7 +8,7 @@ public sealed record ReferenceImportOptions
     /// <summary>Attention heads (default 8, the paper's); a state dict does not record them. Must divide the model dimension.</summary>
     public int HeadCount { get; init; } = 8;
 
-    /// <summary>Retrieved neighbours per query, <c>k</c> (default 15: the reference's forward pass takes the first 15); a state dict does not record it.</summary>
+    /// <summary>Retrieved neighbors per query, <c>k</c> (default 15: the reference's forward pass takes the first 15); a state dict does not record it.</summary>
     public int NeighborCount { get; init; } = 15;
 
     /// <summary>The dropout of the imported model's options, used only if it is trained further (default 0.1, the reference's).</summary>
@@ -25,7 +25,7 @@ public sealed record ReferenceImportOptions
     public void Validate()
     {
         if (HeadCount < 1) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"HeadCount is {HeadCount}; it must be at least 1."));
-        if (NeighborCount < 1) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"NeighborCount is {NeighborCount}; the reference model reads at least one neighbour."));
+        if (NeighborCount < 1) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"NeighborCount is {NeighborCount}; the reference model reads at least one neighbor."));
         if (!(PositionTolerance >= 0)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"PositionTolerance is {PositionTolerance}; it must be non-negative."));
     }
 }

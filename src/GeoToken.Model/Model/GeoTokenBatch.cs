@@ -7,7 +7,7 @@ namespace GeoToken.Model;
 /// The batch owns its tensors: <see cref="Dispose"/> releases them.
 /// </summary>
 /// <remarks>
-/// Shapes and types (<c>M</c> modalities, <c>d_in</c> feature dimension, <c>k</c> neighbours, <c>T</c> tokens):
+/// Shapes and types (<c>M</c> modalities, <c>d_in</c> feature dimension, <c>k</c> neighbors, <c>T</c> tokens):
 /// <list type="table">
 /// <item><term><see cref="QueryFeatures"/></term><description><c>[B, M, d_in]</c> float32</description></item>
 /// <item><term><see cref="NeighborFeatures"/></term><description><c>[B, k, M, d_in]</c> float32</description></item>
@@ -33,10 +33,10 @@ public sealed class GeoTokenBatch : IDisposable
     /// <summary>The queries' feature views, <c>[B, M, d_in]</c> float32.</summary>
     public Tensor QueryFeatures { get; private set; }
 
-    /// <summary>The neighbours' feature views, <c>[B, k, M, d_in]</c> float32.</summary>
+    /// <summary>The neighbors' feature views, <c>[B, k, M, d_in]</c> float32.</summary>
     public Tensor NeighborFeatures { get; private set; }
 
-    /// <summary>The neighbours' token sequences, <c>[B, k, T]</c> int64.</summary>
+    /// <summary>The neighbors' token sequences, <c>[B, k, T]</c> int64.</summary>
     public Tensor NeighborTokens { get; private set; }
 
     /// <summary>The queries' true token sequences, <c>[B, T]</c> int64; null when only predicting.</summary>

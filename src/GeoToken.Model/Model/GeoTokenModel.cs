@@ -10,15 +10,15 @@ namespace GeoToken.Model;
 
 /// <summary>
 /// The GeoToken encoder–decoder transformer. The encoder reads a learned CLS vector, the query's
-/// projected feature views and the retrieved neighbours (projected features and embeddings of their
+/// projected feature views and the retrieved neighbors (projected features and embeddings of their
 /// S2 tokens); the decoder predicts the query's token sequence autoregressively with one output head
 /// per position.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Encoder input, in order: <c>cls_token</c>; the query's <c>M</c> feature views, each through its own
-/// <c>projections.{m}</c> MLP (d_in → d → d, ReLU) and L2-normalised; then the <c>k</c> neighbours. In the
-/// <see cref="ContextLayout.Paper"/> layout each neighbour contributes its <c>M</c> projected views
+/// <c>projections.{m}</c> MLP (d_in → d → d, ReLU) and L2-normalised; then the <c>k</c> neighbors. In the
+/// <see cref="ContextLayout.Paper"/> layout each neighbor contributes its <c>M</c> projected views
 /// (same MLPs) followed by the <c>context_token_embedding</c> of each of its <c>T</c> tokens
 /// (row <c>Offsets[p] + token</c>); in the <see cref="ContextLayout.Compact"/> layout it contributes one
 /// position, the sum of its projected views plus the mean of its token embeddings. Sinusoidal positional
@@ -29,7 +29,7 @@ namespace GeoToken.Model;
 /// context's) of the previous target tokens, plus sinusoidal positions; causal self-attention,
 /// cross-attention to the encoder output, and <c>heads.{p}</c> (Linear d → vocabulary of position p)
 /// on the output at position <c>p</c>. With <see cref="GeoTokenModelOptions.NeighborCopy"/>, each position's
-/// distribution is mixed with a pointer over the neighbours that agree with the prefix (see
+/// distribution is mixed with a pointer over the neighbors that agree with the prefix (see
 /// <see cref="GeoTokenModelOptions.NeighborCopy"/>), and the "logits" returned are those log-probabilities.
 /// </para>
 /// <para>
@@ -85,7 +85,7 @@ public sealed class GeoTokenModel : nn.Module
 
     private readonly int[] _vocab;
 
-    // Encoder positions of each neighbour's first element (the copy head's keys).
+    // Encoder positions of each neighbor's first element (the copy head's keys).
     private readonly long[] _neighborPositions;
 
     /// <summary>Builds a model with freshly initialised weights (seed with <c>torch.manual_seed</c> first for reproducibility).</summary>
@@ -188,7 +188,7 @@ public sealed class GeoTokenModel : nn.Module
     /// Runs the encoder: returns the memory <c>[B, S, d]</c> (<c>S</c> = <see cref="GeoTokenModelOptions.ContextLength"/>).
     /// <see cref="GeoTokenBatch.TargetTokens"/> is not used.
     /// </summary>
-    /// <exception cref="ArgumentException">The batch does not match the model's options, or a neighbour token is out of its position's vocabulary.</exception>
+    /// <exception cref="ArgumentException">The batch does not match the model's options, or a neighbor token is out of its position's vocabulary.</exception>
     public Tensor Encode(GeoTokenBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -210,7 +210,7 @@ public sealed class GeoTokenModel : nn.Module
         }
         else
         {
-            // Query and neighbours share each modality's projection: project [B, 1 + k, d_in] per modality.
+            // Query and neighbors share each modality's projection: project [B, 1 + k, d_in] per modality.
             // Features are float32; a model converted to another floating type (a bfloat16 training replica) reads them in its own.
             Tensor all = cat([batch.QueryFeatures.unsqueeze(1), batch.NeighborFeatures], 1).to_type(_clsToken.dtype); // [B, 1+k, M, d_in]
             var views = new Tensor[mCount];
@@ -237,7 +237,7 @@ public sealed class GeoTokenModel : nn.Module
     /// <param name="memory">The encoder output <c>[B, S, d]</c> (see <see cref="Encode"/>).</param>
     /// <param name="prefixTokens">The tokens decoded so far, int64 <c>[B, n]</c>.</param>
     /// <param name="neighborTokens">The batch's <see cref="GeoTokenBatch.NeighborTokens"/> <c>[B, k, T]</c>; required with <see cref="GeoTokenModelOptions.NeighborCopy"/>, ignored otherwise.</param>
-    /// <exception cref="ArgumentException">The prefix has the wrong shape or type, a token is out of its position's vocabulary, or the copy head's neighbour tokens are missing.</exception>
+    /// <exception cref="ArgumentException">The prefix has the wrong shape or type, a token is out of its position's vocabulary, or the copy head's neighbor tokens are missing.</exception>
     public Tensor[] Decode(Tensor memory, Tensor prefixTokens, Tensor? neighborTokens = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
@@ -265,7 +265,7 @@ public sealed class GeoTokenModel : nn.Module
             return logits;
         }
 
-        // Neighbour j agrees with the prefix at position p when its tokens 0..p−1 equal the prefix's.
+        // Neighbor j agrees with the prefix at position p when its tokens 0..p−1 equal the prefix's.
         Tensor keys = _copyHead.Keys(NeighborMemory(memory));
         Tensor agreesSoFar = ones([b, Options.NeighborCount], ScalarType.Bool, memory.device);
         for (int p = 0; p <= n; p++)
@@ -466,7 +466,7 @@ public sealed class GeoTokenModel : nn.Module
     /// <summary>The output head of <paramref name="position"/> applied to decoder states <c>[N, d]</c>: logits <c>[N, V_p]</c>.</summary>
     internal Tensor HeadLogits(int position, Tensor states) => _heads[position].forward(states);
 
-    /// <summary>The encoder outputs at each neighbour's first position, <c>[B, k, d]</c>.</summary>
+    /// <summary>The encoder outputs at each neighbor's first position, <c>[B, k, d]</c>.</summary>
     private Tensor NeighborMemory(Tensor memory)
     {
         using var idx = tensor(_neighborPositions, device: memory.device);
@@ -484,7 +484,7 @@ public sealed class GeoTokenModel : nn.Module
         long[] expected = [batch, Options.NeighborCount, Options.SequenceLength];
         if (neighborTokens is null)
         {
-            throw new ArgumentException($"This model has the neighbour-copy head (NeighborCopy); pass the batch's neighbour tokens [{string.Join(", ", expected)}].", nameof(neighborTokens));
+            throw new ArgumentException($"This model has the neighbor-copy head (NeighborCopy); pass the batch's neighbor tokens [{string.Join(", ", expected)}].", nameof(neighborTokens));
         }
 
         if (neighborTokens.dtype != ScalarType.Int64 || !neighborTokens.shape.SequenceEqual(expected))

@@ -6,7 +6,7 @@ namespace GeoToken.Model;
 
 /// <summary>
 /// The shape of a <see cref="GeoTokenModel"/>: transformer sizes, inputs (modalities, feature dimension,
-/// neighbours), the tokenizer that defines the output sequence, and architecture switches.
+/// neighbors), the tokenizer that defines the output sequence, and architecture switches.
 /// The defaults are the paper's model (<see cref="Paper"/>).
 /// </summary>
 /// <remarks>
@@ -20,7 +20,7 @@ public sealed record GeoTokenModelOptions
     /// <summary>The paper's model: d = 512, 8 heads, feed-forward 1024, 10 + 10 layers, dropout 0.1, M = 3, d_in = 768, k = 15, post-norm, paper layout.</summary>
     public static GeoTokenModelOptions Paper { get; } = new();
 
-    /// <summary>CPU-sized: d = 256, 4 heads, feed-forward 512, 4 + 4 layers, compact layout, neighbour-copy head; other settings as <see cref="Paper"/>.</summary>
+    /// <summary>CPU-sized: d = 256, 4 heads, feed-forward 512, 4 + 4 layers, compact layout, neighbor-copy head; other settings as <see cref="Paper"/>.</summary>
     public static GeoTokenModelOptions Small { get; } = new()
     {
         NeighborCopy = true,
@@ -32,7 +32,7 @@ public sealed record GeoTokenModelOptions
         ContextLayout = ContextLayout.Compact,
     };
 
-    /// <summary>Smallest useful model: d = 128, 4 heads, feed-forward 256, 2 + 2 layers, compact layout, neighbour-copy head; other settings as <see cref="Paper"/>.</summary>
+    /// <summary>Smallest useful model: d = 128, 4 heads, feed-forward 256, 2 + 2 layers, compact layout, neighbor-copy head; other settings as <see cref="Paper"/>.</summary>
     public static GeoTokenModelOptions Tiny { get; } = new()
     {
         NeighborCopy = true,
@@ -81,14 +81,14 @@ public sealed record GeoTokenModelOptions
 
     /// <summary>
     /// Feature views per photo, <c>M</c>, 1–3 (default 3: image, image→location, image→text embeddings).
-    /// Each view has its own projection MLP, shared between the query and its neighbours.
+    /// Each view has its own projection MLP, shared between the query and its neighbors.
     /// </summary>
     public int ModalityCount { get; init; } = 3;
 
     /// <summary>Dimension of each input feature vector, <c>d_in</c> (default 768; 512 for CLIP ViT-B).</summary>
     public int FeatureDimension { get; init; } = 768;
 
-    /// <summary>Retrieved neighbours per query, <c>k</c>, ≥ 0 (default 15). Zero disables the retrieval context.</summary>
+    /// <summary>Retrieved neighbors per query, <c>k</c>, ≥ 0 (default 15). Zero disables the retrieval context.</summary>
     public int NeighborCount { get; init; } = 15;
 
     /// <summary>The tokenizer settings (S2 level and group size) that define the token sequence (default: the paper's, 11 tokens).</summary>
@@ -97,13 +97,13 @@ public sealed record GeoTokenModelOptions
     /// <summary>Post-norm (paper, default) or pre-norm transformer layers.</summary>
     public NormOrder NormOrder { get; init; } = NormOrder.Post;
 
-    /// <summary>How neighbours are laid out in the encoder input (default <see cref="ContextLayout.Paper"/>).</summary>
+    /// <summary>How neighbors are laid out in the encoder input (default <see cref="ContextLayout.Paper"/>).</summary>
     public ContextLayout ContextLayout { get; init; } = ContextLayout.Paper;
 
     /// <summary>
-    /// Whether the model has the neighbour-copy head (default false, as the paper; true in <see cref="Small"/> and <see cref="Tiny"/>): a pointer over the
-    /// retrieved neighbours, mixed into each position's output distribution with a learned gate, that lets the
-    /// decoder copy the next token of a neighbour whose earlier tokens agree with the prefix decoded so far.
+    /// Whether the model has the neighbor-copy head (default false, as the paper; true in <see cref="Small"/> and <see cref="Tiny"/>): a pointer over the
+    /// retrieved neighbors, mixed into each position's output distribution with a learned gate, that lets the
+    /// decoder copy the next token of a neighbor whose earlier tokens agree with the prefix decoded so far.
     /// Needs <see cref="NeighborCount"/> ≥ 1. The README's SynthGeo accuracy and training-throughput tables measure what it changes.
     /// </summary>
     public bool NeighborCopy { get; init; }
@@ -140,7 +140,7 @@ public sealed record GeoTokenModelOptions
         Require(FeatureDimension >= 1, $"FeatureDimension is {FeatureDimension}; it must be at least 1.");
         Require(NeighborCount >= 0, $"NeighborCount is {NeighborCount}; it must not be negative.");
         Require(Tokenizer is not null, "Tokenizer is null.");
-        Require(!NeighborCopy || NeighborCount >= 1, "NeighborCopy is true but NeighborCount is 0; the copy head needs retrieved neighbours.");
+        Require(!NeighborCopy || NeighborCount >= 1, "NeighborCopy is true but NeighborCount is 0; the copy head needs retrieved neighbors.");
         Require(Enum.IsDefined(NormOrder), $"NormOrder {(int)NormOrder} is not a defined value.");
         Require(Enum.IsDefined(ContextLayout), $"ContextLayout {(int)ContextLayout} is not a defined value.");
         try

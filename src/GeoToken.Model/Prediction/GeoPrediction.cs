@@ -29,8 +29,8 @@ public sealed record GeoPrediction
     /// </summary>
     public required bool UncertaintyCalibrated { get; init; }
 
-    /// <summary>The retrieved gallery neighbours the model conditioned on, most similar first.</summary>
-    public required IReadOnlyList<Neighbour> Neighbours { get; init; }
+    /// <summary>The retrieved gallery neighbors the model conditioned on, most similar first.</summary>
+    public required IReadOnlyList<Neighbor> Neighbors { get; init; }
 
     /// <summary>Which reranker decided (after any fallbacks) and why earlier ones were skipped.</summary>
     public required string DecidedBy { get; init; }

@@ -16,8 +16,8 @@ namespace GeoToken.Model.Prediction;
 
 /// <summary>
 /// The one staged pipeline from query features to answers, driven by both <see cref="GeoTokenPredictor"/> and
-/// <c>EvaluationRun</c>: (1) neighbours through the retrieval contract (<see cref="INeighborSearch"/>: live search or
-/// precomputed neighbour files); (2) batch assembly (query and neighbour features, neighbour tokens); (3) the encoder,
+/// <c>EvaluationRun</c>: (1) neighbors through the retrieval contract (<see cref="INeighborSearch"/>: live search or
+/// precomputed neighbor files); (2) batch assembly (query and neighbor features, neighbor tokens); (3) the encoder,
 /// once per batch, its output kept (<see cref="EncodedBatch"/>); (4) candidates (the pool; greedy and beams through
 /// <see cref="Search"/>); (5) pool scorers reading the kept encoder output (<see cref="IPoolScorer"/>, e.g. the reward
 /// head); (6) the reranker; (7) the answer with its uncertainty radius and nearest place.
@@ -52,7 +52,7 @@ internal sealed class GeoTokenPipeline
         _galleryFeatures = DatasetBatchSource.FeatureViews(gallery, M, D, "gallery");
         if (gallery.Rows < K)
         {
-            throw new ArgumentException($"The gallery {Path.GetDirectoryName(gallery.MetaPath)} has {gallery.Rows} rows; the model needs {K} neighbours per query.");
+            throw new ArgumentException($"The gallery {Path.GetDirectoryName(gallery.MetaPath)} has {gallery.Rows} rows; the model needs {K} neighbors per query.");
         }
 
         if (neighbors.GalleryRows != gallery.Rows || neighbors.Dimension != gallery.Dimension)
@@ -74,7 +74,7 @@ internal sealed class GeoTokenPipeline
     /// <summary>The candidate pool builder (stage 4).</summary>
     public CandidatePoolBuilder PoolBuilder { get; }
 
-    /// <summary>Modalities, feature dimension, neighbours the model reads and tokens per sequence.</summary>
+    /// <summary>Modalities, feature dimension, neighbors the model reads and tokens per sequence.</summary>
     public int M { get; }
 
     /// <inheritdoc cref="M"/>
@@ -86,10 +86,10 @@ internal sealed class GeoTokenPipeline
     /// <inheritdoc cref="M"/>
     public int T { get; }
 
-    /// <summary>Neighbours retrieved per query: the model's k, at least 1 (the nearest neighbour is reported even to a model without context).</summary>
+    /// <summary>Neighbors retrieved per query: the model's k, at least 1 (the nearest neighbor is reported even to a model without context).</summary>
     public int SearchK => Math.Max(1, K);
 
-    /// <summary>Stage 1: the neighbours of a batch of queries, checked against the contract.</summary>
+    /// <summary>Stage 1: the neighbors of a batch of queries, checked against the contract.</summary>
     public async Task<NeighborResults> NeighborsAsync(NeighborQueries queries, CancellationToken cancellationToken)
     {
         var found = await _neighbors.SearchAsync(queries, cancellationToken).ConfigureAwait(false);
@@ -99,7 +99,7 @@ internal sealed class GeoTokenPipeline
 
     /// <summary>
     /// Stages 2 and 3: assembles the batch of <paramref name="count"/> queries (features <c>[count, M, D]</c> row-major,
-    /// with their neighbours) on the model's device and runs the encoder once.
+    /// with their neighbors) on the model's device and runs the encoder once.
     /// </summary>
     public PipelineBatch Encode(float[] features, int count, NeighborResults neighbors)
     {
@@ -122,7 +122,7 @@ internal sealed class GeoTokenPipeline
         try
         {
             batch.To(Model.Device);
-            _logger.LogDebug("Encoding a batch of {Count} queries with {K} neighbours each", count, K);
+            _logger.LogDebug("Encoding a batch of {Count} queries with {K} neighbors each", count, K);
             return new PipelineBatch(features, count, neighbors, batch, Model.EncodeBatch(batch));
         }
         catch
@@ -151,16 +151,16 @@ internal sealed class GeoTokenPipeline
         return result;
     }
 
-    /// <summary>What rerankers see of query <paramref name="index"/> of the batch: its features, neighbours, photo and pool scores.</summary>
+    /// <summary>What rerankers see of query <paramref name="index"/> of the batch: its features, neighbors, photo and pool scores.</summary>
     public RerankQuery Query(PipelineBatch batch, int index, string? id, ImageInput? image, IReadOnlyList<CandidateScores> scores)
     {
         var ids = batch.Neighbors.IndicesOf(index);
         var sims = batch.Neighbors.SimilaritiesOf(index);
-        var list = new Neighbour[ids.Length];
-        for (int j = 0; j < list.Length; j++) list[j] = new Neighbour(ids[j], sims[j], _gallery.GetLocation(ids[j]));
+        var list = new Neighbor[ids.Length];
+        for (int j = 0; j < list.Length; j++) list[j] = new Neighbor(ids[j], sims[j], _gallery.GetLocation(ids[j]));
         var features = new ReadOnlyMemory<float>[M];
         for (int m = 0; m < M; m++) features[m] = batch.Features.AsMemory((index * M + m) * D, D);
-        return new RerankQuery { Id = id, Features = features, Neighbours = list, Image = image, PoolScores = scores };
+        return new RerankQuery { Id = id, Features = features, Neighbors = list, Image = image, PoolScores = scores };
     }
 
     /// <summary>Stage 6: reranks one pool; fallbacks are logged.</summary>
@@ -179,7 +179,7 @@ internal sealed class GeoTokenPipeline
     public static double RawRadiusKm(LatLng center, IReadOnlyList<GeoCandidate> pool, double mass) =>
         PoolUncertainty.RadiusKm(center, pool, PoolUncertainty.Masses(pool), mass);
 
-    /// <summary>Stage 7: the answer — ranked locations with places, the (calibrated) uncertainty radius, the neighbours.</summary>
+    /// <summary>Stage 7: the answer — ranked locations with places, the (calibrated) uncertainty radius, the neighbors.</summary>
     public GeoPrediction Answer(RerankQuery query, IReadOnlyList<GeoCandidate> pool, RerankResult result)
     {
         var best = result.Best.Candidate;
@@ -208,7 +208,7 @@ internal sealed class GeoTokenPipeline
             UncertaintyKm = _options.Calibration?.Apply(raw) ?? raw,
             UncertaintyMass = _options.UncertaintyMass,
             UncertaintyCalibrated = _options.Calibration is not null,
-            Neighbours = query.Neighbours,
+            Neighbors = query.Neighbors,
             DecidedBy = result.DecidedBy,
             FallbackReasons = result.FallbackReasons,
         };

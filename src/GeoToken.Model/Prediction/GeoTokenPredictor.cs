@@ -172,7 +172,7 @@ public sealed class GeoTokenPredictor : IDisposable
             batch = _pipeline.Encode(flat, b, neighbors);
             pools = _pipeline.Pools(batch, keys, cancellationToken);
             scores = _pipeline.Score(batch, pools, cancellationToken);
-            batch.Dispose(); // the tensors are done with; features and neighbours stay readable for the answers
+            batch.Dispose(); // the tensors are done with; features and neighbors stay readable for the answers
         }
         catch
         {

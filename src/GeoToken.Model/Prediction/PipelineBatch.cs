@@ -3,7 +3,7 @@ using GeoToken.Retrieval;
 
 namespace GeoToken.Model.Prediction;
 
-/// <summary>One batch inside the pipeline: its query features, neighbours, tensors and kept encoder output.</summary>
+/// <summary>One batch inside the pipeline: its query features, neighbors, tensors and kept encoder output.</summary>
 internal sealed class PipelineBatch(float[] features, int count, NeighborResults neighbors, GeoTokenBatch tensors, EncodedBatch encoded) : IDisposable
 {
     /// <summary>Query features <c>[Count, M, D]</c>, row-major.</summary>
@@ -12,7 +12,7 @@ internal sealed class PipelineBatch(float[] features, int count, NeighborResults
     /// <summary>Queries in the batch.</summary>
     public int Count { get; } = count;
 
-    /// <summary>Their neighbours (stage 1).</summary>
+    /// <summary>Their neighbors (stage 1).</summary>
     public NeighborResults Neighbors { get; } = neighbors;
 
     /// <summary>The assembled tensors (stage 2).</summary>

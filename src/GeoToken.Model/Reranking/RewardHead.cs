@@ -15,7 +15,7 @@ namespace GeoToken.Model.Reranking;
 /// frozen and only the head is trained (<see cref="RewardTrainer"/>); the reference fine-tunes the whole transformer with
 /// the head, and a head trained so carries its own fine-tuned copy of the model (<see cref="ScorerModel"/>), which then
 /// computes the decoder states. Each candidate is decoded against its own image's encoder memory (its own
-/// neighbours), never another image's.
+/// neighbors), never another image's.
 /// </summary>
 /// <remarks>
 /// Weights: <c>fc1</c> (d → <see cref="HiddenDimension"/>) and <c>fc2</c> (→ 1 logit, or 2 bins; see

@@ -11,7 +11,7 @@ namespace GeoToken.Model.Reranking;
 /// <summary>
 /// Fine-tunes a <see cref="RewardHead"/> on the candidate pools a frozen GeoToken model samples for training
 /// images: each candidate is labelled by whether it lies within the head's threshold of its own image's true
-/// position, and decoded against that image's own memory (query and neighbours). With
+/// position, and decoded against that image's own memory (query and neighbors). With
 /// <see cref="RewardTrainingOptions.FineTuneModel"/> (the reference's recipe) a copy of the whole transformer is trained
 /// with the head and becomes its <see cref="RewardHead.ScorerModel"/>.
 /// </summary>
@@ -20,7 +20,7 @@ public static class RewardTrainer
     /// <summary>Trains <paramref name="head"/> in place; <paramref name="model"/> is left unchanged (evaluation mode).</summary>
     /// <param name="model">The trained GeoToken model (frozen).</param>
     /// <param name="head">The head to train (on the model's device).</param>
-    /// <param name="source">Training rows with their neighbours (the true positions come from its query dataset).</param>
+    /// <param name="source">Training rows with their neighbors (the true positions come from its query dataset).</param>
     /// <param name="options">Epochs, batch size, pool and optimizer settings.</param>
     /// <param name="progress">Receives a report every <see cref="RewardTrainingOptions.ProgressEverySteps"/> steps.</param>
     /// <param name="cancellationToken">Checked between steps.</param>

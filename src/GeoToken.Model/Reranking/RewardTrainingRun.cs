@@ -10,7 +10,7 @@ namespace GeoToken.Model.Reranking;
 
 /// <summary>
 /// Trains a reward head for a model on a dataset folder, end to end (the <c>geotoken reward</c> command): the
-/// training rows' neighbours are found (or read from the neighbour cache), pools are sampled and labelled, the
+/// training rows' neighbors are found (or read from the neighbor cache), pools are sampled and labelled, the
 /// head is trained and written atomically.
 /// </summary>
 public static class RewardTrainingRun
@@ -20,7 +20,7 @@ public static class RewardTrainingRun
     /// <param name="trainDirectory">The model's training dataset (also its retrieval gallery).</param>
     /// <param name="outputPath">The reward head file to write.</param>
     /// <param name="options">Training settings.</param>
-    /// <param name="neighbors">Where neighbour files are cached and how they are computed.</param>
+    /// <param name="neighbors">Where neighbor files are cached and how they are computed.</param>
     /// <param name="device">Torch device (cpu, cuda, cuda:N).</param>
     /// <param name="progress">Stage reports: <c>neighbors</c>, then <c>reward</c> steps with the latest training report.</param>
     /// <param name="cancellationToken">Stops between steps.</param>

@@ -9,14 +9,14 @@ namespace GeoToken.Model.Training;
 
 /// <summary>
 /// Training or evaluation batches over datasets on disk: the queries' feature views and true tokens,
-/// and for each query its retrieved gallery neighbours' feature views and tokens. Features are read
+/// and for each query its retrieved gallery neighbors' feature views and tokens. Features are read
 /// from the memory-mapped <c>.npy</c> files when a batch is assembled, so memory does not grow with
 /// the dataset (only the gallery's token table, 2·T bytes per row, is held).
 /// </summary>
 /// <remarks>
 /// Batches are assembled on a background thread (<see cref="DatasetBatchSourceOptions.Prefetch"/>)
 /// while the trainer computes. Reading is thread-safe; the source does not own the datasets or the
-/// neighbour file.
+/// neighbor file.
 /// </remarks>
 public sealed class DatasetBatchSource : IGeoTokenBatchSource
 {
@@ -32,13 +32,13 @@ public sealed class DatasetBatchSource : IGeoTokenBatchSource
 
     /// <summary>Creates a source.</summary>
     /// <param name="queries">The query dataset (training rows, or validation/test rows).</param>
-    /// <param name="gallery">The gallery the neighbours index into (for training: the same dataset).</param>
-    /// <param name="neighbors">Neighbour rows of each query, best first (at least <see cref="GeoTokenModelOptions.NeighborCount"/> per query).</param>
+    /// <param name="gallery">The gallery the neighbors index into (for training: the same dataset).</param>
+    /// <param name="neighbors">Neighbor rows of each query, best first (at least <see cref="GeoTokenModelOptions.NeighborCount"/> per query).</param>
     /// <param name="galleryTokens">The gallery's token table (<see cref="TokenTable.Build"/>).</param>
     /// <param name="queryTokens">The queries' token table (the gallery's when they are the same dataset).</param>
     /// <param name="model">The model the batches are for (modalities, dimension, k, sequence length).</param>
     /// <param name="options">Prefetching and row limits.</param>
-    /// <exception cref="ArgumentException">The datasets, neighbour file and model do not fit together; the message says how.</exception>
+    /// <exception cref="ArgumentException">The datasets, neighbor file and model do not fit together; the message says how.</exception>
     public DatasetBatchSource(GeoDataset queries, GeoDataset gallery, NeighborFile neighbors, TokenTable galleryTokens, TokenTable queryTokens, GeoTokenModelOptions model, DatasetBatchSourceOptions? options = null)
     {
         _queries = queries ?? throw new ArgumentNullException(nameof(queries));
@@ -56,12 +56,12 @@ public sealed class DatasetBatchSource : IGeoTokenBatchSource
         _galleryFeatures = Features(gallery, "gallery");
         if (neighbors.QueryCount != queries.Rows)
         {
-            throw new ArgumentException($"The neighbour file {neighbors.Indices.Path} has {neighbors.QueryCount} rows but the query dataset {queries.MetaPath} has {queries.Rows}.", nameof(neighbors));
+            throw new ArgumentException($"The neighbor file {neighbors.Indices.Path} has {neighbors.QueryCount} rows but the query dataset {queries.MetaPath} has {queries.Rows}.", nameof(neighbors));
         }
 
         if (neighbors.K < _k)
         {
-            throw new ArgumentException($"The neighbour file {neighbors.Indices.Path} holds {neighbors.K} neighbours per query; the model reads {_k}.", nameof(neighbors));
+            throw new ArgumentException($"The neighbor file {neighbors.Indices.Path} holds {neighbors.K} neighbors per query; the model reads {_k}.", nameof(neighbors));
         }
 
         if (galleryTokens.Rows != gallery.Rows || galleryTokens.Length != _t) throw new ArgumentException("The gallery token table does not match the gallery and model.", nameof(galleryTokens));
@@ -80,7 +80,7 @@ public sealed class DatasetBatchSource : IGeoTokenBatchSource
     /// <summary>The gallery dataset.</summary>
     public GeoDataset Gallery => _gallery;
 
-    /// <summary>The neighbours of query rows.</summary>
+    /// <summary>The neighbors of query rows.</summary>
     public NeighborFile Neighbors => _neighbors;
 
     /// <inheritdoc/>
@@ -104,7 +104,7 @@ public sealed class DatasetBatchSource : IGeoTokenBatchSource
                 long g = nbrs[j];
                 if ((ulong)g >= (ulong)_gallery.Rows)
                 {
-                    throw new InvalidDataException($"{_neighbors.Indices.Path}, row {row + 1} (index {row}): neighbour {j + 1} is gallery row index {g}, outside the gallery's {_gallery.Rows} rows.");
+                    throw new InvalidDataException($"{_neighbors.Indices.Path}, row {row + 1} (index {row}): neighbor {j + 1} is gallery row index {g}, outside the gallery's {_gallery.Rows} rows.");
                 }
 
                 int slot = i * _k + j;

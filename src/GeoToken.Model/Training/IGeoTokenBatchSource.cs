@@ -3,7 +3,7 @@ namespace GeoToken.Model.Training;
 /// <summary>
 /// Training examples addressed by row index, which the <see cref="GeoTokenTrainer"/> reads in a shuffled
 /// order each epoch. The data layer implements this over its datasets (e.g. memory-mapped features and
-/// precomputed neighbour lists).
+/// precomputed neighbor lists).
 /// </summary>
 public interface IGeoTokenBatchSource
 {

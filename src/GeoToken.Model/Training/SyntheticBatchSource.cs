@@ -9,8 +9,8 @@ namespace GeoToken.Model.Training;
 /// and uniformly random valid token sequences. For tests, benchmarks and smoke runs, not for real models.
 /// </summary>
 /// <remarks>
-/// When <c>learnable</c> is true the target of every row is its first neighbour's token sequence and the
-/// query's features are that neighbour's features plus noise, so a working model can drive the loss
+/// When <c>learnable</c> is true the target of every row is its first neighbor's token sequence and the
+/// query's features are that neighbor's features plus noise, so a working model can drive the loss
 /// well below the loss of guessing (<c>Σ w_p ln V_p / Σ w_p</c>).
 /// </remarks>
 public sealed class SyntheticBatchSource : IGeoTokenBatchSource
@@ -25,7 +25,7 @@ public sealed class SyntheticBatchSource : IGeoTokenBatchSource
     /// <param name="options">The model shape the batches must fit.</param>
     /// <param name="count">Rows to generate.</param>
     /// <param name="seed">Seed of the generator.</param>
-    /// <param name="learnable">Make each target its first neighbour's sequence (needs <c>NeighborCount ≥ 1</c>).</param>
+    /// <param name="learnable">Make each target its first neighbor's sequence (needs <c>NeighborCount ≥ 1</c>).</param>
     public SyntheticBatchSource(GeoTokenModelOptions options, int count, ulong seed, bool learnable = true)
     {
         ArgumentNullException.ThrowIfNull(options);

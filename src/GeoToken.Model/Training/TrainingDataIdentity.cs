@@ -9,11 +9,11 @@ namespace GeoToken.Model.Training;
 /// <param name="Dataset">The training dataset folder, for messages (not compared: a moved folder is the same data).</param>
 /// <param name="ContentId">The training dataset's <see cref="Data.GeoDataset.ContentId"/>.</param>
 /// <param name="Rows">Training rows.</param>
-/// <param name="NeighborCount">Neighbours per example.</param>
-/// <param name="NeighborGroupColumn">The column whose groups training neighbours skip, or null.</param>
+/// <param name="NeighborCount">Neighbors per example.</param>
+/// <param name="NeighborGroupColumn">The column whose groups training neighbors skip, or null.</param>
 public sealed record TrainingDataIdentity(string Dataset, string ContentId, long Rows, int NeighborCount, string? NeighborGroupColumn)
 {
-    /// <summary>Whether <paramref name="other"/> is the same training data with the same neighbour settings (the folder may differ).</summary>
+    /// <summary>Whether <paramref name="other"/> is the same training data with the same neighbor settings (the folder may differ).</summary>
     public bool SameDataAs(TrainingDataIdentity other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -23,5 +23,5 @@ public sealed record TrainingDataIdentity(string Dataset, string ContentId, long
 
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Dataset} ({Rows} rows, {ContentId}, k = {NeighborCount}, neighbour group {NeighborGroupColumn ?? "none"})");
+        $"{Dataset} ({Rows} rows, {ContentId}, k = {NeighborCount}, neighbor group {NeighborGroupColumn ?? "none"})");
 }

@@ -11,7 +11,7 @@ namespace GeoToken.Model.Training;
 
 /// <summary>
 /// Trains a GeoToken model on dataset folders in one call (the <c>geotoken train</c> command): computes
-/// the neighbour files when absent (training neighbours exclude the image itself), builds the token
+/// the neighbor files when absent (training neighbors exclude the image itself), builds the token
 /// tables, creates the model from a preset sized to the data (or resumes the checkpoint), trains with
 /// validation after every epoch, and writes the model file atomically.
 /// </summary>
@@ -45,7 +45,7 @@ public static class TrainingRun
         string trainPrefix = NeighborCache.Ensure(train, train, modelOptions.NeighborCount, options.Neighbors, neighborProgress, cancellationToken);
         string? validationPrefix = validation is null ? null
             : NeighborCache.Ensure(validation, train, modelOptions.NeighborCount, options.Neighbors, neighborProgress, cancellationToken);
-        logger.LogInformation("Training neighbours: {Prefix}{Validation}", trainPrefix, validationPrefix is null ? "" : $"; validation neighbours: {validationPrefix}");
+        logger.LogInformation("Training neighbors: {Prefix}{Validation}", trainPrefix, validationPrefix is null ? "" : $"; validation neighbors: {validationPrefix}");
 
         progress?.Report(new("tokens", 0, train.Rows));
         var tokenizer = new Tokens.GeoTokenizer(modelOptions.Tokenizer);

@@ -28,7 +28,7 @@ public sealed record TrainingRunOptions
     /// <summary>The context layout, overriding the preset's (null keeps it).</summary>
     public ContextLayout? Layout { get; init; }
 
-    /// <summary>Whether the model has the neighbour-copy head (<see cref="GeoTokenModelOptions.NeighborCopy"/>), overriding the preset's (null keeps it).</summary>
+    /// <summary>Whether the model has the neighbor-copy head (<see cref="GeoTokenModelOptions.NeighborCopy"/>), overriding the preset's (null keeps it).</summary>
     public bool? NeighborCopy { get; init; }
 
     /// <summary>An explicit model shape (overrides <see cref="Preset"/>, <see cref="Layout"/> and <see cref="NeighborCopy"/>); must match the dataset.</summary>
@@ -42,7 +42,7 @@ public sealed record TrainingRunOptions
 
     /// <summary>
     /// Resume even when the checkpoint was trained on other data (another dataset or content, row count,
-    /// neighbour count or group column) or records none (checkpoints written before it recorded its data);
+    /// neighbor count or group column) or records none (checkpoints written before it recorded its data);
     /// default false refuses, naming both. The resumed run records the new data from then on.
     /// </summary>
     public bool ResumeOnOtherData { get; init; }
@@ -50,13 +50,13 @@ public sealed record TrainingRunOptions
     /// <summary>The training checkpoint (default: <see cref="OutputPath"/> + <c>.ckpt</c>), written every epoch.</summary>
     public string? CheckpointPath { get; init; }
 
-    /// <summary>Where and how neighbour files are computed when they do not exist yet.</summary>
+    /// <summary>Where and how neighbor files are computed when they do not exist yet.</summary>
     public NeighborCacheOptions Neighbors { get; init; } = new();
 
     /// <summary>Torch device: <c>cpu</c> (default), <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; init; } = "cpu";
 
-    /// <summary>Where the run logs data, neighbour files, the model's shape and the file written (default: nowhere).</summary>
+    /// <summary>Where the run logs data, neighbor files, the model's shape and the file written (default: nowhere).</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>Batches assembled ahead of training (default 2).</summary>

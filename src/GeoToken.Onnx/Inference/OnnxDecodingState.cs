@@ -5,7 +5,7 @@ namespace GeoToken.Onnx.Inference;
 /// <summary>
 /// The state of one batch's cached decoding on an <see cref="OnnxGeoTokenModel"/> (from <see cref="OnnxGeoTokenModel.Encode"/>):
 /// the encoder's cross-attention keys/values (one row per query), the self-attention cache of every row and, with the copy
-/// head, each row's agreement with the neighbours. Opaque; advanced by <see cref="OnnxGeoTokenModel.Step"/>. Owns its
+/// head, each row's agreement with the neighbors. Opaque; advanced by <see cref="OnnxGeoTokenModel.Step"/>. Owns its
 /// ONNX Runtime values: dispose it when done.
 /// </summary>
 /// <remarks>

@@ -18,10 +18,10 @@ namespace GeoToken.Onnx.Inference;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Inputs are flattened row-major arrays: query features <c>[B, M, d_in]</c>, neighbour features <c>[B, k, M, d_in]</c>
-/// (float32, need not be normalised) and neighbour tokens <c>[B, k, T]</c> (raw per-position token values). The step's
-/// output is the log-softmax over position <c>p</c>'s vocabulary of the model's logits or, with the neighbour-copy head,
-/// of the mixture with the pointer over the neighbours that agree with the row's prefix; it equals the TorchSharp
+/// Inputs are flattened row-major arrays: query features <c>[B, M, d_in]</c>, neighbor features <c>[B, k, M, d_in]</c>
+/// (float32, need not be normalised) and neighbor tokens <c>[B, k, T]</c> (raw per-position token values). The step's
+/// output is the log-softmax over position <c>p</c>'s vocabulary of the model's logits or, with the neighbor-copy head,
+/// of the mixture with the pointer over the neighbors that agree with the row's prefix; it equals the TorchSharp
 /// model's cached <c>Step</c> up to float rounding.
 /// </para>
 /// <para>
@@ -100,7 +100,7 @@ public sealed class OnnxGeoTokenModel : IDisposable
     /// <param name="neighborTokens">Row-major <c>[B, k, T]</c>, each within its position's vocabulary.</param>
     /// <param name="batch">Queries, <c>B</c> ≥ 1.</param>
     /// <param name="cancellationToken">Stops a running encoder.</param>
-    /// <exception cref="ArgumentException">A length does not match the batch, or a neighbour token is out of its position's vocabulary (the message names the element).</exception>
+    /// <exception cref="ArgumentException">A length does not match the batch, or a neighbor token is out of its position's vocabulary (the message names the element).</exception>
     public OnnxDecodingState Encode(ReadOnlySpan<float> queryFeatures, ReadOnlySpan<float> neighborFeatures, ReadOnlySpan<long> neighborTokens, int batch, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -118,7 +118,7 @@ public sealed class OnnxGeoTokenModel : IDisposable
             int p = i % t;
             if ((ulong)neighborTokens[i] >= (ulong)_vocab[p])
             {
-                throw new ArgumentException($"neighborTokens holds token {neighborTokens[i]} at element {i} (query {i / (k * t)}, neighbour {i / t % k}, position {p}); position {p} accepts 0..{_vocab[p] - 1}.", nameof(neighborTokens));
+                throw new ArgumentException($"neighborTokens holds token {neighborTokens[i]} at element {i} (query {i / (k * t)}, neighbor {i / t % k}, position {p}); position {p} accepts 0..{_vocab[p] - 1}.", nameof(neighborTokens));
             }
         }
 

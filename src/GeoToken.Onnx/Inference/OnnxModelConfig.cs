@@ -8,7 +8,7 @@ namespace GeoToken.Onnx.Inference;
 /// format, model shape, tokenizer, opset and the two graphs with their SHA-256 and input/output names.
 /// </summary>
 /// <remarks>
-/// <para>The folder holds <c>encoder.onnx</c> (features and neighbour tokens → per-layer cross-attention keys/values and,
+/// <para>The folder holds <c>encoder.onnx</c> (features and neighbor tokens → per-layer cross-attention keys/values and,
 /// with the copy head, the copy keys) and <c>decoder_step.onnx</c> (one cached decoding step). See
 /// <see cref="OnnxGeoTokenModel"/> for the tensors each graph takes and returns.</para>
 /// </remarks>

@@ -32,7 +32,7 @@ public sealed record OnnxModelShape
     /// <summary>Dimension of each input feature vector, <c>d_in</c>.</summary>
     public required int FeatureDimension { get; init; }
 
-    /// <summary>Retrieved neighbours per query, <c>k</c> (at least 1 in an export).</summary>
+    /// <summary>Retrieved neighbors per query, <c>k</c> (at least 1 in an export).</summary>
     public required int NeighborCount { get; init; }
 
     /// <summary>The tokenizer settings that define the token sequence.</summary>
@@ -41,10 +41,10 @@ public sealed record OnnxModelShape
     /// <summary><c>Post</c> or <c>Pre</c> (layer-norm order; informational).</summary>
     public required string NormOrder { get; init; }
 
-    /// <summary><c>Paper</c> or <c>Compact</c> (how neighbours are laid out in the encoder input; informational).</summary>
+    /// <summary><c>Paper</c> or <c>Compact</c> (how neighbors are laid out in the encoder input; informational).</summary>
     public required string ContextLayout { get; init; }
 
-    /// <summary>Whether the step graph mixes in the neighbour-copy pointer (its output is then the mixed log-probabilities).</summary>
+    /// <summary>Whether the step graph mixes in the neighbor-copy pointer (its output is then the mixed log-probabilities).</summary>
     public required bool NeighborCopy { get; init; }
 
     /// <summary>Encoder positions, <c>S</c> (the cross-attention keys' length).</summary>

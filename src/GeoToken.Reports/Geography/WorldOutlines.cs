@@ -4,7 +4,7 @@ namespace GeoToken.Reports.Geography;
 
 /// <summary>
 /// Natural Earth 1:110m country outlines (bundled from the npm package <c>world-atlas</c>, ISC),
-/// decoded from TopoJSON: quantised, delta-encoded arcs shared between neighbouring countries.
+/// decoded from TopoJSON: quantised, delta-encoded arcs shared between neighboring countries.
 /// </summary>
 public static class WorldOutlines
 {

@@ -54,7 +54,7 @@ public abstract class FeatureMatrix : IDisposable
     /// <summary>Copies one row into <paramref name="destination"/> as float32.</summary>
     public void ReadRow(long row, Span<float> destination) => ReadRows(row, 1, destination);
 
-    /// <summary>Copies an arbitrary set of rows (e.g. retrieved neighbours) into consecutive slots of <paramref name="destination"/>.</summary>
+    /// <summary>Copies an arbitrary set of rows (e.g. retrieved neighbors) into consecutive slots of <paramref name="destination"/>.</summary>
     public void GatherRows(ReadOnlySpan<long> rows, Span<float> destination)
     {
         int c = Columns;

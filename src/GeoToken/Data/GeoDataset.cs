@@ -170,7 +170,7 @@ public sealed class GeoDataset : IDisposable
 
     /// <summary>
     /// The dataset's content identity, for records of what something was computed from (checkpoints,
-    /// neighbour files): <c>sha256:…</c> over the SHA-256 of every file <c>dataset.json</c> records (free once
+    /// neighbor files): <c>sha256:…</c> over the SHA-256 of every file <c>dataset.json</c> records (free once
     /// opened), or, without recorded hashes, <c>sampled:…</c> over the full SHA-256 of the CSV and the
     /// <see cref="Retrieval.GalleryFingerprint"/> (1,024 sampled rows) of every feature file (computed on first use;
     /// an edit of an unsampled feature row goes unnoticed then).

@@ -4,7 +4,7 @@ namespace GeoToken.Data;
 
 /// <summary>
 /// A read-only, memory-mapped 1-D or 2-D NumPy array of <typeparamref name="T"/> (float, Half,
-/// double, int or long) — e.g. a neighbour-index file of shape (queries, k) and <c>&lt;i8</c>.
+/// double, int or long) — e.g. a neighbor-index file of shape (queries, k) and <c>&lt;i8</c>.
 /// Opening reads only the header; elements are paged in when touched.
 /// </summary>
 /// <remarks>A 1-D array of length n is seen as n rows of one column. Reading is thread-safe; spans are valid until disposal.</remarks>

@@ -15,7 +15,7 @@ public enum NpyDataType
     /// <summary>Signed 32-bit integers, NumPy <c>&lt;i4</c> (<c>np.int32</c>).</summary>
     Int32,
 
-    /// <summary>Signed 64-bit integers, NumPy <c>&lt;i8</c> (<c>np.int64</c>); used for neighbour indices.</summary>
+    /// <summary>Signed 64-bit integers, NumPy <c>&lt;i8</c> (<c>np.int64</c>); used for neighbor indices.</summary>
     Int64,
 }
 

@@ -52,8 +52,8 @@ public static class NpyFile
     }
 
     /// <summary>
-    /// Memory-maps a 2-D array of <typeparamref name="T"/>, e.g. a neighbour-index file of shape
-    /// (queries, k) with <typeparamref name="T"/> = long, or neighbour similarities with float.
+    /// Memory-maps a 2-D array of <typeparamref name="T"/>, e.g. a neighbor-index file of shape
+    /// (queries, k) with <typeparamref name="T"/> = long, or neighbor similarities with float.
     /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="expectedColumns">If given, the required number of columns (e.g. k).</param>
@@ -116,7 +116,7 @@ public static class NpyFile
         w.Commit();
     }
 
-    /// <summary>Writes a 2-D int64 array (e.g. neighbour indices of shape (queries, k)) atomically.</summary>
+    /// <summary>Writes a 2-D int64 array (e.g. neighbor indices of shape (queries, k)) atomically.</summary>
     public static void Write(string path, ReadOnlySpan<long> values, int columns)
     {
         using var w = NpyWriter.Create(path, NpyDataType.Int64, columns, RowsOf(values.Length, columns));

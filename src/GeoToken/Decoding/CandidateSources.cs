@@ -16,7 +16,7 @@ public enum CandidateSources
     /// <summary>Temperature / top-k / top-p sampling.</summary>
     Sample = 4,
 
-    /// <summary>A retrieved neighbour's location (k-NN baseline).</summary>
+    /// <summary>A retrieved neighbor's location (k-NN baseline).</summary>
     Retrieval = 8,
 
     /// <summary>A GPS gallery entry chosen by a location encoder (GeoCLIP-style).</summary>

@@ -7,7 +7,7 @@ namespace GeoToken.Places;
 
 /// <summary>
 /// An offline gazetteer of populated places with nearest-place queries (a 3-D k-d tree over unit
-/// vectors, so queries are exact great-circle nearest neighbours everywhere, poles and the
+/// vectors, so queries are exact great-circle nearest neighbors everywhere, poles and the
 /// antimeridian included; about a microsecond each).
 /// </summary>
 /// <remarks>

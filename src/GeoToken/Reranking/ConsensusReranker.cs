@@ -4,7 +4,7 @@ using GeoToken.Geometry;
 namespace GeoToken.Reranking;
 
 /// <summary>
-/// Training-free reranking by agreement with the retrieved neighbours: a candidate scores
+/// Training-free reranking by agreement with the retrieved neighbors: a candidate scores
 /// log Σⱼ wⱼ Σ_σ exp(−d(c, nⱼ)/σ) with wⱼ ∝ exp(simⱼ / T), plus small terms for the model's
 /// log-probability and the generation count.
 /// </summary>
@@ -18,18 +18,18 @@ public sealed class ConsensusReranker(ConsensusRerankerOptions? options = null) 
     /// <inheritdoc/>
     protected override ValueTask<IReadOnlyList<double>> ScoreAsync(RerankQuery query, IReadOnlyList<GeoCandidate> pool, CancellationToken cancellationToken)
     {
-        var neighbours = query.Neighbours;
-        if (neighbours.Count == 0) throw new RerankerException("The consensus reranker needs the query's retrieved neighbours; none were given.");
-        double maxSim = neighbours.Max(n => n.Similarity);
-        var weights = neighbours.Select(n => Math.Exp((n.Similarity - maxSim) / _options.Temperature)).ToArray();
+        var neighbors = query.Neighbors;
+        if (neighbors.Count == 0) throw new RerankerException("The consensus reranker needs the query's retrieved neighbors; none were given.");
+        double maxSim = neighbors.Max(n => n.Similarity);
+        var weights = neighbors.Select(n => Math.Exp((n.Similarity - maxSim) / _options.Temperature)).ToArray();
         double total = weights.Sum();
         var scores = new double[pool.Count];
         for (int i = 0; i < pool.Count; i++)
         {
             double agreement = 0;
-            for (int j = 0; j < neighbours.Count; j++)
+            for (int j = 0; j < neighbors.Count; j++)
             {
-                double d = Geodesy.HaversineKm(pool[i].Position, neighbours[j].Position);
+                double d = Geodesy.HaversineKm(pool[i].Position, neighbors[j].Position);
                 double k = 0;
                 foreach (double s in _options.ScalesKm) k += Math.Exp(-d / s);
                 agreement += weights[j] / total * k;

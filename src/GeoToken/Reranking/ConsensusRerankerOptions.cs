@@ -6,7 +6,7 @@ public sealed record ConsensusRerankerOptions
     /// <summary>Distance scales in km of the agreement kernel exp(−d/σ), summed (default 25, 200 and 750 km: city, region, country).</summary>
     public IReadOnlyList<double> ScalesKm { get; init; } = [25, 200, 750];
 
-    /// <summary>Softmax temperature on neighbour similarities: weight ∝ exp(similarity / T) (default 0.05).</summary>
+    /// <summary>Softmax temperature on neighbor similarities: weight ∝ exp(similarity / T) (default 0.05).</summary>
     public double Temperature { get; init; } = 0.05;
 
     /// <summary>Weight of the model log-probability added to the consensus score (default 0.1; 0 ignores the model).</summary>

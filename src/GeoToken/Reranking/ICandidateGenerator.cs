@@ -3,7 +3,7 @@ using GeoToken.Decoding;
 namespace GeoToken.Reranking;
 
 /// <summary>
-/// Proposes candidate locations for a query directly from its features or neighbours, without the
+/// Proposes candidate locations for a query directly from its features or neighbors, without the
 /// token decoder — e.g. a GeoCLIP-style GPS gallery. Its first candidate is a prediction of its own;
 /// the others can join a candidate pool.
 /// </summary>

@@ -3,7 +3,7 @@ using GeoToken.Decoding;
 namespace GeoToken.Reranking;
 
 /// <summary>
-/// Orders a candidate pool for one query: query features, neighbours and pool in, a scored,
+/// Orders a candidate pool for one query: query features, neighbors and pool in, a scored,
 /// ordered pool out. Implementations are composable (see <see cref="FallbackReranker"/> and
 /// <see cref="CascadeReranker"/>) and must be safe to call concurrently.
 /// </summary>

@@ -6,7 +6,7 @@ namespace GeoToken.Reranking;
 /// <summary>
 /// Minimum-Bayes-risk selection over a sampled pool: treats the pool's candidates, each counted as often as it was
 /// generated, as draws from the model's distribution over locations and picks the candidate with the most expected
-/// hits at the metric's thresholds, Σᵢ countᵢ · #{r : d(c, cᵢ) ≤ r}. Training-free and needs no neighbours: it finds
+/// hits at the metric's thresholds, Σᵢ countᵢ · #{r : d(c, cᵢ) ≤ r}. Training-free and needs no neighbors: it finds
 /// the region where the model's samples concentrate rather than the single most probable cell (which can be an
 /// isolated one).
 /// </summary>

@@ -9,8 +9,8 @@ public sealed record RerankQuery
     /// <summary>The query's feature vectors, one per modality (image first), when available.</summary>
     public IReadOnlyList<ReadOnlyMemory<float>> Features { get; init; } = [];
 
-    /// <summary>The retrieved neighbours, most similar first.</summary>
-    public IReadOnlyList<Neighbour> Neighbours { get; init; } = [];
+    /// <summary>The retrieved neighbors, most similar first.</summary>
+    public IReadOnlyList<Neighbor> Neighbors { get; init; } = [];
 
     /// <summary>The photo, when there is one.</summary>
     public ImageInput? Image { get; init; }

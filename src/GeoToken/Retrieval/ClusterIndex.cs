@@ -307,7 +307,7 @@ public sealed class ClusterIndex : NeighborIndex
     /// </summary>
     private const double MarginBeamFactor = 1.5;
 
-    // K neighbours per query after dropping the query's own gallery row (or the last one if absent).
+    // K neighbors per query after dropping the query's own gallery row (or the last one if absent).
     private static long[] WithoutSelf(NeighborResults results, int[] self, int k)
     {
         var kept = new long[(long)self.Length * k];
@@ -498,7 +498,7 @@ public sealed class ClusterIndex : NeighborIndex
 
         long compared = 0;
         // Leaf margin: each query scans only the leaves of its beam within the margin of its best leaf (and
-        // always enough leaves to hold its k neighbours, so a margin never forces the exhaustive fallback).
+        // always enough leaves to hold its k neighbors, so a margin never forces the exhaustive fallback).
         if (!float.IsPositiveInfinity(leafMargin))
         {
             var order = w.Order(beam.K);

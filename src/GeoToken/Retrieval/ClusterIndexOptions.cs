@@ -62,7 +62,7 @@ public sealed record ClusterIndexOptions
     /// <summary>Gallery rows used as calibration queries (default 1000).</summary>
     public int CalibrationQueries { get; init; } = 1000;
 
-    /// <summary>Neighbours compared in calibration (default 10).</summary>
+    /// <summary>Neighbors compared in calibration (default 10).</summary>
     public int CalibrationK { get; init; } = 10;
 
     /// <summary>

@@ -3,9 +3,9 @@ using System.Globalization;
 namespace GeoToken.Retrieval;
 
 /// <summary>
-/// Passes on, for each query of a self-search (queries = gallery), its first <c>k</c> neighbours outside its own
-/// group, from a search that returned enough extra neighbours; queries answered separately (their groups exceed the
-/// extra neighbours) take their precomputed rows instead.
+/// Passes on, for each query of a self-search (queries = gallery), its first <c>k</c> neighbors outside its own
+/// group, from a search that returned enough extra neighbors; queries answered separately (their groups exceed the
+/// extra neighbors) take their precomputed rows instead.
 /// </summary>
 internal sealed class GroupExcludingSink(INeighborSink inner, NeighborGroups groups, int k, IReadOnlyDictionary<long, (long[] Ids, float[] Sims)> precomputed) : INeighborSink
 {
@@ -43,7 +43,7 @@ internal sealed class GroupExcludingSink(INeighborSink inner, NeighborGroups gro
             int kept = Keep(groups, row, indices.Slice(q * _searchK, _searchK), similarities.Slice(q * _searchK, _searchK), ids, sims);
             if (kept < k)
             {
-                // Cannot happen when the search returned k + (group size - 1) neighbours; kept as a guard.
+                // Cannot happen when the search returned k + (group size - 1) neighbors; kept as a guard.
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                     $"Query row {row + 1} (index {row}) has only {kept} of its {_searchK} nearest rows outside its '{groups.Column}' group ({groups.SizeOf(row)} rows); {k} are needed."));
             }
@@ -54,7 +54,7 @@ internal sealed class GroupExcludingSink(INeighborSink inner, NeighborGroups gro
 
     public void Complete() => inner.Complete();
 
-    /// <summary>Copies the neighbours of <paramref name="row"/> outside its group, best first, until the destination is full; returns how many.</summary>
+    /// <summary>Copies the neighbors of <paramref name="row"/> outside its group, best first, until the destination is full; returns how many.</summary>
     internal static int Keep(NeighborGroups groups, long row, ReadOnlySpan<long> ids, ReadOnlySpan<float> sims, Span<long> keptIds, Span<float> keptSims)
     {
         int kept = 0;

@@ -3,22 +3,22 @@ using GeoToken.Data;
 namespace GeoToken.Retrieval;
 
 /// <summary>
-/// Neighbour files computed once and reused: the k nearest gallery images of every query, as the paper
-/// precomputes them. Training neighbours (queries = gallery) exclude the image itself. Files are named
+/// Neighbor files computed once and reused: the k nearest gallery images of every query, as the paper
+/// precomputes them. Training neighbors (queries = gallery) exclude the image itself. Files are named
 /// after the fingerprints of both datasets and carry a sidecar (<c>PREFIX.json</c>) with their SHA-256 and the
 /// <see cref="GeoDataset.ContentId"/> of both datasets, checked before every reuse: changed data or changed
-/// files never reuse stale neighbours (they are recomputed).
+/// files never reuse stale neighbors (they are recomputed).
 /// </summary>
 public static class NeighborCache
 {
     /// <summary>
-    /// Returns the prefix of neighbour files (<c>PREFIX_I.npy</c>, <c>PREFIX_D.npy</c>) of
+    /// Returns the prefix of neighbor files (<c>PREFIX_I.npy</c>, <c>PREFIX_D.npy</c>) of
     /// <paramref name="queries"/> in <paramref name="gallery"/> with at least <paramref name="k"/>
-    /// neighbours per query, computing and writing them (atomically) when they do not exist yet.
+    /// neighbors per query, computing and writing them (atomically) when they do not exist yet.
     /// </summary>
     /// <param name="queries">The query dataset.</param>
-    /// <param name="gallery">The gallery dataset (the same object or folder for training neighbours).</param>
-    /// <param name="k">Neighbours per query.</param>
+    /// <param name="gallery">The gallery dataset (the same object or folder for training neighbors).</param>
+    /// <param name="k">Neighbors per query.</param>
     /// <param name="options">Where to keep the files and how to search.</param>
     /// <param name="progress">Search progress, when a search runs.</param>
     /// <param name="cancellationToken">Cancels the search; no partial file is left.</param>
@@ -71,9 +71,9 @@ public static class NeighborCache
     }
 
     /// <summary>
-    /// Self-search whose neighbours skip each row's group: one search for k + (largest group − 1) neighbours when that
+    /// Self-search whose neighbors skip each row's group: one search for k + (largest group − 1) neighbors when that
     /// is at most <see cref="MaxGroupExtra"/> more than k; rows of larger groups are searched first, in small batches
-    /// sorted by group size, each asking for exactly enough neighbours.
+    /// sorted by group size, each asking for exactly enough neighbors.
     /// </summary>
     private static void SearchOutsideGroups(INeighborSearch search, FeatureMatrix rows, NeighborGroups groups, int k, INeighborSink sink, IProgress<SearchProgress>? progress, CancellationToken cancellationToken)
     {
@@ -116,9 +116,9 @@ public static class NeighborCache
 
     private static InvalidOperationException FewOutside(NeighborGroups groups, long row, int kept, int k, long rows) =>
         new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"Row {row + 1} (index {row}) has only {kept} neighbours outside its '{groups.Column}' group ({groups.SizeOf(row)} of the {rows} rows); {k} are needed. Use a larger gallery, or no group column."));
+            $"Row {row + 1} (index {row}) has only {kept} neighbors outside its '{groups.Column}' group ({groups.SizeOf(row)} of the {rows} rows); {k} are needed. Use a larger gallery, or no group column."));
 
-    /// <summary>The most extra neighbours the main self-search asks for to make room for skipped group members.</summary>
+    /// <summary>The most extra neighbors the main self-search asks for to make room for skipped group members.</summary>
     internal const int MaxGroupExtra = 256;
 
     /// <summary>Whether two datasets are the same files (same folder and meta file).</summary>

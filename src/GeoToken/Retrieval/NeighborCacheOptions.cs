@@ -4,7 +4,7 @@ namespace GeoToken.Retrieval;
 public sealed record NeighborCacheOptions
 {
     /// <summary>
-    /// Where neighbour files are kept (default: a <c>neighbors</c> folder inside the query dataset's folder).
+    /// Where neighbor files are kept (default: a <c>neighbors</c> folder inside the query dataset's folder).
     /// Set it when the dataset folder is read-only.
     /// </summary>
     public string? Directory { get; init; }
@@ -13,16 +13,16 @@ public sealed record NeighborCacheOptions
     public string? IndexPath { get; init; }
 
     /// <summary>
-    /// A metadata column (e.g. <c>AUTHOR</c> or <c>SERIES</c>) whose shared values keep neighbours apart when the
-    /// queries are the gallery itself (training neighbours): a row's neighbours are its nearest rows with a different
+    /// A metadata column (e.g. <c>AUTHOR</c> or <c>SERIES</c>) whose shared values keep neighbors apart when the
+    /// queries are the gallery itself (training neighbors): a row's neighbors are its nearest rows with a different
     /// value there (rows with an empty value only skip themselves). A test photo's own series or uploader is not in
     /// the gallery, so training on near-duplicates from the query's own group teaches the model to trust its
-    /// neighbours more than it should. Default null: only the row itself is skipped. Other query sets are unaffected.
+    /// neighbors more than it should. Default null: only the row itself is skipped. Other query sets are unaffected.
     /// </summary>
     public string? GroupColumn { get; init; }
 
     /// <summary>
-    /// The search that computes missing neighbour files (any <see cref="INeighborSearch"/>, e.g. an engine in another
+    /// The search that computes missing neighbor files (any <see cref="INeighborSearch"/>, e.g. an engine in another
     /// package; not disposed here); null opens the exact search or the cluster index of <see cref="IndexPath"/>. Files
     /// computed by it are named and recorded with its <see cref="INeighborSearch.Method"/>. Ensure waits for it
     /// synchronously.

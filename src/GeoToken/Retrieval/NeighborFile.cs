@@ -3,7 +3,7 @@ using GeoToken.Data;
 namespace GeoToken.Retrieval;
 
 /// <summary>
-/// Reads the neighbour files of a search (<c>PREFIX_I.npy</c>, <c>PREFIX_D.npy</c>; see
+/// Reads the neighbor files of a search (<c>PREFIX_I.npy</c>, <c>PREFIX_D.npy</c>; see
 /// <see cref="NeighborFileWriter"/>), memory-mapped, after checking that they agree in shape.
 /// </summary>
 public sealed class NeighborFile : IDisposable
@@ -23,7 +23,7 @@ public sealed class NeighborFile : IDisposable
     /// <summary>Number of queries.</summary>
     public long QueryCount => Indices.Rows;
 
-    /// <summary>Neighbours per query.</summary>
+    /// <summary>Neighbors per query.</summary>
     public int K => Indices.Columns;
 
     /// <summary>Opens <c><paramref name="prefix"/>_I.npy</c> and <c><paramref name="prefix"/>_D.npy</c>.</summary>
@@ -50,7 +50,7 @@ public sealed class NeighborFile : IDisposable
     }
 
     /// <summary>
-    /// Opens neighbour files for use as precomputed neighbours: checks their sidecar <c>PREFIX.json</c> — the
+    /// Opens neighbor files for use as precomputed neighbors: checks their sidecar <c>PREFIX.json</c> — the
     /// SHA-256 of both files (a full read) and that they were computed for <paramref name="expected"/>'s query and
     /// gallery datasets — then opens them.
     /// </summary>
@@ -73,16 +73,16 @@ public sealed class NeighborFile : IDisposable
         foreach (var (suffix, sha) in new[] { ("_I.npy", manifest.IndicesSha256), ("_D.npy", manifest.SimilaritiesSha256) })
         {
             string path = Path.GetFullPath(prefix + suffix);
-            if (!File.Exists(path)) throw new FileNotFoundException($"Neighbour file not found: {path} (its sidecar {sidecar} exists).", path);
+            if (!File.Exists(path)) throw new FileNotFoundException($"Neighbor file not found: {path} (its sidecar {sidecar} exists).", path);
             if (GeoToken.IO.FileHash.Sha256(path) != sha)
             {
-                throw new InvalidDataException($"{path}: its SHA-256 differs from what {sidecar} records: the file changed after the search wrote it. Recompute the neighbour files.");
+                throw new InvalidDataException($"{path}: its SHA-256 differs from what {sidecar} records: the file changed after the search wrote it. Recompute the neighbor files.");
             }
         }
 
         if (manifest.Provenance is not { } p)
         {
-            throw new InvalidDataException($"{sidecar} does not record which datasets the neighbours were computed from, so they cannot be checked against queries {expected.QueriesId} and gallery {expected.GalleryId}. Recompute them.");
+            throw new InvalidDataException($"{sidecar} does not record which datasets the neighbors were computed from, so they cannot be checked against queries {expected.QueriesId} and gallery {expected.GalleryId}. Recompute them.");
         }
 
         if (p.QueriesId != expected.QueriesId || p.GalleryId != expected.GalleryId || p.Settings != expected.Settings)

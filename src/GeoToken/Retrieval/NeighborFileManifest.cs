@@ -5,7 +5,7 @@ using GeoToken.IO;
 namespace GeoToken.Retrieval;
 
 /// <summary>
-/// The sidecar <c>PREFIX.json</c> of neighbour files: the SHA-256 of <c>PREFIX_I.npy</c> and <c>PREFIX_D.npy</c>
+/// The sidecar <c>PREFIX.json</c> of neighbor files: the SHA-256 of <c>PREFIX_I.npy</c> and <c>PREFIX_D.npy</c>
 /// and the <see cref="NeighborFileProvenance"/> they were computed from. Written last by <see cref="NeighborFileWriter"/>.
 /// </summary>
 internal sealed record NeighborFileManifest(long Queries, int K, string IndicesSha256, string SimilaritiesSha256, NeighborFileProvenance? Provenance)
@@ -49,10 +49,10 @@ internal sealed record NeighborFileManifest(long Queries, int K, string IndicesS
         string path = PathFor(prefix);
         if (!File.Exists(path))
         {
-            throw new InvalidDataException($"{path} is missing: neighbour files {prefix}_I.npy/_D.npy without their sidecar cannot be checked against the datasets they are used with. Recompute them (geotoken retrieve).");
+            throw new InvalidDataException($"{path} is missing: neighbor files {prefix}_I.npy/_D.npy without their sidecar cannot be checked against the datasets they are used with. Recompute them (geotoken retrieve).");
         }
 
-        if (new FileInfo(path).Length > MaxBytes) throw new InvalidDataException($"{path} has {new FileInfo(path).Length} bytes; a neighbour-file sidecar has a few hundred.");
+        if (new FileInfo(path).Length > MaxBytes) throw new InvalidDataException($"{path} has {new FileInfo(path).Length} bytes; a neighbor-file sidecar has a few hundred.");
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
@@ -70,7 +70,7 @@ internal sealed record NeighborFileManifest(long Queries, int K, string IndicesS
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"{path} is not a valid neighbour-file sidecar ({e.Message}). Recompute the neighbour files.", e);
+            throw new InvalidDataException($"{path} is not a valid neighbor-file sidecar ({e.Message}). Recompute the neighbor files.", e);
         }
     }
 }

@@ -3,7 +3,7 @@ using GeoToken.Data;
 namespace GeoToken.Retrieval;
 
 /// <summary>
-/// An <see cref="INeighborSink"/> writing the neighbour files of a search: <c>PREFIX_I.npy</c>
+/// An <see cref="INeighborSink"/> writing the neighbor files of a search: <c>PREFIX_I.npy</c>
 /// (int64, queries × K, gallery rows best first) and <c>PREFIX_D.npy</c> (float32, queries × K,
 /// cosine similarities), streamed block by block through <see cref="NpyWriter"/>, and the sidecar
 /// <c>PREFIX.json</c> with the SHA-256 of both and, when given, the <see cref="NeighborFileProvenance"/> (what
@@ -20,7 +20,7 @@ public sealed class NeighborFileWriter : INeighborSink, IDisposable
 
     /// <summary>Prepares to write <c><paramref name="prefix"/>_I.npy</c>, <c><paramref name="prefix"/>_D.npy</c> and <c><paramref name="prefix"/>.json</c>.</summary>
     /// <param name="prefix">The output prefix.</param>
-    /// <param name="provenance">What the neighbours are computed from, recorded in the sidecar (null: only the content hashes).</param>
+    /// <param name="provenance">What the neighbors are computed from, recorded in the sidecar (null: only the content hashes).</param>
     public NeighborFileWriter(string prefix, NeighborFileProvenance? provenance = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
@@ -42,7 +42,7 @@ public sealed class NeighborFileWriter : INeighborSink, IDisposable
     /// <inheritdoc/>
     public void Begin(long queryCount, int k)
     {
-        if (_indices is not null) throw new InvalidOperationException("The neighbour files were already begun.");
+        if (_indices is not null) throw new InvalidOperationException("The neighbor files were already begun.");
         _indices = NpyWriter.Create(IndicesPath, NpyDataType.Int64, k, queryCount);
         _similarities = NpyWriter.Create(SimilaritiesPath, NpyDataType.Float32, k, queryCount);
     }

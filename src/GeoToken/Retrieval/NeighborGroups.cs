@@ -7,7 +7,7 @@ namespace GeoToken.Retrieval;
 /// <summary>
 /// The groups of a dataset's rows named by one metadata column (e.g. <c>AUTHOR</c> or <c>SERIES</c>): rows with the
 /// same non-empty value share a group; an empty value is a group of its own row. Used to keep a training image's
-/// neighbours out of its own group (see <see cref="NeighborCacheOptions.GroupColumn"/>).
+/// neighbors out of its own group (see <see cref="NeighborCacheOptions.GroupColumn"/>).
 /// </summary>
 internal sealed class NeighborGroups
 {
@@ -30,7 +30,7 @@ internal sealed class NeighborGroups
     /// <summary>Rows of the largest group (1 when no row shares a value).</summary>
     public int LargestGroup { get; }
 
-    /// <summary>A short hash of the grouping (which rows share a group), naming cached neighbour files.</summary>
+    /// <summary>A short hash of the grouping (which rows share a group), naming cached neighbor files.</summary>
     public string Fingerprint { get; }
 
     /// <summary>Reads the groups of <paramref name="dataset"/>'s rows from <paramref name="column"/>.</summary>

@@ -8,13 +8,13 @@ namespace GeoToken.Retrieval;
 /// Vectors need not be unit length — every query and gallery vector is divided by its L2 norm
 /// (computed in float32), so similarity = q·g / (‖q‖‖g‖); for unit vectors it is the inner product.
 /// Zero vectors and vectors holding NaN or ∞ are rejected with an <see cref="InvalidVectorException"/>
-/// naming the row. Neighbours are ordered by similarity, best first; equal similarities put the
+/// naming the row. Neighbors are ordered by similarity, best first; equal similarities put the
 /// lower gallery row first.
 /// </summary>
 /// <remarks>
 /// Searching is thread-safe. Implementations: <see cref="ExactIndex"/> (brute force) and <see cref="ClusterIndex"/>
 /// (hierarchical k-means tree with beam descent). Both are also <see cref="INeighborSearch"/>es, the contract the
-/// predictor, the evaluation and training neighbours use (searches through it take <see cref="SearchDefaults"/>).
+/// predictor, the evaluation and training neighbors use (searches through it take <see cref="SearchDefaults"/>).
 /// </remarks>
 public abstract class NeighborIndex : INeighborSearch, IDisposable
 {
@@ -61,7 +61,7 @@ public abstract class NeighborIndex : INeighborSearch, IDisposable
 
     /// <summary>
     /// Searches every row of <paramref name="queries"/> in blocks of <see cref="SearchOptions.QueryBatchSize"/>,
-    /// writing each block's neighbours (gallery rows, best first) and similarities to <paramref name="sink"/> in query order.
+    /// writing each block's neighbors (gallery rows, best first) and similarities to <paramref name="sink"/> in query order.
     /// </summary>
     /// <exception cref="ArgumentException">Dimensions differ, K is out of range, options are invalid, or ExcludeSelf is set but the queries are not the gallery.</exception>
     /// <exception cref="InvalidVectorException">A query is zero or not finite.</exception>
@@ -131,7 +131,7 @@ public abstract class NeighborIndex : INeighborSearch, IDisposable
         };
     }
 
-    /// <summary>Searches every row of <paramref name="queries"/> and returns the neighbours in memory.</summary>
+    /// <summary>Searches every row of <paramref name="queries"/> and returns the neighbors in memory.</summary>
     public NeighborResults Search(FeatureMatrix queries, SearchOptions options, CancellationToken cancellationToken = default)
     {
         var results = new NeighborResults();

@@ -2,12 +2,12 @@ using GeoToken.Data;
 
 namespace GeoToken.Retrieval;
 
-/// <summary>A batch of queries for an <see cref="INeighborSearch"/>: rows of a query matrix and how many neighbours each needs.</summary>
+/// <summary>A batch of queries for an <see cref="INeighborSearch"/>: rows of a query matrix and how many neighbors each needs.</summary>
 public sealed record NeighborQueries
 {
     /// <summary>
     /// The query vectors (image features). The queries are its rows <see cref="Start"/> … Start + <see cref="Count"/> − 1;
-    /// a row's number is also how sources of precomputed neighbours find it.
+    /// a row's number is also how sources of precomputed neighbors find it.
     /// </summary>
     public required FeatureMatrix Vectors { get; init; }
 
@@ -17,11 +17,11 @@ public sealed record NeighborQueries
     /// <summary>Queries in the batch (default: every row of <see cref="Vectors"/> from <see cref="Start"/> on).</summary>
     public int? Count { get; init; }
 
-    /// <summary>Neighbours per query (at least 1).</summary>
+    /// <summary>Neighbors per query (at least 1).</summary>
     public required int K { get; init; }
 
     /// <summary>
-    /// The query matrix is the gallery itself (training neighbours): query row <c>r</c> never gets gallery row <c>r</c>.
+    /// The query matrix is the gallery itself (training neighbors): query row <c>r</c> never gets gallery row <c>r</c>.
     /// Default false.
     /// </summary>
     public bool ExcludeSelf { get; init; }

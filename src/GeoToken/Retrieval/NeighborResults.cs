@@ -31,7 +31,7 @@ public sealed class NeighborResults : INeighborSink
 
     /// <summary>
     /// Checks results that <paramref name="search"/> returned for <paramref name="queries"/>: as many rows as queries, K
-    /// neighbours each, every gallery row inside the gallery, similarities not NaN. Callers of a search they do not
+    /// neighbors each, every gallery row inside the gallery, similarities not NaN. Callers of a search they do not
     /// control check with this before using the rows.
     /// </summary>
     /// <exception cref="InvalidDataException">The results break the contract; the message names the search, the query and the value.</exception>
@@ -42,7 +42,7 @@ public sealed class NeighborResults : INeighborSink
         int n = queries.QueryCount;
         if (QueryCount != n || K != queries.K)
         {
-            throw new InvalidDataException($"The {search.Method} search returned {QueryCount} × {K} neighbours for {n} queries × K = {queries.K}.");
+            throw new InvalidDataException($"The {search.Method} search returned {QueryCount} × {K} neighbors for {n} queries × K = {queries.K}.");
         }
 
         for (long q = 0; q < n; q++)
@@ -55,7 +55,7 @@ public sealed class NeighborResults : INeighborSink
                 {
                     long row = queries.Start + q;
                     throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"The {search.Method} search returned, for query row {row + 1} (index {row}), neighbour {j + 1} = gallery row index {ids[j]} with similarity {sims[j]}; the gallery has {search.GalleryRows} rows."));
+                        $"The {search.Method} search returned, for query row {row + 1} (index {row}), neighbor {j + 1} = gallery row index {ids[j]} with similarity {sims[j]}; the gallery has {search.GalleryRows} rows."));
                 }
             }
         }
@@ -64,7 +64,7 @@ public sealed class NeighborResults : INeighborSink
     /// <summary>Number of queries.</summary>
     public long QueryCount { get; private set; }
 
-    /// <summary>Neighbours per query.</summary>
+    /// <summary>Neighbors per query.</summary>
     public int K { get; private set; }
 
     /// <summary>Gallery row indices, row-major Queries × K, best first.</summary>
@@ -76,10 +76,10 @@ public sealed class NeighborResults : INeighborSink
     /// <summary>The statistics of the search that filled these results (set by <see cref="NeighborIndex"/> searches; null from other sources).</summary>
     public SearchStatistics? Statistics { get; internal set; }
 
-    /// <summary>The neighbours of <paramref name="query"/>, best first.</summary>
+    /// <summary>The neighbors of <paramref name="query"/>, best first.</summary>
     public ReadOnlySpan<long> IndicesOf(long query) => _indices.AsSpan(checked((int)(query * K)), K);
 
-    /// <summary>The similarities of <paramref name="query"/>'s neighbours, best first.</summary>
+    /// <summary>The similarities of <paramref name="query"/>'s neighbors, best first.</summary>
     public ReadOnlySpan<float> SimilaritiesOf(long query) => _similarities.AsSpan(checked((int)(query * K)), K);
 
     /// <inheritdoc/>

@@ -24,7 +24,7 @@ public static class NeighborSearch
     /// <c><paramref name="outputPrefix"/>_I.npy</c> and <c>_D.npy</c>
     /// (<c>geotoken retrieve --gallery DIR --query DIR --k K --out PREFIX [--index FILE] [--exclude-self]</c>).
     /// When both folders are the same dataset, pass the same path and set <see cref="SearchOptions.ExcludeSelf"/>
-    /// for training neighbours.
+    /// for training neighbors.
     /// </summary>
     public static SearchStatistics Retrieve(string galleryFolder, string queryFolder, string outputPrefix, SearchOptions options, string? indexPath = null, IProgress<SearchProgress>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -10,13 +10,13 @@ public static class NeighborSearchExtensions
 
     /// <summary>
     /// Searches every row of <paramref name="queries"/> in blocks of <see cref="BlockSize"/>, writing each block's
-    /// neighbours to <paramref name="sink"/> in query order (e.g. a <see cref="NeighborFileWriter"/>), after checking
+    /// neighbors to <paramref name="sink"/> in query order (e.g. a <see cref="NeighborFileWriter"/>), after checking
     /// them (<see cref="NeighborResults.CheckFrom"/>).
     /// </summary>
     /// <param name="search">The search.</param>
     /// <param name="queries">The query vectors (the gallery itself with <paramref name="excludeSelf"/>).</param>
-    /// <param name="k">Neighbours per query.</param>
-    /// <param name="excludeSelf">Query row r never gets gallery row r (training neighbours).</param>
+    /// <param name="k">Neighbors per query.</param>
+    /// <param name="excludeSelf">Query row r never gets gallery row r (training neighbors).</param>
     /// <param name="sink">Receives the results.</param>
     /// <param name="progress">Queries done after each block.</param>
     /// <param name="cancellationToken">Checked between blocks; the sink is not completed when cancelled.</param>

@@ -4,9 +4,9 @@ using GeoToken.Data;
 namespace GeoToken.Retrieval;
 
 /// <summary>
-/// Precomputed neighbours (<see cref="NeighborFile"/>, as the paper precomputes them) behind the retrieval contract:
+/// Precomputed neighbors (<see cref="NeighborFile"/>, as the paper precomputes them) behind the retrieval contract:
 /// answers query row <c>r</c> of the query set the file was computed for with the file's row <c>r</c> (its first K
-/// neighbours). The query vectors are not read, only their row numbers and count.
+/// neighbors). The query vectors are not read, only their row numbers and count.
 /// </summary>
 /// <remarks>Thread-safe (the file is memory-mapped and only read). Does not own the file unless asked to.</remarks>
 public sealed class PrecomputedNeighborSearch : INeighborSearch, IDisposable
@@ -16,9 +16,9 @@ public sealed class PrecomputedNeighborSearch : INeighborSearch, IDisposable
     private string? _id;
     private bool _idKnown;
 
-    /// <summary>Neighbours from <paramref name="file"/>, whose rows index <paramref name="gallery"/>.</summary>
-    /// <param name="file">The neighbour files of the query set (queries × at least K).</param>
-    /// <param name="gallery">The gallery dataset the neighbour rows index.</param>
+    /// <summary>Neighbors from <paramref name="file"/>, whose rows index <paramref name="gallery"/>.</summary>
+    /// <param name="file">The neighbor files of the query set (queries × at least K).</param>
+    /// <param name="gallery">The gallery dataset the neighbor rows index.</param>
     /// <param name="ownsFile">Dispose <paramref name="file"/> with this search (default false).</param>
     public PrecomputedNeighborSearch(NeighborFile file, GeoDataset gallery, bool ownsFile = false)
     {
@@ -30,11 +30,11 @@ public sealed class PrecomputedNeighborSearch : INeighborSearch, IDisposable
         _ownsFile = ownsFile;
     }
 
-    /// <summary>The neighbour files read.</summary>
+    /// <summary>The neighbor files read.</summary>
     public NeighborFile File { get; }
 
     /// <inheritdoc/>
-    public string Method => "neighbour file";
+    public string Method => "neighbor file";
 
     /// <inheritdoc/>
     public long GalleryRows { get; }
@@ -58,21 +58,21 @@ public sealed class PrecomputedNeighborSearch : INeighborSearch, IDisposable
     }
 
     /// <summary>
-    /// The first <see cref="NeighborQueries.K"/> neighbours of each query row. <see cref="NeighborQueries.ExcludeSelf"/>
+    /// The first <see cref="NeighborQueries.K"/> neighbors of each query row. <see cref="NeighborQueries.ExcludeSelf"/>
     /// is what the file was computed with (its sidecar records it); it is not re-applied here.
     /// </summary>
     /// <exception cref="ArgumentException">The query set has another size than the file, or K exceeds the file's.</exception>
-    /// <exception cref="InvalidDataException">A stored neighbour lies outside the gallery; the message names the file and row.</exception>
+    /// <exception cref="InvalidDataException">A stored neighbor lies outside the gallery; the message names the file and row.</exception>
     public ValueTask<NeighborResults> SearchAsync(NeighborQueries queries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
         int n = queries.QueryCount, k = queries.K;
         if (queries.Vectors.Rows != File.QueryCount)
         {
-            throw new ArgumentException($"The neighbour file {File.Indices.Path} has {File.QueryCount} rows but the query set has {queries.Vectors.Rows}; it was computed for other queries.", nameof(queries));
+            throw new ArgumentException($"The neighbor file {File.Indices.Path} has {File.QueryCount} rows but the query set has {queries.Vectors.Rows}; it was computed for other queries.", nameof(queries));
         }
 
-        if (k < 1 || k > File.K) throw new ArgumentOutOfRangeException(nameof(queries), k, $"K = {k}, but the neighbour file {File.Indices.Path} holds {File.K} neighbours per query.");
+        if (k < 1 || k > File.K) throw new ArgumentOutOfRangeException(nameof(queries), k, $"K = {k}, but the neighbor file {File.Indices.Path} holds {File.K} neighbors per query.");
         var ids = new long[(long)n * k];
         var sims = new float[(long)n * k];
         for (int i = 0; i < n; i++)
@@ -87,7 +87,7 @@ public sealed class PrecomputedNeighborSearch : INeighborSearch, IDisposable
                 if ((ulong)g >= (ulong)GalleryRows)
                 {
                     throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                        $"{File.Indices.Path}, row {row + 1} (index {row}): neighbour {j + 1} is gallery row index {g}, outside the gallery's {GalleryRows} rows."));
+                        $"{File.Indices.Path}, row {row + 1} (index {row}): neighbor {j + 1} is gallery row index {g}, outside the gallery's {GalleryRows} rows."));
                 }
 
                 ids[i * k + j] = g;

@@ -65,7 +65,7 @@ internal sealed unsafe class ScanWorkspace
     /// <summary>The address of stored query <paramref name="i"/>.</summary>
     public nint QueryAddress(int i) => (nint)(_queries + (long)i * Dimension);
 
-    /// <summary>Heaps for <paramref name="queries"/> queries of <paramref name="k"/> neighbours (reused when the shape fits).</summary>
+    /// <summary>Heaps for <paramref name="queries"/> queries of <paramref name="k"/> neighbors (reused when the shape fits).</summary>
     public TopKHeaps Heaps(int queries, int k)
     {
         if (_heaps is null || _heaps.K != k || _heaps.Capacity < queries) _heaps = new TopKHeaps(Math.Max(queries, QueryTile), k);

@@ -1,14 +1,14 @@
 namespace GeoToken.Retrieval;
 
-/// <summary>Options of a nearest-neighbour search (<see cref="NeighborIndex.Search(GeoToken.Data.FeatureMatrix, SearchOptions, INeighborSink, IProgress{SearchProgress}?, CancellationToken)"/>).</summary>
+/// <summary>Options of a nearest-neighbor search (<see cref="NeighborIndex.Search(GeoToken.Data.FeatureMatrix, SearchOptions, INeighborSink, IProgress{SearchProgress}?, CancellationToken)"/>).</summary>
 public sealed record SearchOptions
 {
-    /// <summary>Neighbours per query (default 15, GeoToken's retrieval context). Must not exceed the gallery's rows (minus one with <see cref="ExcludeSelf"/>).</summary>
+    /// <summary>Neighbors per query (default 15, GeoToken's retrieval context). Must not exceed the gallery's rows (minus one with <see cref="ExcludeSelf"/>).</summary>
     public int K { get; init; } = 15;
 
     /// <summary>
-    /// When the query set <em>is</em> the gallery (training neighbours: the training set searched
-    /// against itself), never return query row i as a neighbour of itself. Exclusion is by row
+    /// When the query set <em>is</em> the gallery (training neighbors: the training set searched
+    /// against itself), never return query row i as a neighbor of itself. Exclusion is by row
     /// index only: exact duplicates stored in other rows are still returned. Requires the query
     /// matrix to have the gallery's shape and content fingerprint. Default false.
     /// </summary>

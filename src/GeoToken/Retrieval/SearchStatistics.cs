@@ -12,7 +12,7 @@ public sealed record SearchStatistics
     /// <summary>Queries searched.</summary>
     public required long Queries { get; init; }
 
-    /// <summary>Neighbours per query.</summary>
+    /// <summary>Neighbors per query.</summary>
     public required int K { get; init; }
 
     /// <summary>Gallery rows.</summary>

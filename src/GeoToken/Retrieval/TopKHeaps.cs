@@ -31,7 +31,7 @@ internal sealed class TopKHeaps
     /// <summary>Queries held.</summary>
     public int Capacity { get; }
 
-    /// <summary>Neighbours kept per query.</summary>
+    /// <summary>Neighbors kept per query.</summary>
     public int K { get; }
 
     /// <summary>Queries in use since the last <see cref="Reset"/>.</summary>
@@ -116,7 +116,7 @@ internal sealed class TopKHeaps
     /// <param name="q">The query.</param>
     /// <param name="margin">The margin below the best score.</param>
     /// <param name="rows">Rows behind each id (leaf sizes).</param>
-    /// <param name="minRows">Rows to keep at least (the neighbours a query needs).</param>
+    /// <param name="minRows">Rows to keep at least (the neighbors a query needs).</param>
     /// <param name="order">Scratch of at least <see cref="K"/> slots.</param>
     public void DropBelowBest(int q, float margin, Func<long, long> rows, long minRows, int[] order)
     {
@@ -183,7 +183,7 @@ internal sealed class TopKHeaps
     /// <summary>The ids held for query <paramref name="q"/>, in heap order (for set membership).</summary>
     public ReadOnlySpan<long> Ids(int q) => _ids.AsSpan(q * K, K);
 
-    /// <summary>Writes query <paramref name="q"/>'s neighbours best first; returns how many are real.</summary>
+    /// <summary>Writes query <paramref name="q"/>'s neighbors best first; returns how many are real.</summary>
     public int Sort(int q, Span<long> ids, Span<float> scores)
     {
         int b = q * K;

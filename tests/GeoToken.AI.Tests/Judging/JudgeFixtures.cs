@@ -16,12 +16,12 @@ internal static class JudgeFixtures
     public static RerankQuery Query(bool withImage = false) => new()
     {
         Id = "q1",
-        Neighbours =
+        Neighbors =
         [
-            new Neighbour(10, 0.91, new LatLng(48.86, 2.35)),
-            new Neighbour(11, 0.88, new LatLng(48.85, 2.29)),
-            new Neighbour(12, 0.80, new LatLng(45.76, 4.84)),
-            new Neighbour(13, 0.40, new LatLng(-22.9, -43.2)),
+            new Neighbor(10, 0.91, new LatLng(48.86, 2.35)),
+            new Neighbor(11, 0.88, new LatLng(48.85, 2.29)),
+            new Neighbor(12, 0.80, new LatLng(45.76, 4.84)),
+            new Neighbor(13, 0.40, new LatLng(-22.9, -43.2)),
         ],
         Image = withImage ? new ImageInput(new byte[] { 0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3 }, "image/jpeg", "photo.jpg") : null,
     };

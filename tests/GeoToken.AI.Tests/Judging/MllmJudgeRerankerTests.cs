@@ -47,10 +47,10 @@ public sealed class MllmJudgeRerankerTests
     }
 
     [Fact]
-    public async Task Rag_prompt_lists_similar_and_dissimilar_neighbours_but_no_candidates()
+    public async Task Rag_prompt_lists_similar_and_dissimilar_neighbors_but_no_candidates()
     {
         var client = ScriptedChatClient.Replies("""{"latitude": 48.85, "longitude": 2.35, "reason": "x"}""");
-        var options = JudgeFixtures.Fast(MllmJudgeMode.Rag) with { SimilarNeighbours = 2, DissimilarNeighbours = 1 };
+        var options = JudgeFixtures.Fast(MllmJudgeMode.Rag) with { SimilarNeighbors = 2, DissimilarNeighbors = 1 };
         var result = await new MllmJudgeReranker(client, options).RerankAsync(JudgeFixtures.Query(), JudgeFixtures.Pool, Ct);
         string prompt = client.Calls[0].Messages[1].Text;
         Assert.Contains("Similar images were taken at:\n- (48.8600, 2.3500)", prompt.ReplaceLineEndings("\n"));
@@ -91,7 +91,7 @@ public sealed class MllmJudgeRerankerTests
         var result = await chain.RerankAsync(JudgeFixtures.Query(), JudgeFixtures.Pool, Ct);
         Assert.Equal("consensus", result.DecidedBy);
         Assert.Contains("judge-pool: judge-pool gave no usable answer in 2 attempt(s)", Assert.Single(result.FallbackReasons));
-        Assert.Equal(JudgeFixtures.Paris, result.Best.Candidate); // most neighbours agree with Paris
+        Assert.Equal(JudgeFixtures.Paris, result.Best.Candidate); // most neighbors agree with Paris
         Assert.NotEqual(0, result.Best.Candidate.Position.Latitude);
     }
 

@@ -28,7 +28,7 @@ public sealed class ReferencePromptTests
         var user = Assert.Single(messages); // no system message, as the reference
         string prompt = user.Text.ReplaceLineEndings("\n");
         Assert.Contains("together with 5 candidate GPS coordinates:\n1) lat=41.90000, lon=12.50000\n2) lat=41.90000, lon=12.50000\n3) lat=48.85660, lon=2.35220\n4) lat=48.85660, lon=2.35220\n5) lat=59.91390, lon=10.75220\n", prompt);
-        Assert.DoesNotContain("similarity", prompt); // no retrieved neighbours
+        Assert.DoesNotContain("similarity", prompt); // no retrieved neighbors
         Assert.Contains("\"choice\"", prompt);
         Assert.Single(user.Contents.OfType<DataContent>());
         Assert.Null(options!.Temperature);

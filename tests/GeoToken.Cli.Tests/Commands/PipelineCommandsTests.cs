@@ -37,7 +37,7 @@ public sealed class PipelineCommandsTests
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.True(File.Exists(Path.Combine(model, "config.json")) && File.Exists(Path.Combine(model, "model.safetensors")) && File.Exists(model + ".ckpt"));
         Assert.Contains("greedy, epoch 1", train.Output);
-        Assert.Contains("training neighbours: none shares the image's SERIES value", train.Output); // --neighbor-group auto
+        Assert.Contains("training neighbors: none shares the image's SERIES value", train.Output); // --neighbor-group auto
         using (var doc = JsonDocument.Parse(await File.ReadAllTextAsync(trainJson, Ct)))
         {
             Assert.Equal(1, doc.RootElement.GetProperty("epochs").GetInt32());
@@ -85,7 +85,7 @@ public sealed class PipelineCommandsTests
             var best = first.GetProperty("locations")[0];
             Assert.InRange(best.GetProperty("lat").GetDouble(), -90, 90);
             Assert.False(string.IsNullOrEmpty(best.GetProperty("place").GetString()));
-            Assert.Equal(15, first.GetProperty("neighbours").GetArrayLength());
+            Assert.Equal(15, first.GetProperty("neighbors").GetArrayLength());
         }
 
         var both = await CliRunner.RunAsync("predict", "--model", model, "--gallery", Path.Combine(dir, "train"));

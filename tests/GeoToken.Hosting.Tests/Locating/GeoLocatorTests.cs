@@ -12,7 +12,7 @@ public sealed class GeoLocatorTests(PhotoGalleryFixture data) : IClassFixture<Ph
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_photo_is_located_with_its_own_gallery_row_as_nearest_neighbour()
+    public async Task A_photo_is_located_with_its_own_gallery_row_as_nearest_neighbor()
     {
         await using var locator = await GeoLocator.OpenAsync(data.Options(), Ct);
         using var gallery = GeoDataset.Open(data.Gallery);
@@ -28,13 +28,13 @@ public sealed class GeoLocatorTests(PhotoGalleryFixture data) : IClassFixture<Ph
         Assert.NotNull(p.Best.Place);
         Assert.True(double.IsFinite(p.UncertaintyKm) && p.UncertaintyKm >= 0);
 
-        // The photo is in the gallery, encoded by the same encoder: it is its own nearest neighbour (cosine 1 up to the
+        // The photo is in the gallery, encoded by the same encoder: it is its own nearest neighbor (cosine 1 up to the
         // float32 rounding of a 512-d embedding and of ONNX Runtime's batch-size-dependent kernels, well under 1e-4).
-        Assert.Equal(3, p.Neighbours.Count);
-        Assert.Equal(ids[Path.GetFileName(photo)], p.Neighbours[0].Row);
-        Assert.InRange(p.Neighbours[0].Similarity, 1 - 1e-4, 1 + 1e-4);
-        Assert.True(p.Neighbours[1].Similarity < 1 - 1e-3, $"another photo at similarity {p.Neighbours[1].Similarity}");
-        Assert.Equal(gallery.GetLocation(p.Neighbours[0].Row), p.Neighbours[0].Position);
+        Assert.Equal(3, p.Neighbors.Count);
+        Assert.Equal(ids[Path.GetFileName(photo)], p.Neighbors[0].Row);
+        Assert.InRange(p.Neighbors[0].Similarity, 1 - 1e-4, 1 + 1e-4);
+        Assert.True(p.Neighbors[1].Similarity < 1 - 1e-3, $"another photo at similarity {p.Neighbors[1].Similarity}");
+        Assert.Equal(gallery.GetLocation(p.Neighbors[0].Row), p.Neighbors[0].Position);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class GeoLocatorTests(PhotoGalleryFixture data) : IClassFixture<Ph
         await using var stream = File.OpenRead(photos[2]);
         var fromStream = await locator.LocateAsync(stream, Path.GetFileName(photos[2]), Ct);
         Assert.Equal(fromPath.Locations.Select(l => (l.Position, l.Count, l.LogProbability)), fromStream.Locations.Select(l => (l.Position, l.Count, l.LogProbability)));
-        Assert.Equal(fromPath.Neighbours, fromStream.Neighbours);
+        Assert.Equal(fromPath.Neighbors, fromStream.Neighbors);
     }
 
     [Fact]

@@ -66,7 +66,7 @@ public class GeoTokenModelTests
     }
 
     [Fact]
-    public void Every_neighbour_token_and_feature_reaches_the_encoder_in_both_layouts()
+    public void Every_neighbor_token_and_feature_reaches_the_encoder_in_both_layouts()
     {
         foreach (var layout in new[] { ContextLayout.Paper, ContextLayout.Compact })
         {
@@ -78,10 +78,10 @@ public class GeoTokenModelTests
             var m0 = model.Encode(batch);
             batch.NeighborTokens[0, 4, 5] = (batch.NeighborTokens[0, 4, 5] + 1) % 4;
             var m1 = model.Encode(batch);
-            Assert.True((m0 - m1).abs().max().item<float>() > 1e-4, $"{layout}: last token of last neighbour ignored");
+            Assert.True((m0 - m1).abs().max().item<float>() > 1e-4, $"{layout}: last token of last neighbor ignored");
             batch.NeighborFeatures[0, 4, 2] = batch.NeighborFeatures[0, 4, 2] * -1;
             var m2 = model.Encode(batch);
-            Assert.True((m1 - m2).abs().max().item<float>() > 1e-4, $"{layout}: third view of last neighbour ignored");
+            Assert.True((m1 - m2).abs().max().item<float>() > 1e-4, $"{layout}: third view of last neighbor ignored");
         }
     }
 

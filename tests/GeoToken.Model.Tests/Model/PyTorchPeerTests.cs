@@ -25,7 +25,7 @@ public class PyTorchPeerTests(ITestOutputHelper output)
     public void Logits_loss_and_gradients_match_pytorch(NormOrder norm, ContextLayout layout, bool copy) =>
         CrossCheck(TestData.Micro(norm, layout, dropout: 0, copy: copy));
 
-    /// <summary>The <c>small</c> preset at full size (d 256, 4 + 4 layers, compact context, neighbour-copy head).</summary>
+    /// <summary>The <c>small</c> preset at full size (d 256, 4 + 4 layers, compact context, neighbor-copy head).</summary>
     [Fact]
     public void The_small_preset_matches_pytorch() => CrossCheck(GeoTokenModelOptions.Small with { Dropout = 0 });
 

@@ -61,8 +61,8 @@ public sealed class GeoTokenPipelineTests(SynthGeoFixture data) : IClassFixture<
         int same = 0;
         for (int i = 0; i < queries.Length; i++)
         {
-            var a = expected[i].Neighbours;
-            var b = actual[i].Neighbours;
+            var a = expected[i].Neighbors;
+            var b = actual[i].Neighbors;
             Assert.Equal(a.Count, b.Count);
             bool identical = true;
             for (int j = 0; j < a.Count; j++)
@@ -74,13 +74,13 @@ public sealed class GeoTokenPipelineTests(SynthGeoFixture data) : IClassFixture<
 
             if (!identical) continue;
             same++;
-            // The same neighbours make the same batch row: the same answer (batches of other sizes round differently, so
+            // The same neighbors make the same batch row: the same answer (batches of other sizes round differently, so
             // compare positions and counts; log-probabilities within float rounding).
             Assert.Equal(expected[i].Locations.Select(l => l.Position), actual[i].Locations.Select(l => l.Position));
             Assert.Equal(expected[i].Best.LogProbability, actual[i].Best.LogProbability, 1e-3);
         }
 
-        Assert.True(same >= 8, $"only {same} of 10 queries had the same neighbours");
+        Assert.True(same >= 8, $"only {same} of 10 queries had the same neighbors");
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class GeoTokenPipelineTests(SynthGeoFixture data) : IClassFixture<
         var broken = new BruteForceSearch(data.Train.Image) { Corrupt = true };
         using var predictor = GeoTokenPredictor.Open(new GeoTokenPredictorOptions { ModelPath = SaveModel(), GalleryDirectory = Gallery, NeighborSearch = broken }, Ct);
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => predictor.PredictAsync([Query(0), Query(1)], Ct));
-        Assert.Contains("The brute force search returned, for query row 2 (index 1), neighbour 1 = gallery row index 4000", e.Message);
+        Assert.Contains("The brute force search returned, for query row 2 (index 1), neighbor 1 = gallery row index 4000", e.Message);
 
         var tooSmall = new GeoTokenPredictorOptions { ModelPath = SaveModel(), GalleryDirectory = Gallery, NeighborSearch = new BruteForceSearch(FeatureMatrix.FromArray(new float[10 * 64], 64)) };
         Assert.Contains("covers 10 gallery rows of dimension 64, but the gallery", Assert.Throws<ArgumentException>(() => GeoTokenPredictor.Open(tooSmall, Ct)).Message);

@@ -41,7 +41,7 @@ public sealed class GeoTokenPredictorTests(SynthGeoFixture data) : IClassFixture
     private GeoQuery Query(long row) => GeoQuery.FromImageFeatures(SynthGeoFixture.Features(data.Test, row), $"test {row}");
 
     [Fact]
-    public async Task Predictions_are_ranked_named_and_carry_uncertainty_and_neighbours()
+    public async Task Predictions_are_ranked_named_and_carry_uncertainty_and_neighbors()
     {
         using var predictor = Open();
         var queries = Enumerable.Range(0, 6).Select(r => Query(r)).ToArray();
@@ -65,9 +65,9 @@ public sealed class GeoTokenPredictorTests(SynthGeoFixture data) : IClassFixture
             Assert.True(best.Place!.DistanceKm >= 0 && best.Place.Name.Length > 0 && best.Place.CountryCode.Length == 2);
             Assert.True(p.UncertaintyKm >= 0 && double.IsFinite(p.UncertaintyKm));
             Assert.False(p.UncertaintyCalibrated);
-            Assert.Equal(5, p.Neighbours.Count);
-            Assert.True(p.Neighbours.Zip(p.Neighbours.Skip(1)).All(x => x.First.Similarity >= x.Second.Similarity));
-            Assert.All(p.Neighbours, n => Assert.Equal(data.Train.GetLocation(n.Row), n.Position));
+            Assert.Equal(5, p.Neighbors.Count);
+            Assert.True(p.Neighbors.Zip(p.Neighbors.Skip(1)).All(x => x.First.Similarity >= x.Second.Similarity));
+            Assert.All(p.Neighbors, n => Assert.Equal(data.Train.GetLocation(n.Row), n.Position));
         }
 
         // Sampling is seeded from the query, not from torch's global generator or the other queries: the same query

@@ -23,7 +23,7 @@ public sealed class RewardHeadTests(SynthGeoFixture data) : IClassFixture<SynthG
 
     private (GeoTokenModel Model, DatasetBatchSource Source, NeighborFile Neighbors) Setup() => Setup(data);
 
-    /// <summary>A seeded micro model in evaluation mode over the fixture's training rows with their neighbours.</summary>
+    /// <summary>A seeded micro model in evaluation mode over the fixture's training rows with their neighbors.</summary>
     internal static (GeoTokenModel Model, DatasetBatchSource Source, NeighborFile Neighbors) Setup(SynthGeoFixture data)
     {
         random.manual_seed(5);
@@ -48,7 +48,7 @@ public sealed class RewardHeadTests(SynthGeoFixture data) : IClassFixture<SynthG
         var scored = Score(head, model, batch, pools);
         for (int i = 0; i < 3; i++)
         {
-            // The same image alone: same rewards (a candidate never sees another image's neighbours).
+            // The same image alone: same rewards (a candidate never sees another image's neighbors).
             using var single = source.ReadBatch([10 + 10 * i]);
             var alone = Score(head, model, single, [pools[i]])[0];
             Assert.Equal(pools[i].Count, scored[i].Count);

@@ -12,7 +12,7 @@ public sealed class DatasetBatchSourceTests
     private static GeoTokenModelOptions Model(int dim) => TestData.Micro() with { FeatureDimension = dim, NeighborCount = 4 };
 
     [Fact]
-    public void Batches_hold_the_query_and_its_neighbours_rows_and_tokens()
+    public void Batches_hold_the_query_and_its_neighbors_rows_and_tokens()
     {
         string dir = TinyDatasets.Write(Path.GetDirectoryName(TestData.TempPath("x"))!, 60, 8, seed: 1);
         using var ds = GeoDataset.Open(dir);
@@ -31,7 +31,7 @@ public sealed class DatasetBatchSourceTests
         Assert.Equal(expected, q.AsSpan((1 * 3 + 1) * 8, 8).ToArray());
 
         long neighbor = nf.Indices[3, 2];
-        Assert.NotEqual(3, neighbor); // training neighbours exclude the image itself
+        Assert.NotEqual(3, neighbor); // training neighbors exclude the image itself
         var nbr = batch.NeighborFeatures.data<float>().ToArray();
         ds.GetFeatures(FeatureModality.Text).ReadRow(neighbor, expected);
         Assert.Equal(expected, nbr.AsSpan(((1 * 4 + 2) * 3 + 2) * 8, 8).ToArray());
@@ -84,7 +84,7 @@ public sealed class DatasetBatchSourceTests
         Assert.Contains("reads 3 feature view(s)", e.Message);
         Assert.Contains("no loc.npy", e.Message);
         e = Assert.Throws<ArgumentException>(() => new DatasetBatchSource(ds, ds, nf, tokens, tokens, options with { ModalityCount = 1, NeighborCount = 6 }));
-        Assert.Contains("holds 4 neighbours per query; the model reads 6", e.Message);
+        Assert.Contains("holds 4 neighbors per query; the model reads 6", e.Message);
         e = Assert.Throws<ArgumentException>(() => new DatasetBatchSource(ds, ds, nf, tokens, tokens, options with { ModalityCount = 1, FeatureDimension = 9 }));
         Assert.Contains("has dimension 8; the model reads 9", e.Message);
     }

@@ -39,7 +39,7 @@ public class TrainerTests
     [Fact]
     public void Learns_a_learnable_synthetic_task()
     {
-        // The paper layout shows each neighbour token separately, so copying is learnt in a few hundred steps.
+        // The paper layout shows each neighbor token separately, so copying is learnt in a few hundred steps.
         var options = TestData.Micro(layout: ContextLayout.Paper, dropout: 0);
         random.manual_seed(7);
         using var model = new GeoTokenModel(options);
@@ -48,7 +48,7 @@ public class TrainerTests
         var result = trainer.Train(source, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(10, result.EpochsCompleted);
         Assert.Equal(10 * 16, result.GlobalStep);
-        // Guessing costs Σ w·ln V / Σ w (V = 6 for the face, 16 after); copying the first neighbour's tokens is learnable.
+        // Guessing costs Σ w·ln V / Σ w (V = 6 for the face, 16 after); copying the first neighbor's tokens is learnable.
         var w = GeoTokenLoss.PositionWeights(6);
         double chance = (w[0] * Math.Log(6) + w.Skip(1).Sum() * Math.Log(16)) / w.Sum();
         string curve = string.Join(", ", result.EpochMeanLosses.Select(l => l.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)));
@@ -57,10 +57,10 @@ public class TrainerTests
     }
 
     [Fact]
-    public void The_neighbour_copy_head_learns_copying_in_the_compact_layout_faster_than_without_it()
+    public void The_neighbor_copy_head_learns_copying_in_the_compact_layout_faster_than_without_it()
     {
-        // The compact layout pools each neighbour's tokens into one position, which makes copying them hard to
-        // learn; the copy head points at the neighbour and copies its next token directly.
+        // The compact layout pools each neighbor's tokens into one position, which makes copying them hard to
+        // learn; the copy head points at the neighbor and copies its next token directly.
         double FinalLoss(bool copy)
         {
             var options = TestData.Micro(dropout: 0, copy: copy);

@@ -148,7 +148,7 @@ public class OnnxGeoTokenModelTests
         var (query, neighbors, neighborTokens) = ExportFixtures.Flat(batch);
 
         var badNeighbors = neighborTokens.ToArray();
-        badNeighbors[7] = 16; // query 0, neighbour 1, position 1 (vocabulary 16)
+        badNeighbors[7] = 16; // query 0, neighbor 1, position 1 (vocabulary 16)
         var e = Assert.Throws<ArgumentException>(() => onnx.Encode(query, neighbors, badNeighbors, 2, Ct));
         Assert.Contains("element 7", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => onnx.Encode(query, neighbors.AsSpan(1).ToArray(), neighborTokens, 2, Ct));

@@ -48,7 +48,7 @@ internal static class ExportFixtures
         return model;
     }
 
-    /// <summary>A random batch whose neighbour j shares its first j mod T tokens with the target (the Model tests' batches).</summary>
+    /// <summary>A random batch whose neighbor j shares its first j mod T tokens with the target (the Model tests' batches).</summary>
     public static GeoTokenBatch Batch(GeoTokenModelOptions options, int b, ulong seed) => TestData.Batch(options, b, seed);
 
     /// <summary>The batch's inputs as the flat arrays <see cref="Inference.OnnxGeoTokenModel.Encode"/> takes.</summary>

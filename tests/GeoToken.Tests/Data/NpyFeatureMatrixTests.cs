@@ -126,7 +126,7 @@ public sealed class NpyFeatureMatrixTests
         }
     }
 
-    /// <summary>Neighbour-style int64 matrices: element and row access.</summary>
+    /// <summary>Neighbor-style int64 matrices: element and row access.</summary>
     [Fact]
     public void Int64_matrix_rows_and_elements()
     {

@@ -74,7 +74,7 @@ public sealed class S2CellIdLibs2Tests
         }
     }
 
-    /// <summary>Centre, vertices, edge neighbours, range, children, child position and token of cells at all levels.</summary>
+    /// <summary>Centre, vertices, edge neighbors, range, children, child position and token of cells at all levels.</summary>
     [Fact]
     public void Cell_properties_match_libs2()
     {
@@ -94,8 +94,8 @@ public sealed class S2CellIdLibs2Tests
                     AssertBits(output.ReadDouble(), ll.Longitude, where + " centre longitude");
                     AssertPoint(output, cell.ToPoint(), where + " ToPoint");
                     for (int v = 0; v < 4; v++) AssertPoint(output, cell.GetVertex(v), $"{where} vertex {v}");
-                    var neighbours = cell.EdgeNeighbors();
-                    for (int e = 0; e < 4; e++) AssertId(output.ReadUInt64(), neighbours[e], $"{where} edge neighbour {e}");
+                    var neighbors = cell.EdgeNeighbors();
+                    for (int e = 0; e < 4; e++) AssertId(output.ReadUInt64(), neighbors[e], $"{where} edge neighbor {e}");
                     AssertId(output.ReadUInt64(), cell.RangeMin, where + " range min");
                     AssertId(output.ReadUInt64(), cell.RangeMax, where + " range max");
                     for (int c = 0; c < 4; c++)

@@ -116,11 +116,11 @@ public sealed class S2CellIdTests
     }
 
     [Fact]
-    public void Go_vectors_edge_neighbours_of_face_corner_cells()
+    public void Go_vectors_edge_neighbors_of_face_corner_cells()
     {
-        var faceNeighbours = S2CellId.FromFaceIJ(1, 0, 0).Parent(0).EdgeNeighbors();
-        Assert.Equal([5, 3, 2, 0], faceNeighbours.Select(n => n.Face));
-        Assert.All(faceNeighbours, n => Assert.True(n.IsFace));
+        var faceNeighbors = S2CellId.FromFaceIJ(1, 0, 0).Parent(0).EdgeNeighbors();
+        Assert.Equal([5, 3, 2, 0], faceNeighbors.Select(n => n.Face));
+        Assert.All(faceNeighbors, n => Assert.True(n.IsFace));
         int maxIJ = (1 << 30) - 1;
         for (int level = 1; level <= S2CellId.MaxLevel; level++)
         {

@@ -112,7 +112,7 @@ internal static class S2TestPoints
         }
     }
 
-    /// <summary>Cells at every level: random ones, faces, and the corner cells of every face where neighbours cross faces.</summary>
+    /// <summary>Cells at every level: random ones, faces, and the corner cells of every face where neighbors cross faces.</summary>
     public static IEnumerable<S2CellId> Cells(int seed)
     {
         var rng = new Random(seed);

@@ -32,7 +32,7 @@ public sealed class AtomicFileTests
         string[] stale =
         [
             $"image.npy.tmp-{DeadPid}-{guid}",
-            $"r1.tmp-{DeadPid}-{guid}_I.npy",                                  // a staged neighbour file
+            $"r1.tmp-{DeadPid}-{guid}_I.npy",                                  // a staged neighbor file
             $"r1.tmp-{DeadPid}-{guid}_D.npy.tmp-{DeadPid}-{Guid.NewGuid():N}", // its own temporary
         ];
         string[] kept =

@@ -34,9 +34,9 @@ public sealed class RerankerBuilderTests
         var byHand = new FallbackReranker(new CascadeReranker(consensus, new LogProbReranker(), 2), consensus);
         Assert.Equal(byHand.Name, cascade.Name);
         Assert.Equal("consensus>top2>logprob→consensus", cascade.Name);
-        var withNeighbours = new RerankQuery { Neighbours = [new Neighbour(0, 0.9, new LatLng(29, 29)), new Neighbour(1, 0.8, new LatLng(11, 11))] };
-        var expected = await byHand.RerankAsync(withNeighbours, Pool, Ct);
-        Assert.Equal(expected.Ranked, (await cascade.RerankAsync(withNeighbours, Pool, Ct)).Ranked);
+        var withNeighbors = new RerankQuery { Neighbors = [new Neighbor(0, 0.9, new LatLng(29, 29)), new Neighbor(1, 0.8, new LatLng(11, 11))] };
+        var expected = await byHand.RerankAsync(withNeighbors, Pool, Ct);
+        Assert.Equal(expected.Ranked, (await cascade.RerankAsync(withNeighbors, Pool, Ct)).Ranked);
         Assert.Equal("logprob", expected.DecidedBy);
 
         // Use with a delegating layer: calls pass through it; it sees the built reranker inside.

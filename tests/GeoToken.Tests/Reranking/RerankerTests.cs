@@ -13,12 +13,12 @@ public sealed class RerankerTests
 
     private static RerankQuery NearRome => new()
     {
-        Neighbours =
+        Neighbors =
         [
-            new Neighbour(1, 0.90, new LatLng(41.90, 12.50)),
-            new Neighbour(2, 0.89, new LatLng(41.89, 12.48)),
-            new Neighbour(3, 0.70, new LatLng(40.85, 14.27)),
-            new Neighbour(4, 0.30, new LatLng(35.68, 139.69)),
+            new Neighbor(1, 0.90, new LatLng(41.90, 12.50)),
+            new Neighbor(2, 0.89, new LatLng(41.89, 12.48)),
+            new Neighbor(3, 0.70, new LatLng(40.85, 14.27)),
+            new Neighbor(4, 0.30, new LatLng(35.68, 139.69)),
         ],
     };
 
@@ -33,7 +33,7 @@ public sealed class RerankerTests
     }
 
     [Fact]
-    public async Task Consensus_prefers_the_candidate_the_similar_neighbours_agree_with()
+    public async Task Consensus_prefers_the_candidate_the_similar_neighbors_agree_with()
     {
         var tokyo = At(35.7, 139.7, -0.5);
         var rome = At(41.9, 12.5, -2.0);
@@ -85,10 +85,10 @@ public sealed class RerankerTests
     }
 
     [Fact]
-    public async Task Consensus_without_neighbours_fails_clearly()
+    public async Task Consensus_without_neighbors_fails_clearly()
     {
         var e = await Assert.ThrowsAsync<RerankerException>(() => new ConsensusReranker().RerankAsync(new RerankQuery(), [At(1, 1, -1)], Ct));
-        Assert.Contains("needs the query's retrieved neighbours", e.Message);
+        Assert.Contains("needs the query's retrieved neighbors", e.Message);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class NeighborFilesTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public void Neighbour_files_hold_int64_indices_and_float32_similarities_that_NumPy_reads()
+    public void Neighbor_files_hold_int64_indices_and_float32_similarities_that_NumPy_reads()
     {
         using var dir = new TempDir();
         using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Clustered(500, D, 10, 1), D);
@@ -42,7 +42,7 @@ public sealed class NeighborFilesTests
     }
 
     [Fact]
-    public void A_cancelled_search_leaves_previous_neighbour_files_untouched()
+    public void A_cancelled_search_leaves_previous_neighbor_files_untouched()
     {
         using var dir = new TempDir();
         using var gallery = FeatureMatrix.FromArray(RetrievalTestData.Random(300, D, 3), D);
@@ -74,12 +74,12 @@ public sealed class NeighborFilesTests
         RetrievalTestData.WriteDataset(galleryFolder, galleryData, D);
         RetrievalTestData.WriteDataset(queryFolder, RetrievalTestData.Clustered(90, D, 12, 4, sampleSeed: 5), D);
 
-        // Test neighbours, exact.
+        // Test neighbors, exact.
         var stats = NeighborSearch.Retrieve(galleryFolder, queryFolder, dir.File("test"), new SearchOptions { K = 15 }, cancellationToken: Ct);
         Assert.Equal(90, stats.Queries);
         Assert.Equal(1.0, stats.ScannedFraction);
 
-        // Training neighbours through a cluster index, the gallery searched against itself.
+        // Training neighbors through a cluster index, the gallery searched against itself.
         string indexPath = dir.File("gallery.gtidx");
         var report = NeighborSearch.BuildIndex(galleryFolder, indexPath, new ClusterIndexOptions { Clusters = 20, LeafSize = 16 }, cancellationToken: Ct);
         Assert.Equal(1200, report.Rows);
@@ -151,9 +151,9 @@ public sealed class NeighborFilesTests
         Assert.Contains(galleryFile, e.Message);
     }
 
-    /// <summary>Neighbour files carry PREFIX.json: their SHA-256 and the datasets they were computed for, checked when used.</summary>
+    /// <summary>Neighbor files carry PREFIX.json: their SHA-256 and the datasets they were computed for, checked when used.</summary>
     [Fact]
-    public void Neighbour_files_are_checked_against_their_sidecar()
+    public void Neighbor_files_are_checked_against_their_sidecar()
     {
         using var dir = new TempDir();
         string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries"), otherFolder = dir.File("other");
@@ -184,9 +184,9 @@ public sealed class NeighborFilesTests
         Assert.Contains("sidecar", Assert.Throws<InvalidDataException>(() => NeighborFile.Open(prefix, right)).Message);
     }
 
-    /// <summary>The neighbour cache does not reuse files whose content changed: it recomputes them.</summary>
+    /// <summary>The neighbor cache does not reuse files whose content changed: it recomputes them.</summary>
     [Fact]
-    public void Neighbour_cache_recomputes_changed_files()
+    public void Neighbor_cache_recomputes_changed_files()
     {
         using var dir = new TempDir();
         string galleryFolder = dir.File("gallery"), queryFolder = dir.File("queries");

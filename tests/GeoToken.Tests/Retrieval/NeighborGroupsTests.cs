@@ -5,7 +5,7 @@ using GeoToken.Tests.Support;
 
 namespace GeoToken.Tests.Retrieval;
 
-/// <summary>Training neighbours kept out of the query's own group (<see cref="NeighborCacheOptions.GroupColumn"/>).</summary>
+/// <summary>Training neighbors kept out of the query's own group (<see cref="NeighborCacheOptions.GroupColumn"/>).</summary>
 public sealed class NeighborGroupsTests
 {
     private const int D = 12;
@@ -14,7 +14,7 @@ public sealed class NeighborGroupsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public void Training_neighbours_are_the_nearest_rows_outside_the_rows_own_group()
+    public void Training_neighbors_are_the_nearest_rows_outside_the_rows_own_group()
     {
         using var dir = new TempDir();
         // Every third row has no author; the others share one of 97 authors (up to 5 rows each).
@@ -24,7 +24,7 @@ public sealed class NeighborGroupsTests
     }
 
     [Fact]
-    public void Groups_larger_than_the_extra_neighbours_of_the_main_search_are_searched_on_their_own()
+    public void Groups_larger_than_the_extra_neighbors_of_the_main_search_are_searched_on_their_own()
     {
         using var dir = new TempDir();
         int big = NeighborCache.MaxGroupExtra + 40;
@@ -34,7 +34,7 @@ public sealed class NeighborGroupsTests
     }
 
     [Fact]
-    public void Grouped_and_plain_training_neighbours_are_cached_apart_and_other_query_sets_are_not_grouped()
+    public void Grouped_and_plain_training_neighbors_are_cached_apart_and_other_query_sets_are_not_grouped()
     {
         using var dir = new TempDir();
         var authors = Enumerable.Range(0, 300).Select(r => $"a{r / 4}").ToArray();
@@ -50,7 +50,7 @@ public sealed class NeighborGroupsTests
             Assert.NotEqual(p.Indices.GetRows(0, 300).ToArray(), g.Indices.GetRows(0, 300).ToArray());
         }
 
-        // Test queries are not the gallery: their neighbours ignore the column (a test photo's group is not in the gallery).
+        // Test queries are not the gallery: their neighbors ignore the column (a test photo's group is not in the gallery).
         Assert.Equal(NeighborCache.Ensure(test, train, K, cancellationToken: Ct), NeighborCache.Ensure(test, train, K, grouped, cancellationToken: Ct));
     }
 
@@ -71,7 +71,7 @@ public sealed class NeighborGroupsTests
         var authors = Enumerable.Range(0, 60).Select(r => r < 55 ? "same" : "").ToArray();
         using var data = Write(dir.File("train"), 60, authors);
         var e = Assert.Throws<InvalidOperationException>(() => NeighborCache.Ensure(data, data, K, new NeighborCacheOptions { GroupColumn = "AUTHOR" }, cancellationToken: Ct));
-        Assert.Contains("has only 5 neighbours outside its 'AUTHOR' group (55 of the 60 rows); 8 are needed", e.Message, StringComparison.Ordinal);
+        Assert.Contains("has only 5 neighbors outside its 'AUTHOR' group (55 of the 60 rows); 8 are needed", e.Message, StringComparison.Ordinal);
     }
 
     private static void AssertNearestOutsideGroups(GeoDataset data, string[] authors, NeighborCacheOptions options)

@@ -4,7 +4,7 @@ using GeoToken.Tests.Support;
 
 namespace GeoToken.Tests.Retrieval;
 
-/// <summary>The retrieval contract (INeighborSearch): the indexes, neighbour files and a search of another kind behind it.</summary>
+/// <summary>The retrieval contract (INeighborSearch): the indexes, neighbor files and a search of another kind behind it.</summary>
 public sealed class NeighborSearchContractTests
 {
     private const int D = 16;
@@ -42,7 +42,7 @@ public sealed class NeighborSearchContractTests
     }
 
     [Fact]
-    public async Task Neighbour_files_answer_by_query_row_and_name_rows_outside_the_gallery()
+    public async Task Neighbor_files_answer_by_query_row_and_name_rows_outside_the_gallery()
     {
         using var dir = new TempDir();
         var data = RetrievalTestData.Clustered(200, D, 5, 2);
@@ -66,7 +66,7 @@ public sealed class NeighborSearchContractTests
             Assert.Equal(expected.SimilaritiesOf(10 + q)[..3].ToArray(), rows.SimilaritiesOf(q).ToArray());
         }
 
-        Assert.Contains("holds 5 neighbours per query", (await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await precomputed.SearchAsync(new NeighborQueries { Vectors = queries, K = 6 }, Ct))).Message);
+        Assert.Contains("holds 5 neighbors per query", (await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await precomputed.SearchAsync(new NeighborQueries { Vectors = queries, K = 6 }, Ct))).Message);
         using var fewer = FeatureMatrix.FromArray(new float[29 * D], D);
         Assert.Contains("has 30 rows but the query set has 29", (await Assert.ThrowsAsync<ArgumentException>(async () => await precomputed.SearchAsync(new NeighborQueries { Vectors = fewer, K = 2 }, Ct))).Message);
 
@@ -84,11 +84,11 @@ public sealed class NeighborSearchContractTests
         using var badFile = NeighborFile.Open(bad);
         using var badSearch = new PrecomputedNeighborSearch(badFile, gallery);
         var e = await Assert.ThrowsAsync<InvalidDataException>(async () => await badSearch.SearchAsync(new NeighborQueries { Vectors = queries, K = 5 }, Ct));
-        Assert.Contains("bad_I.npy, row 8 (index 7): neighbour 3 is gallery row index 200, outside the gallery's 200 rows", e.Message);
+        Assert.Contains("bad_I.npy, row 8 (index 7): neighbor 3 is gallery row index 200, outside the gallery's 200 rows", e.Message);
     }
 
     [Fact]
-    public void Neighbour_caches_computed_by_another_search_are_named_and_recorded_with_it_and_its_results_checked()
+    public void Neighbor_caches_computed_by_another_search_are_named_and_recorded_with_it_and_its_results_checked()
     {
         using var dir = new TempDir();
         RetrievalTestData.WriteDataset(dir.File("gallery"), RetrievalTestData.Clustered(300, D, 6, 3), D);
@@ -109,7 +109,7 @@ public sealed class NeighborSearchContractTests
             Assert.Equal(b.Indices.GetRows(0, 40).ToArray(), a.Indices.GetRows(0, 40).ToArray());
         }
 
-        // Training neighbours (the gallery searched against itself) through the contract: no row is its own neighbour.
+        // Training neighbors (the gallery searched against itself) through the contract: no row is its own neighbor.
         string self = NeighborCache.Ensure(gallery, gallery, 3, options, cancellationToken: Ct);
         using (var s = NeighborFile.Open(self))
         {
@@ -119,7 +119,7 @@ public sealed class NeighborSearchContractTests
         // A search that breaks the contract (a row outside the gallery) is caught, naming it and the query.
         var broken = new RecordingSearch(index, "broken", corruptRow: 17);
         var e = Assert.Throws<InvalidDataException>(() => NeighborCache.Ensure(queries, gallery, 4, options with { Search = broken, Directory = dir.File("cache2") }, cancellationToken: Ct));
-        Assert.Contains("The broken search returned, for query row 18 (index 17), neighbour 1 = gallery row index 300", e.Message);
+        Assert.Contains("The broken search returned, for query row 18 (index 17), neighbor 1 = gallery row index 300", e.Message);
     }
 
 

@@ -133,7 +133,7 @@ public sealed class SynthGeoGeneratorTests
     }
 
     /// <summary>
-    /// The embeddings carry geography: nearest-neighbour retrieval beats a random guess from the gallery,
+    /// The embeddings carry geography: nearest-neighbor retrieval beats a random guess from the gallery,
     /// urban test images are located better than indoor ones, and the location view beats the text view.
     /// </summary>
     [Fact]

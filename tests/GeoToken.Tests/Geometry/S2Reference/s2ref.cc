@@ -6,7 +6,7 @@
 //   'L'  N x (f64 lat_deg, f64 lng_deg)    -> N x 31 x u64: S2CellId(S2LatLng::FromDegrees).parent(0..30)
 //   'P'  N x (f64 x, f64 y, f64 z)         -> N x u64 leaf id of S2CellId(S2Point)
 //   'C'  N x u64 valid cell id             -> per cell: f64 lat, f64 lng (centre), f64 x3 ToPoint,
-//                                             f64 x12 S2Cell vertices, u64 x4 edge neighbours,
+//                                             f64 x12 S2Cell vertices, u64 x4 edge neighbors,
 //                                             u64 range_min, u64 range_max, u64 x4 children (0 for leaves),
 //                                             i32 child_position (-1 for faces), u8 token length, 16 token bytes
 //   'V'  N x u64 any id                     -> N x u8 is_valid

@@ -6,4 +6,4 @@ namespace GeoToken.Reranking;
 /// <param name="Row">Row index in the gallery dataset.</param>
 /// <param name="Similarity">Cosine similarity to the query (higher is more similar).</param>
 /// <param name="Position">The gallery image's location.</param>
-public sealed record Neighbour(long Row, double Similarity, LatLng Position);
+public sealed record Neighbor(long Row, double Similarity, LatLng Position);

@@ -63,7 +63,7 @@ public static class TrainingRun
         var trainerOptions = options.Trainer with { CheckpointPath = checkpoint };
         using var trainer = resumed
             ? GeoTokenTrainer.Resume(checkpoint, trainerOptions, device)
-            : new GeoTokenTrainer(NewModel(modelOptions, device), trainerOptions);
+            : new GeoTokenTrainer(NewModel(modelOptions, device, trainerOptions.Seed), trainerOptions);
         trainer.Data = data;
         using var model = trainer.Model;
         var trainingClock = Stopwatch.StartNew();
@@ -129,8 +129,10 @@ public static class TrainingRun
         };
     }
 
-    private static GeoTokenModel NewModel(GeoTokenModelOptions options, torch.Device device)
+    /// <summary>A model initialised from <paramref name="seed"/> (the trainer's seed, mixed so that initialisation and dropout draw different streams): the same seed gives the same weights.</summary>
+    private static GeoTokenModel NewModel(GeoTokenModelOptions options, torch.Device device, ulong seed)
     {
+        torch.random.manual_seed(unchecked((long)SplitMix64.Mix(seed, 0x1417)));
         var model = new GeoTokenModel(options);
         if (device.type != DeviceType.CPU) model.to(device);
         return model;

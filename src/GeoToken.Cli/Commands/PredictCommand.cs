@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using GeoToken.Data;
+using GeoToken.Embeddings;
 using GeoToken.Model.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
@@ -70,7 +71,7 @@ internal static class PredictCommand
             };
             var err = parse.InvocationConfiguration.Error;
             var queries = imagePath is not null
-                ? await EncodeImages(imagePath, encoder.Create(parse), ct).ConfigureAwait(false)
+                ? await EncodeImages(imagePath, encoder.CreateAll(parse), ct).ConfigureAwait(false)
                 : ReadFeatures(featureFiles, parse.GetValue(rows));
 
             using var predictor = await GeoTokenPredictor.OpenAsync(options, ct).ConfigureAwait(false);
@@ -159,19 +160,27 @@ internal static class PredictCommand
         }
     }
 
-    private static async Task<List<GeoQuery>> EncodeImages(FileSystemInfo target, OnnxImageEncoder? encoder, CancellationToken ct)
+    /// <summary>Photos → queries with one feature row per view, each from its own encoder (in the model's view order).</summary>
+    private static async Task<List<GeoQuery>> EncodeImages(FileSystemInfo target, IReadOnlyList<OnnxImageEncoder> encoders, CancellationToken ct)
     {
-        using var onnx = encoder;
-        if (onnx is null) throw new CliUsageException("--image needs --encoder MODEL.onnx (the image encoder whose features the model was trained on).");
-        string[] paths = target switch
+        try
         {
-            FileInfo { Exists: true } f => [f.FullName],
-            DirectoryInfo { Exists: true } d => [.. (await new PhotoFolderScanner().ScanAsync(d.FullName, cancellationToken: ct).ConfigureAwait(false)).Photos.Where(p => p.Status is PhotoStatus.Usable or PhotoStatus.NoGps or PhotoStatus.BadGps).Select(p => p.Path)],
-            _ => throw new CliUsageException($"--image {target.FullName} does not exist."),
-        };
-        if (paths.Length == 0) throw new CliUsageException($"{target.FullName} holds no photos.");
-        var embeddings = await onnx.EncodeAsync(paths, cancellationToken: ct).ConfigureAwait(false);
-        return [.. paths.Select((p, i) => new GeoQuery { Id = Path.GetFileName(p), Features = [embeddings.GetRow(i)], Image = ImageInput.FromFile(p) })];
+            if (encoders.Count == 0) throw new CliUsageException("--image needs --encoder MODEL.onnx (the image encoder whose features the model was trained on; VIEW=PATH once per view for a model of several views).");
+            string[] paths = target switch
+            {
+                FileInfo { Exists: true } f => [f.FullName],
+                DirectoryInfo { Exists: true } d => [.. (await new PhotoFolderScanner().ScanAsync(d.FullName, cancellationToken: ct).ConfigureAwait(false)).Photos.Where(p => p.Status is PhotoStatus.Usable or PhotoStatus.NoGps or PhotoStatus.BadGps).Select(p => p.Path)],
+                _ => throw new CliUsageException($"--image {target.FullName} does not exist."),
+            };
+            if (paths.Length == 0) throw new CliUsageException($"{target.FullName} holds no photos.");
+            var views = new List<ImageEmbeddings>();
+            foreach (var encoder in encoders) views.Add(await encoder.EncodeAsync(paths, cancellationToken: ct).ConfigureAwait(false));
+            return [.. paths.Select((p, i) => new GeoQuery { Id = Path.GetFileName(p), Features = [.. views.Select(v => v.GetRow(i))], Image = ImageInput.FromFile(p) })];
+        }
+        finally
+        {
+            foreach (var encoder in encoders) encoder.Dispose();
+        }
     }
 
     private static void Write(TextWriter output, IReadOnlyList<GeoPrediction> predictions, int top)

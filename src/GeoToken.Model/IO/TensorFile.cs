@@ -23,6 +23,10 @@ namespace GeoToken.Model.IO;
 /// data         each tensor's C-contiguous little-endian elements at data start + offset (64-byte aligned)
 /// </code>
 /// dtypes: <c>float32</c>, <c>float64</c>, <c>int64</c>, <c>uint8</c>. The file ends exactly after the last tensor.
+/// The header's <c>dataSha256</c> is the SHA-256 of the data section (from its start to the end of the file, padding
+/// included); reading the header checks it, so a changed byte anywhere in the weights is an error naming the file.
+/// Files written before the field existed (and by other writers, such as the Python peers) have none and are read
+/// unchecked.
 /// </remarks>
 internal static class TensorFile
 {
@@ -65,6 +69,7 @@ internal static class TensorFile
 
             header = (JsonObject)header.DeepClone();
             header["tensors"] = table;
+            header["dataSha256"] = DataHash(cpu);
             byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
             AtomicFile.Write(path, stream =>
@@ -168,7 +173,40 @@ internal static class TensorFile
             throw new InvalidDataException($"'{path}' holds {stream.Length} bytes but its tensors need {end}; the file is truncated.");
         }
 
+        if (header["dataSha256"] is { } recorded)
+        {
+            string want = (string?)recorded ?? "";
+            stream.Position = dataStart;
+            string got = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+            if (!string.Equals(want, got, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidDataException($"'{path}': the tensor data's SHA-256 is {got} but the header records {want}; the file was changed or damaged after it was written.");
+            }
+        }
+
         return new Contents(path, header, entries, dataStart);
+    }
+
+    /// <summary>The SHA-256 of the data section as <see cref="Write"/> lays it out (each tensor, zero padding between).</summary>
+    private static string DataHash(List<(string Name, Tensor Tensor)> cpu)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        long position = 0;
+        var zeros = new byte[Alignment];
+        for (int i = 0; i < cpu.Count; i++)
+        {
+            var c = cpu[i].Tensor;
+            if (c.numel() > 0) sha.AppendData(c.bytes);
+            position += c.numel() * c.ElementSize;
+            if (i < cpu.Count - 1)
+            {
+                int pad = (int)(Align(position) - position);
+                sha.AppendData(zeros, 0, pad);
+                position += pad;
+            }
+        }
+
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     /// <summary>Reads the named tensors' data into new CPU tensors (the caller owns them).</summary>

@@ -72,7 +72,21 @@ public sealed class ConvertCommandTests
         BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 4), float.NaN); // the last weight's last element
         await File.WriteAllBytesAsync(gtm, bytes, TestContext.Current.CancellationToken);
 
+        // The container's data checksum catches the changed bytes before anything else reads them.
         var r = await CliRunner.RunAsync("convert", "--model", gtm, "--out", folder);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("SHA-256", r.Error);
+        Assert.Contains(gtm, r.Error);
+        Assert.Equal([gtm], Directory.GetFileSystemEntries(dir));
+
+        // Written with a NaN (a checksum that agrees): the finiteness check refuses it.
+        using (var model = NewModel(5))
+        {
+            using (TorchSharp.torch.no_grad()) model.state_dict()["heads.0.bias"].fill_(float.NaN);
+            GeoTokenModelFile.Save(model, gtm);
+        }
+
+        r = await CliRunner.RunAsync("convert", "--model", gtm, "--out", folder);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("non-finite", r.Error);
         Assert.Contains(gtm, r.Error);

@@ -24,7 +24,8 @@ namespace GeoToken.Model.IO;
 /// </code>
 /// dtypes: <c>float32</c>, <c>float64</c>, <c>int64</c>, <c>uint8</c>. The file ends exactly after the last tensor.
 /// The header's <c>dataSha256</c> is the SHA-256 of the data section (from its start to the end of the file, padding
-/// included); reading the header checks it, so a changed byte anywhere in the weights is an error naming the file.
+/// included); the first read of tensor data checks it (header-only reads do not), so a changed byte anywhere in the
+/// weights is an error naming the file.
 /// Files written before the field existed (and by other writers, such as the Python peers) have none and are read
 /// unchecked.
 /// </remarks>
@@ -38,7 +39,11 @@ internal static class TensorFile
     public sealed record Entry(string Name, ScalarType DType, long[] Shape, long Offset, long Bytes);
 
     /// <summary>A parsed header and tensor table.</summary>
-    public sealed record Contents(string Path, JsonObject Header, IReadOnlyDictionary<string, Entry> Tensors, long DataStart);
+    public sealed record Contents(string Path, JsonObject Header, IReadOnlyDictionary<string, Entry> Tensors, long DataStart)
+    {
+        /// <summary>Whether the data section was checked against <c>dataSha256</c> (by the first <see cref="ReadTensors"/>).</summary>
+        public bool DataVerified { get; set; }
+    }
 
     /// <summary>Writes <paramref name="header"/> (a "tensors" array is added) and the tensors, atomically.</summary>
     public static void Write(string path, JsonObject header, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
@@ -173,18 +178,26 @@ internal static class TensorFile
             throw new InvalidDataException($"'{path}' holds {stream.Length} bytes but its tensors need {end}; the file is truncated.");
         }
 
-        if (header["dataSha256"] is { } recorded)
+        return new Contents(path, header, entries, dataStart);
+    }
+
+    /// <summary>
+    /// Checks the data section against the header's <c>dataSha256</c> (once per <paramref name="contents"/>; files
+    /// without the field are not checked). Header-only reads (options, a checkpoint's record) never pay for it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The data's SHA-256 differs from the recorded one; the message names the file.</exception>
+    private static void VerifyData(Contents contents, FileStream stream)
+    {
+        if (contents.DataVerified || contents.Header["dataSha256"] is not { } recorded) return;
+        string want = (string?)recorded ?? "";
+        stream.Position = contents.DataStart;
+        string got = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        if (!string.Equals(want, got, StringComparison.OrdinalIgnoreCase))
         {
-            string want = (string?)recorded ?? "";
-            stream.Position = dataStart;
-            string got = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
-            if (!string.Equals(want, got, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidDataException($"'{path}': the tensor data's SHA-256 is {got} but the header records {want}; the file was changed or damaged after it was written.");
-            }
+            throw new InvalidDataException($"'{contents.Path}': the tensor data's SHA-256 is {got} but the header records {want}; the file was changed or damaged after it was written.");
         }
 
-        return new Contents(path, header, entries, dataStart);
+        contents.DataVerified = true;
     }
 
     /// <summary>The SHA-256 of the data section as <see cref="Write"/> lays it out (each tensor, zero padding between).</summary>
@@ -214,6 +227,7 @@ internal static class TensorFile
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         using var stream = new FileStream(contents.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        VerifyData(contents, stream);
         try
         {
             foreach (var name in names)

@@ -6,7 +6,8 @@
 #                                exiftool (EXIF GPS and orientation), PyTorch (the model peers and
 #                                PyTorch checkpoints) with OpenBLAS (else its BLAS is the slow reference one)
 #                                and PostgreSQL 17 with pgvector 0.8 (the PostgreSQL gallery tests; on
-#                                Debian 12 from trixie, pinned like libstdc++6)
+#                                Debian 12 from trixie, pinned like libstdc++6), and Chromium (the
+#                                service page test drives it headless)
 #   eng/setup.sh --peers       - also the remaining peers of benchmarks/peers: FAISS
 # Safe to run repeatedly: every step checks before it acts.
 set -euo pipefail
@@ -74,7 +75,7 @@ fi
 
 # 3. Test and peer dependencies (Debian packages) ---------------------------------------------
 pkgs=()
-[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ binutils python3-numpy python3-pil libimage-exiftool-perl python3-torch libopenblas0-pthread)
+[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ binutils python3-numpy python3-pil libimage-exiftool-perl python3-torch libopenblas0-pthread chromium)
 [ $want_peers -eq 1 ] && pkgs+=(python3-faiss)
 if [ ${#pkgs[@]} -gt 0 ]; then
   missing=()

@@ -9,7 +9,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using GeoToken.Model;
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
 using GeoToken.Onnx.Export;
 using GeoToken.Onnx.Inference;
 using GeoToken.Tokens;

@@ -16,7 +16,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeoToken.Model;
 using GeoToken.Model.Common;
-using GeoToken.Model.IO;
+using GeoToken.IO;
 using GeoToken.Model.Training;
 using TorchSharp;
 using static TorchSharp.torch;

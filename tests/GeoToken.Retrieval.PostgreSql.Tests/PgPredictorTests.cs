@@ -1,5 +1,5 @@
+using GeoToken.Decoding;
 using GeoToken.Model;
-using GeoToken.Model.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Reranking;
 using GeoToken.Tokens;

@@ -3,7 +3,7 @@ using System.Globalization;
 using GeoToken.Data;
 using GeoToken.Geometry;
 using GeoToken.IO;
-using GeoToken.Model.Reranking;
+using GeoToken.Reranking;
 using static TorchSharp.torch;
 
 namespace GeoToken.Cli.Commands;

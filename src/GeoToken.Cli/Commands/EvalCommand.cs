@@ -1,15 +1,13 @@
 using System.CommandLine;
-using GeoToken.Retrieval;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json.Serialization;
+using GeoToken.Decoding;
 using GeoToken.Evaluation;
 using GeoToken.IO;
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Evaluation;
-using GeoToken.Model.Reranking;
 using GeoToken.Reports;
 using GeoToken.Reranking;
+using GeoToken.Retrieval;
 
 namespace GeoToken.Cli.Commands;
 

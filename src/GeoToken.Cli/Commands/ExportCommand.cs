@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using GeoToken.IO;
 using GeoToken.Model;
 using GeoToken.Model.Import;
-using GeoToken.Model.IO;
 using GeoToken.Onnx.Export;
 using GeoToken.Onnx.Inference;
 

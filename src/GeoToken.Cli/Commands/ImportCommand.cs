@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using GeoToken.IO;
 using GeoToken.Model;
 using GeoToken.Model.Import;
-using GeoToken.Model.IO;
-using GeoToken.Model.Reranking;
+using GeoToken.Reranking;
 
 namespace GeoToken.Cli.Commands;
 

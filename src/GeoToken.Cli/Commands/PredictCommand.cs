@@ -2,14 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using GeoToken.Data;
+using GeoToken.Decoding;
 using GeoToken.Embeddings;
-using GeoToken.Model.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
 using GeoToken.Photos;
 using GeoToken.Progress;
-using GeoToken.Retrieval;
 using GeoToken.Reranking;
+using GeoToken.Retrieval;
 using GeoToken.Uncertainty;
 using Spectre.Console;
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Reranking;
+using GeoToken.Decoding;
+using GeoToken.Model.Training;
+using GeoToken.Reranking;
 
 namespace GeoToken.Cli.Commands;
 

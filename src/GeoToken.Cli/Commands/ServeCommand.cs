@@ -1,6 +1,6 @@
 using System.CommandLine;
 using GeoToken.Cli.Serving;
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Retrieval;
 

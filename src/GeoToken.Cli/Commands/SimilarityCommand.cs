@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using GeoToken.Data;
-using GeoToken.Model.Reranking;
+using GeoToken.Model.Training;
+using GeoToken.Reranking;
 
 namespace GeoToken.Cli.Commands;
 

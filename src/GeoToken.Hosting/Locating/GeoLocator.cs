@@ -1,4 +1,4 @@
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
 using GeoToken.Reranking;

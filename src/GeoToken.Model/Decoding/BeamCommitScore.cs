@@ -1,4 +1,5 @@
-namespace GeoToken.Model.Decoding;
+
+namespace GeoToken.Decoding;
 
 /// <summary>How two-stage beam search chooses the cell it commits to (<see cref="BeamSearchOptions.CommitScore"/>).</summary>
 /// <remarks>

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.Decoding;
+
+namespace GeoToken.Decoding;
 
 /// <summary>How beam search ranks its finished beams (<see cref="BeamSearchOptions.Ranking"/>).</summary>
 public enum BeamRanking

@@ -1,6 +1,7 @@
 using System.Globalization;
+using GeoToken.Model;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>Settings of beam search (<see cref="GeoTokenSearch.BeamSearch(GeoTokenBatch, BeamSearchOptions?, CancellationToken)"/>).</summary>
 /// <remarks>

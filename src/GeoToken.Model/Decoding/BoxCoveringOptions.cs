@@ -1,7 +1,7 @@
 using System.Globalization;
 using GeoToken.Geometry;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>How <see cref="DecodingRegion.FromBox"/> covers a box with S2 cells.</summary>
 public sealed record BoxCoveringOptions

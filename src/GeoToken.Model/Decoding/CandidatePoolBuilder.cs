@@ -1,6 +1,6 @@
-using GeoToken.Decoding;
+using GeoToken.Model;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>
 /// Builds each image's candidate pool — greedy, samples and optionally beams, decoded together in one

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>
 /// What goes into a candidate pool (<see cref="CandidatePoolBuilder"/>). The defaults are the paper's pool:

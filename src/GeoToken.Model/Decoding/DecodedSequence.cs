@@ -1,7 +1,6 @@
-using GeoToken.Decoding;
 using GeoToken.Geometry;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>A token sequence produced by a search, with the cell it names and its log-probability under the model.</summary>
 /// <param name="Tokens">The full token sequence (face first).</param>

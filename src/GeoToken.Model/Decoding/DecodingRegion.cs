@@ -2,7 +2,7 @@ using System.Globalization;
 using GeoToken.Geometry;
 using GeoToken.Tokens;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>
 /// Where decoding may go: a union of S2 cells (any levels). A constrained search masks, at every position,

@@ -1,11 +1,10 @@
-using System.Runtime.CompilerServices;
 using GeoToken.Geometry;
+using GeoToken.Model;
+using GeoToken.Model.Common;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
 
-using GeoToken.Model.Common;
-
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>
 /// Test-time search over a <see cref="GeoTokenModel"/>: greedy decoding, beam search and sampling, batched over
@@ -45,7 +44,6 @@ public sealed class GeoTokenSearch
         return 0;
     }
 
-    private static readonly ConditionalWeakTable<GeoTokenModel, object> Gates = new();
     private readonly object _gate;
     private readonly int[] _vocab;
 
@@ -62,7 +60,7 @@ public sealed class GeoTokenSearch
     public GeoTokenModel Model { get; }
 
     /// <summary>The lock that serializes inference on <paramref name="model"/> across searches and rerankers.</summary>
-    internal static object GateOf(GeoTokenModel model) => Gates.GetValue(model, _ => new object());
+    internal static object GateOf(GeoTokenModel model) => model.InferenceGate;
 
     /// <summary>The most likely token at every position, one sequence per image.</summary>
     /// <param name="batch">The images (targets are ignored).</param>

@@ -1,10 +1,10 @@
-using GeoToken.Decoding;
+using GeoToken.Model;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>
 /// Scores the candidates of a batch's pools from the batch's kept encoder output (<see cref="EncodedBatch"/>), between
-/// decoding and reranking — e.g. the learned reward head (<c>GeoToken.Model.Reranking.RewardScorer</c>). Its scores
+/// decoding and reranking — e.g. the learned reward head (<c>GeoToken.Reranking.RewardScorer</c>). Its scores
 /// reach rerankers as <see cref="GeoToken.Reranking.RerankQuery.PoolScores"/> named <see cref="Name"/>, and
 /// <see cref="GeoToken.Reranking.PoolScoreReranker"/> ranks by them.
 /// </summary>

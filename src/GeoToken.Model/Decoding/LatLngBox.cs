@@ -1,7 +1,7 @@
 using System.Globalization;
 using GeoToken.Geometry;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>
 /// A latitude/longitude box in degrees: latitudes <see cref="South"/>…<see cref="North"/>, longitudes

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.Decoding;
+
+namespace GeoToken.Decoding;
 
 /// <summary>Which distribution a sampled sequence's <see cref="DecodedSequence.LogProbability"/> is summed under.</summary>
 public enum SampleScore

@@ -1,8 +1,8 @@
 using System.Globalization;
-
+using GeoToken.Model;
 using GeoToken.Model.Common;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>Settings of ancestral sampling (<see cref="GeoTokenSearch.Sample(GeoTokenBatch, SamplingOptions?, IReadOnlyList{long}?, CancellationToken)"/>).</summary>
 /// <remarks>

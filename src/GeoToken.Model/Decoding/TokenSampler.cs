@@ -1,7 +1,6 @@
-
 using GeoToken.Model.Common;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Decoding;
 
 /// <summary>
 /// Draws one token from a row of logits restricted to the allowed tokens: temperature, then top-k, then top-p,

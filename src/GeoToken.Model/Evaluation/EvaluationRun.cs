@@ -1,19 +1,16 @@
 using System.Diagnostics;
 using GeoToken.Data;
 using GeoToken.Decoding;
-using GeoToken.Evaluation;
 using GeoToken.Geometry;
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Training;
+using GeoToken.Model;
+using GeoToken.Model.Common;
+using GeoToken.Model.Prediction;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
-using GeoToken.Model.Prediction;
 using GeoToken.Uncertainty;
 using Microsoft.Extensions.Logging;
 
-using GeoToken.Model.Common;
-
-namespace GeoToken.Model.Evaluation;
+namespace GeoToken.Evaluation;
 
 /// <summary>
 /// Evaluates every test-time strategy side by side on a query set (the <c>geotoken eval</c> command):
@@ -46,7 +43,7 @@ public static class EvaluationRun
         using var neighborFile = NeighborFile.Open(prefix);
         using var neighbors = new PrecomputedNeighborSearch(neighborFile, gallery);
         var galleryTokens = TokenTable.Build(gallery, model.Tokenizer, cancellationToken);
-        var modalities = DatasetBatchSource.FeatureViews(queries, model.Options.ModalityCount, model.Options.FeatureDimension, "query");
+        var modalities = DatasetFeatureViews.Read(queries, model.Options.ModalityCount, model.Options.FeatureDimension, "query");
         int n = (int)Math.Min(options.MaxQueries ?? int.MaxValue, queries.Rows);
         if (n == 0) throw new InvalidOperationException($"{options.QueryDirectory} has no queries to evaluate.");
 

@@ -1,11 +1,11 @@
 using GeoToken.Decoding;
-using GeoToken.Model.Decoding;
+using GeoToken.Model;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace GeoToken.Model.Evaluation;
+namespace GeoToken.Evaluation;
 
 /// <summary>What <see cref="EvaluationRun"/> evaluates (the <c>geotoken eval</c> command's options).</summary>
 public sealed record EvaluationRunOptions

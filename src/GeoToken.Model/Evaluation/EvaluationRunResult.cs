@@ -1,8 +1,8 @@
-using GeoToken.Evaluation;
 using GeoToken.Geometry;
+using GeoToken.Model;
 using GeoToken.Uncertainty;
 
-namespace GeoToken.Model.Evaluation;
+namespace GeoToken.Evaluation;
 
 /// <summary>The strategies evaluated side by side on one query set.</summary>
 public sealed record EvaluationRunResult

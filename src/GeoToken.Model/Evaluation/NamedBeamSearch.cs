@@ -1,6 +1,6 @@
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
 
-namespace GeoToken.Model.Evaluation;
+namespace GeoToken.Evaluation;
 
 /// <summary>A beam search evaluated as a strategy of its own (<see cref="EvaluationRunOptions.BeamSearches"/>).</summary>
 /// <param name="Name">The strategy's name in reports.</param>

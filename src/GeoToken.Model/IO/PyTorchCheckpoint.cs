@@ -1,10 +1,9 @@
 using System.IO.Compression;
 using System.Text;
-using GeoToken.IO;
-using GeoToken.Model.IO.Pickle;
+using GeoToken.IO.Pickle;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.IO;
+namespace GeoToken.IO;
 
 /// <summary>
 /// Reads and writes PyTorch state dicts in the zip format of <c>torch.save</c> (PyTorch ≥ 1.6): an archive folder

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.IO;
+
+namespace GeoToken.IO;
 
 /// <summary>How <see cref="PyTorchCheckpoint.Read"/> finds the state dict in a checkpoint and how much it lets a file make it allocate.</summary>
 public sealed record PyTorchCheckpointOptions

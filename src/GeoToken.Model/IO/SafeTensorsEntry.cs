@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.IO;
+namespace GeoToken.IO;
 
 /// <summary>One tensor's entry in a safetensors header.</summary>
 /// <param name="Name">The tensor's name.</param>

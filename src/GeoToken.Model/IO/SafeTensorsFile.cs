@@ -3,10 +3,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using GeoToken.IO;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.IO;
+namespace GeoToken.IO;
 
 /// <summary>
 /// Reads and writes the safetensors format (Hugging Face's weight files: no code execution, plain

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.IO;
+
+namespace GeoToken.IO;
 
 /// <summary>The parsed and checked header of a safetensors file: its metadata and tensor directory.</summary>
 /// <param name="Source">The file it was read from, as named in error messages.</param>

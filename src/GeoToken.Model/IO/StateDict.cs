@@ -2,7 +2,7 @@ using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.IO;
+namespace GeoToken.IO;
 
 /// <summary>
 /// Named tensors in insertion order, as a PyTorch <c>state_dict()</c> or a safetensors file holds them.

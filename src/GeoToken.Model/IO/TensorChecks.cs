@@ -1,7 +1,7 @@
 using System.Globalization;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.IO;
+namespace GeoToken.IO;
 
 /// <summary>Checks on tensors read from files, and their messages, which name the file and the tensor.</summary>
 internal static class TensorChecks

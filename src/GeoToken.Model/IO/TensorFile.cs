@@ -1,11 +1,10 @@
-using GeoToken.IO;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.IO;
+namespace GeoToken.IO;
 
 /// <summary>
 /// The container behind model files and checkpoints: a magic string, a format version, a JSON header

@@ -1,5 +1,5 @@
 using System.Globalization;
-using GeoToken.Model.IO;
+using GeoToken.IO;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
 

@@ -1,8 +1,7 @@
-using GeoToken.Model.Decoding;
 using GeoToken.Tokens;
 using TorchSharp;
-using TorchSharp.Utils;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -318,11 +317,14 @@ public sealed class GeoTokenModel : nn.Module
     public EncodedBatch EncodeBatch(GeoTokenBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        lock (GeoTokenSearch.GateOf(this))
+        lock (InferenceGate)
         {
             return new EncodedBatch(this, batch, BeginDecoding(batch));
         }
     }
+
+    /// <summary>The lock that serializes inference on this model (encoding, searches, pool scorers): libtorch already uses every core within a call.</summary>
+    internal object InferenceGate { get; } = new();
 
     /// <summary>How often the encoder has run (<see cref="Encode"/>), for tests and diagnostics.</summary>
     internal long EncoderRuns => Interlocked.Read(ref _encoderRuns);

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using GeoToken.Model.IO;
+using GeoToken.IO;
 using GeoToken.Tokens;
 using TorchSharp;
 using static TorchSharp.torch;

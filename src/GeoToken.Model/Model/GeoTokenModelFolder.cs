@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeoToken.IO;
-using GeoToken.Model.IO;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model;

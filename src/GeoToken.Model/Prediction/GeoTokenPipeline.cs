@@ -1,16 +1,13 @@
 using GeoToken.Data;
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Training;
+using GeoToken.Model.Common;
 using GeoToken.Places;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using GeoToken.Uncertainty;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
-
-using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Prediction;
 
@@ -49,7 +46,7 @@ internal sealed class GeoTokenPipeline
         D = o.FeatureDimension;
         K = o.NeighborCount;
         T = o.SequenceLength;
-        _galleryFeatures = DatasetBatchSource.FeatureViews(gallery, M, D, "gallery");
+        _galleryFeatures = DatasetFeatureViews.Read(gallery, M, D, "gallery");
         if (gallery.Rows < K)
         {
             throw new ArgumentException($"The gallery {Path.GetDirectoryName(gallery.MetaPath)} has {gallery.Rows} rows; the model needs {K} neighbors per query.");

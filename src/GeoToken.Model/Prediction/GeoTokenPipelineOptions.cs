@@ -1,4 +1,4 @@
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
 using GeoToken.Places;
 using GeoToken.Uncertainty;
 

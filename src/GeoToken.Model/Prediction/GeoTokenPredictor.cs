@@ -1,13 +1,10 @@
 using GeoToken.Data;
 using GeoToken.Decoding;
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Training;
+using GeoToken.Model.Common;
 using GeoToken.Places;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using Microsoft.Extensions.Logging;
-
-using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Prediction;
 

@@ -1,5 +1,4 @@
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Reranking;
+using GeoToken.Decoding;
 using GeoToken.Model.Training;
 using GeoToken.Reranking;
 

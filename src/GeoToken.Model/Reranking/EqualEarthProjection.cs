@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// The Equal Earth projection (Šavrič, Patterson and Jenny, 2018) of (latitude, longitude) in degrees, scaled as

@@ -1,8 +1,8 @@
 using System.Globalization;
-using GeoToken.Model.IO;
+using GeoToken.IO;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// Builds GeoCLIP's exact model as a <see cref="SimilarityModel"/> (<see cref="SimilarityLocationInput.EqualEarth"/>)

@@ -4,7 +4,7 @@ using GeoToken.Geometry;
 using GeoToken.Retrieval;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// GeoCLIP's GPS-gallery predictor: a fixed gallery of coordinates embedded once by a

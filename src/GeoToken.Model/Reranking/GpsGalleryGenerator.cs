@@ -1,7 +1,6 @@
 using GeoToken.Decoding;
-using GeoToken.Reranking;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// The GPS gallery as a predictor of its own (<c>gps-gallery</c>): the gallery coordinates whose location

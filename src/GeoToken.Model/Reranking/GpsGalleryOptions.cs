@@ -1,6 +1,6 @@
 using GeoToken.Retrieval;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>Settings of <see cref="GpsGallery.Create(SimilarityModel, IReadOnlyList{GeoToken.Geometry.LatLng}, GpsGalleryOptions?, CancellationToken)"/>.</summary>
 public sealed record GpsGalleryOptions

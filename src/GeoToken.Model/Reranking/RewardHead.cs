@@ -1,18 +1,18 @@
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Decoding;
+using GeoToken.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// The paper's reward model: a small head on the GeoToken decoder's state after a candidate's last token that
 /// predicts whether the candidate lies within <see cref="ThresholdKm"/> (200 km) of the truth. By default the decoder is
-/// frozen and only the head is trained (<see cref="RewardTrainer"/>); the reference fine-tunes the whole transformer with
+/// frozen and only the head is trained (<see cref="Model.Training.RewardTrainer"/>); the reference fine-tunes the whole transformer with
 /// the head, and a head trained so carries its own fine-tuned copy of the model (<see cref="ScorerModel"/>), which then
 /// computes the decoder states. Each candidate is decoded against its own image's encoder memory (its own
 /// neighbors), never another image's.

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.Reranking;
+
+namespace GeoToken.Reranking;
 
 /// <summary>What a <see cref="RewardHead"/>'s last layer outputs.</summary>
 public enum RewardHeadOutput

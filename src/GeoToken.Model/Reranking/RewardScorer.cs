@@ -1,8 +1,7 @@
 using GeoToken.Decoding;
-using GeoToken.Model.Decoding;
-using GeoToken.Reranking;
+using GeoToken.Model;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// The reward head as a pool scorer: scores every candidate from the batch's kept encoder output (no second encoder

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.Reranking;
+
+namespace GeoToken.Reranking;
 
 /// <summary>How a <see cref="SimilarityModel"/>'s location encoder sees a position before its random Fourier features.</summary>
 public enum SimilarityLocationInput

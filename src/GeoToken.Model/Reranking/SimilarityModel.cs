@@ -1,18 +1,16 @@
 using GeoToken.Geometry;
-using GeoToken.Model.Training;
+using GeoToken.Model.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-using GeoToken.Model.Common;
-
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// GeoCLIP-style embeddings of images and locations in one space, trained contrastively
-/// (<see cref="SimilarityTrainer"/>): the cosine of an image's and a location's embedding says how well they match.
+/// (<see cref="Model.Training.SimilarityTrainer"/>): the cosine of an image's and a location's embedding says how well they match.
 /// </summary>
 /// <remarks>
 /// <para>

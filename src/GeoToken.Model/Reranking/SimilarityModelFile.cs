@@ -1,11 +1,12 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using GeoToken.Model.IO;
+using GeoToken.IO;
+using GeoToken.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// Saves and loads <see cref="SimilarityModel"/>s in the GeoToken tensor-file container (the format of

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// The shape of a <see cref="SimilarityModel"/> (GeoCLIP-style image/location embeddings). The defaults follow

@@ -1,8 +1,7 @@
 using GeoToken.Decoding;
-using GeoToken.Reranking;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Reranking;
 
 /// <summary>
 /// GeoCLIP-style reranking: a candidate scores the cosine similarity between the query image's embedding and

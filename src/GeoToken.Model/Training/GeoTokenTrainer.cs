@@ -2,12 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using GeoToken.Model.IO;
+using GeoToken.IO;
+using GeoToken.Model.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-
-using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Training;
 

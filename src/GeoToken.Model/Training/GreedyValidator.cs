@@ -1,6 +1,6 @@
+using GeoToken.Decoding;
 using GeoToken.Evaluation;
 using GeoToken.Geometry;
-using GeoToken.Model.Decoding;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Training;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using GeoToken.Data;
 using GeoToken.Geometry;
-using GeoToken.Model.IO;
-using GeoToken.Model.Reranking;
+using GeoToken.IO;
+using GeoToken.Reranking;
 using static TorchSharp.torch;
 
 namespace GeoToken.Cli.Tests.Commands;

@@ -1,6 +1,6 @@
+using GeoToken.IO;
 using GeoToken.Model;
 using GeoToken.Model.Import;
-using GeoToken.Model.IO;
 using static TorchSharp.torch;
 
 namespace GeoToken.Cli.Tests.Commands;

@@ -1,5 +1,4 @@
 using GeoToken.Decoding;
-using GeoToken.Model.Decoding;
 using static GeoToken.Model.Tests.Decoding.SearchTestSupport;
 
 namespace GeoToken.Model.Tests.Decoding;

@@ -1,5 +1,5 @@
+using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Decoding;
 using static GeoToken.Model.Tests.Decoding.SearchTestSupport;
 
 namespace GeoToken.Model.Tests.Decoding;

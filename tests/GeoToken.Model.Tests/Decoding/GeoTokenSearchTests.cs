@@ -1,4 +1,4 @@
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
 using GeoToken.Tokens;
 using static GeoToken.Model.Tests.Decoding.SearchTestSupport;
 using static TorchSharp.torch;

@@ -1,9 +1,8 @@
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
+using GeoToken.Model.Common;
 using GeoToken.Model.Training;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
-
-using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Tests.Decoding;
 

@@ -1,4 +1,4 @@
-using GeoToken.Model.IO;
+using GeoToken.IO;
 
 namespace GeoToken.Model.Tests.IO;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using GeoToken.Model.IO;
-using GeoToken.Model.IO.Pickle;
+using GeoToken.IO;
+using GeoToken.IO.Pickle;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Tests.IO;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using CsCheck;
-using GeoToken.Model.IO;
+using GeoToken.IO;
 using GeoToken.Tests.Support;
 using static TorchSharp.torch;
 

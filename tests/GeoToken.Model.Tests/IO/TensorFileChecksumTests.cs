@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using GeoToken.Model.IO;
+using GeoToken.IO;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Tests.IO;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
+using GeoToken.IO;
 using GeoToken.Model.Import;
-using GeoToken.Model.IO;
 using GeoToken.Model.Tests.Decoding;
 using static TorchSharp.torch;
 

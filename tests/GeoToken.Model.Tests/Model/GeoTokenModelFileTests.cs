@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using GeoToken.Model.IO;
+using GeoToken.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using GeoToken.Model.IO;
+using GeoToken.IO;
 using GeoToken.Model.Training;
 using TorchSharp;
 using static TorchSharp.torch;

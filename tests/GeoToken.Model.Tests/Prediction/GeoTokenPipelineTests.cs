@@ -1,8 +1,7 @@
 using GeoToken.Data;
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Evaluation;
+using GeoToken.Decoding;
+using GeoToken.Evaluation;
 using GeoToken.Model.Prediction;
-using GeoToken.Model.Reranking;
 using GeoToken.Model.Tests.Reranking;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;

@@ -1,6 +1,5 @@
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Model.Tests.Reranking;
 using GeoToken.Reranking;

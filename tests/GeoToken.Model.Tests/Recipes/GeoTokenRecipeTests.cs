@@ -1,6 +1,5 @@
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
 using GeoToken.Model.Recipes;
-using GeoToken.Model.Reranking;
 using GeoToken.Model.Training;
 using GeoToken.Reranking;
 

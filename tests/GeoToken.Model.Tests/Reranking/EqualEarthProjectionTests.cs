@@ -1,4 +1,4 @@
-using GeoToken.Model.Reranking;
+using GeoToken.Reranking;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Tests.Reranking;

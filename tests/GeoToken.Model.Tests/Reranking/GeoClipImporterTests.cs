@@ -1,6 +1,6 @@
 using GeoToken.Geometry;
-using GeoToken.Model.IO;
-using GeoToken.Model.Reranking;
+using GeoToken.IO;
+using GeoToken.Reranking;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using GeoToken.Data;
 using GeoToken.Geometry;
-using GeoToken.Model.Reranking;
+using GeoToken.Reranking;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Tests.Reranking;

@@ -1,4 +1,4 @@
-using GeoToken.Model.IO;
+using GeoToken.IO;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Tests.Reranking;

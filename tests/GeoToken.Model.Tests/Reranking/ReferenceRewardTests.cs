@@ -1,7 +1,6 @@
 using GeoToken.Decoding;
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Reranking;
 using GeoToken.Model.Training;
+using GeoToken.Reranking;
 using static TorchSharp.torch;
 
 namespace GeoToken.Model.Tests.Reranking;

@@ -1,14 +1,11 @@
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Reranking;
+using GeoToken.Model.Common;
 using GeoToken.Model.Training;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
-
-using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Tests.Reranking;
 

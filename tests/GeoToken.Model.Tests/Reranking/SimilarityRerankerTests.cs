@@ -1,6 +1,6 @@
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Reranking;
+using GeoToken.Model.Training;
 using GeoToken.Reranking;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
+using GeoToken.Decoding;
 using GeoToken.Model;
-using GeoToken.Model.Decoding;
 using GeoToken.Onnx.Export.Tests.Support;
 using GeoToken.Onnx.Inference;
 using static TorchSharp.torch;

@@ -20,6 +20,30 @@ public sealed partial class NamespaceGraphTests
     }
 
     [Fact]
+    public void The_architecture_document_lists_the_graph_as_it_is()
+    {
+        string root = RepositoryRoot();
+        var (edges, _) = Graph(Path.Combine(root, "src"));
+        string expected = Table(edges);
+        string document = File.ReadAllText(Path.Combine(root, "docs", "architecture.md")).ReplaceLineEndings("\n");
+        int section = document.IndexOf("## The namespace graph", StringComparison.Ordinal);
+        Assert.True(section >= 0, "docs/architecture.md has no section '## The namespace graph'");
+        int next = document.IndexOf("\n## ", section + 1, StringComparison.Ordinal);
+        string graph = next < 0 ? document[section..] : document[section..next];
+        var listed = TableRowPattern().Matches(graph).Select(m => m.Value);
+        Assert.True(string.Join("\n", listed) + "\n" == expected,
+            "docs/architecture.md's namespace table is not the graph of src/; replace its rows with:\n" + expected);
+    }
+
+    /// <summary>The graph as the rows of docs/architecture.md's table, one namespace per row in ordinal order.</summary>
+    private static string Table(IReadOnlyDictionary<string, HashSet<string>> edges)
+    {
+        var rows = edges.Keys.Order(StringComparer.Ordinal).Select(n =>
+            $"| `{n}` | {(edges[n].Count == 0 ? "—" : string.Join(", ", edges[n].Order(StringComparer.Ordinal).Select(t => $"`{t}`")))} |");
+        return string.Join("\n", rows) + "\n";
+    }
+
+    [Fact]
     public void A_cycle_is_found_and_named()
     {
         var edges = new Dictionary<string, HashSet<string>>
@@ -99,6 +123,9 @@ public sealed partial class NamespaceGraphTests
 
         throw new DirectoryNotFoundException($"No GeoToken.sln above {AppContext.BaseDirectory}.");
     }
+
+    [GeneratedRegex(@"^\| `GeoToken[\w.]*` \|.*\|$", RegexOptions.Multiline)]
+    private static partial Regex TableRowPattern();
 
     [GeneratedRegex(@"^namespace\s+([\w.]+)\s*;", RegexOptions.Multiline)]
     private static partial Regex NamespacePattern();

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.IO.Pickle;
+
+namespace GeoToken.IO.Pickle;
 
 /// <summary>The CRC-32 of zip archives (IEEE 802.3 polynomial, reflected), slicing by eight.</summary>
 internal static class Crc32

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.IO.Pickle;
+
+namespace GeoToken.IO.Pickle;
 
 /// <summary>A Python dict (or OrderedDict) read from a pickle: entries in insertion order; a key set twice keeps its first place and its last value, as Python does.</summary>
 internal sealed class PickleDict

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.IO.Pickle;
+
+namespace GeoToken.IO.Pickle;
 
 /// <summary>A module-level name a pickle refers to (GLOBAL / STACK_GLOBAL), already checked against the allowlist.</summary>
 /// <param name="Module">The module, e.g. <c>torch._utils</c>.</param>

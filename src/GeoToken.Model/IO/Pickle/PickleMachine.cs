@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.IO.Pickle;
+namespace GeoToken.IO.Pickle;
 
 /// <summary>
 /// A minimal pickle reader for the files <c>torch.save</c> writes (protocols 2–5). It never runs code: every global

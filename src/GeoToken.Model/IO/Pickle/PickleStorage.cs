@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.IO.Pickle;
+namespace GeoToken.IO.Pickle;
 
 /// <summary>A storage a checkpoint's pickle refers to by persistent id: the zip entry <c>data/{Key}</c> holding <see cref="ElementCount"/> elements of <see cref="DType"/>.</summary>
 /// <param name="Key">The storage's name in the archive (<c>data/{Key}</c>).</param>

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.IO.Pickle;
+
+namespace GeoToken.IO.Pickle;
 
 /// <summary>A tensor a checkpoint's pickle describes (<c>torch._utils._rebuild_tensor_v2</c>): a strided view of a storage. Nothing is read until it is materialised.</summary>
 /// <param name="Storage">The storage it views.</param>

@@ -1,4 +1,5 @@
-namespace GeoToken.Model.IO.Pickle;
+
+namespace GeoToken.IO.Pickle;
 
 /// <summary>A Python tuple read from a pickle.</summary>
 internal sealed class PickleTuple(object?[] items)

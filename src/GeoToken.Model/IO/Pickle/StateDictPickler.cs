@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace GeoToken.Model.IO.Pickle;
+namespace GeoToken.IO.Pickle;
 
 /// <summary>
 /// Writes the pickle (protocol 2) of a state dict as <c>torch.save</c> does: an <c>OrderedDict</c> of tensors, each

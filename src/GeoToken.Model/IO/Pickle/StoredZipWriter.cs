@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace GeoToken.Model.IO.Pickle;
+namespace GeoToken.IO.Pickle;
 
 /// <summary>
 /// Writes a zip archive of uncompressed ("stored") entries the way <c>torch.save</c> does: each entry's data starts

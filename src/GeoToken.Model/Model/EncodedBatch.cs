@@ -1,4 +1,4 @@
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Model;
 
 /// <summary>
 /// A batch after the encoder: the encoder output of every image, kept as the decoder's cross-attention keys and

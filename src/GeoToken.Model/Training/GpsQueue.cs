@@ -1,9 +1,8 @@
 using GeoToken.Geometry;
-using GeoToken.Model.Training;
-
 using GeoToken.Model.Common;
+using GeoToken.Reranking;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Model.Training;
 
 /// <summary>
 /// GeoCLIP's dynamic queue of GPS negatives: a fixed number of past training coordinates (first in, first out) that

@@ -2,13 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using GeoToken.Data;
 using GeoToken.Geometry;
-using GeoToken.Model.Training;
+using GeoToken.Model.Common;
+using GeoToken.Reranking;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-using GeoToken.Model.Common;
-
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Model.Training;
 
 /// <summary>
 /// Trains a <see cref="SimilarityModel"/> contrastively on the (image feature, location) pairs of a dataset:

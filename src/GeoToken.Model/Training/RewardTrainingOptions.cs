@@ -1,6 +1,7 @@
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
+using GeoToken.Reranking;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Model.Training;
 
 /// <summary>How <see cref="RewardTrainer"/> fine-tunes a <see cref="RewardHead"/>.</summary>
 /// <remarks>

@@ -1,10 +1,11 @@
 using GeoToken.Data;
 using GeoToken.Geometry;
-using GeoToken.Model.Reranking;
 using GeoToken.Model.Tests.Training;
+using GeoToken.Model.Training;
+using GeoToken.Reranking;
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.Tests.Reranking;
+namespace GeoToken.Model.Tests.Training;
 
 public class SimilarityTrainerQueueTests
 {

@@ -1,12 +1,12 @@
 using GeoToken.Data;
+using GeoToken.Model;
+using GeoToken.Model.Common;
 using GeoToken.Progress;
+using GeoToken.Reranking;
 using GeoToken.Retrieval;
-using GeoToken.Model.Training;
 using TorchSharp;
 
-using GeoToken.Model.Common;
-
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Model.Training;
 
 /// <summary>
 /// Trains a reward head for a model on a dataset folder, end to end (the <c>geotoken reward</c> command): the

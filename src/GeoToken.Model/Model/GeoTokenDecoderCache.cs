@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Model;
 
 /// <summary>
 /// The state of KV-cached incremental decoding for a batch, from <see cref="GeoTokenModel.BeginDecoding(GeoTokenBatch)"/>:

@@ -1,12 +1,12 @@
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Decoding;
-using GeoToken.Model.Training;
+using GeoToken.Model;
+using GeoToken.Reranking;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Model.Training;
 
 /// <summary>
 /// Fine-tunes a <see cref="RewardHead"/> on the candidate pools a frozen GeoToken model samples for training

@@ -1,7 +1,8 @@
 using System.Globalization;
 using GeoToken.Data;
+using GeoToken.Reranking;
 
-namespace GeoToken.Model.Reranking;
+namespace GeoToken.Model.Training;
 
 /// <summary>How <see cref="SimilarityTrainer"/> trains a <see cref="SimilarityModel"/>.</summary>
 public sealed record SimilarityTrainingOptions

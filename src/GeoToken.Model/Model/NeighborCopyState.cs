@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace GeoToken.Model.Decoding;
+namespace GeoToken.Model;
 
 /// <summary>
 /// The neighbor-copy head's part of a <see cref="GeoTokenDecoderCache"/>: the pointer keys and the neighbors'

@@ -156,7 +156,7 @@ pg_started=1
 dotnet publish samples/PackageConsumer -c Release -o "$work/consumer" -v quiet -nologo >/dev/null || fail "publish samples/PackageConsumer"
 GEOTOKEN_CONSUMER_PG="Host=$pg/sock;Port=$pg_port;Username=geotoken;Database=postgres" "$work/consumer/PackageConsumer" >"$work/consumer.out" 2>&1 \
   || { cat "$work/consumer.out" >&2; fail "samples/PackageConsumer"; }
-grep -q '^PostgreSQL: pushed' "$work/consumer.out" || { cat "$work/consumer.out" >&2; fail "samples/PackageConsumer did not push to PostgreSQL"; }
+grep -q '] PostgreSQL: pushed' "$work/consumer.out" || { cat "$work/consumer.out" >&2; fail "samples/PackageConsumer did not push to PostgreSQL"; }
 sed 's/^/pack-check:   /' "$work/consumer.out" >&2
 step "PackageConsumer ok"
 cp -al "$work/consumer" "$work/consumer-nolib"

@@ -37,6 +37,8 @@ if (args is ["--probe"])
 }
 
 var ct = CancellationToken.None;
+var clock = System.Diagnostics.Stopwatch.StartNew();
+void Say(string line) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:F1} s] {line}"));
 string dir = Path.Combine(Path.GetTempPath(), "geotoken-package-consumer-" + Environment.ProcessId);
 try
 {
@@ -47,7 +49,7 @@ try
     var tokens = tokenizer.Encode(48.8584, 2.2945);
     Expect.That(S2CellId.FromToken(cell.ToToken()) == cell && cell.Level == 20, $"S2: token {cell.ToToken()} does not round-trip");
     Expect.That(tokens.Length == 11 && S2CellId.FromLatLng(tokenizer.DecodeCenter(tokens)).Parent(20) == cell, $"tokens [{string.Join(",", tokens)}] do not decode into {cell.ToToken()}");
-    Console.WriteLine($"S2 token {cell.ToToken()}, GeoTokens [{string.Join(",", tokens)}]");
+    Say($"S2 token {cell.ToToken()}, GeoTokens [{string.Join(",", tokens)}]");
 
     var synth = await SynthGeoGenerator.GenerateAsync(new SynthGeoOptions { OutputDirectory = dir, TrainRows = 300, TestRows = 20, Dimension = 32 }, cancellationToken: ct);
     using (var train = GeoDataset.Open(synth.TrainDirectory))
@@ -55,7 +57,7 @@ try
         Expect.That(synth.TrainRows == 300 && synth.TestRows == 20 && train.Rows == 300 && train.Dimension == 32, $"SynthGeo: {synth.TrainRows}/{synth.TestRows} rows, the dataset has {train.Rows} of {train.Dimension}-d");
     }
 
-    Console.WriteLine($"SynthGeo: {synth.TrainRows} training rows, {synth.TestRows} test rows");
+    Say($"SynthGeo: {synth.TrainRows} training rows, {synth.TestRows} test rows");
 
     var run = await TrainingRun.RunAsync(new TrainingRunOptions
     {
@@ -67,18 +69,18 @@ try
     }, cancellationToken: ct);
     var v = run.Training.Validations[^1].Metrics;
     Expect.That(run.ParameterCount > 0 && File.Exists(Path.Combine(run.ModelPath, "config.json")) && v.Acc2500Km is >= 0 and <= 100, $"training: {run.ParameterCount} parameters, model at {run.ModelPath}, validation {v.Acc2500Km}%");
-    Console.WriteLine($"trained {run.ParameterCount:N0} parameters; greedy validation: {v.Acc2500Km:F1}% within 2500 km");
+    Say($"trained {run.ParameterCount:N0} parameters; greedy validation: {v.Acc2500Km:F1}% within 2500 km");
 
-    Console.WriteLine(ExportTour(run.ModelPath, synth, Path.Combine(dir, "onnx")));
+    Say(ExportTour(run.ModelPath, synth, Path.Combine(dir, "onnx")));
 
     byte[] png = PredictionMapPlot.RenderPng("package consumer", [eiffel], [new LatLng(45.76, 4.84)]);
     Expect.That(png.Length > 1000 && png.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), $"map: {png.Length} bytes, not a PNG");
-    Console.WriteLine($"map (GeoToken.Reports): {png.Length:N0} bytes of PNG");
+    Say($"map (GeoToken.Reports): {png.Length:N0} bytes of PNG");
 
-    Console.WriteLine(await JudgeTour.RunAsync(run.ModelPath, synth, ct));
-    Console.WriteLine(await PostgresTour.RunAsync(Environment.GetEnvironmentVariable("GEOTOKEN_CONSUMER_PG") is { Length: > 0 } pg ? pg : null, run.ModelPath, synth, ct));
-    Console.WriteLine(await LocatorTour.RunAsync(dir, ct));
-    Console.WriteLine($"PackageConsumer: {Expect.Passed} checks passed over all 9 library packages");
+    Say(await JudgeTour.RunAsync(run.ModelPath, synth, ct));
+    Say(await PostgresTour.RunAsync(Environment.GetEnvironmentVariable("GEOTOKEN_CONSUMER_PG") is { Length: > 0 } pg ? pg : null, run.ModelPath, synth, ct));
+    Say(await LocatorTour.RunAsync(dir, ct));
+    Say($"PackageConsumer: {Expect.Passed} checks passed over all 9 library packages");
     return 0;
 }
 catch (ConsumerCheckException e)

@@ -110,9 +110,9 @@ step "tool: s2, synth, train, export onnx ok"
 # The GLIBCXX check below, tested first on libraries whose needs are known: TorchSharp's native library needs
 # GLIBCXX_3.4.32 (it must be caught); libtorch_cpu needs an older one; libstdc++ defines 3.4.32 but needs none;
 # a file readelf cannot read is an error, not a pass.
-lts=$(find -L "$cache/torchsharp" -path '*linux-x64/native/libLibTorchSharp.so' 2>/dev/null | head -1)
-ltc=$(find -L "$cache/libtorch-cpu-linux-x64" -path '*linux-x64/native/libtorch_cpu.so' 2>/dev/null | head -1)
-stdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 \(/ { print $NF; exit }')
+lts=$(find -L "$cache/torchsharp" -path '*linux-x64/native/libLibTorchSharp.so' -print -quit 2>/dev/null || true)
+ltc=$(find -L "$cache/libtorch-cpu-linux-x64" -path '*linux-x64/native/libtorch_cpu.so' -print -quit 2>/dev/null || true)
+stdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 \(/ && !found { print $NF; found = 1 }')
 [ -n "$lts" ] && [ -n "$ltc" ] && [ -n "$stdcxx" ] || fail "GLIBCXX check self-test: libLibTorchSharp.so, libtorch_cpu.so or libstdc++.so.6 not found"
 v=$(glibcxx_needed "$lts") && too_new "$v" || fail "GLIBCXX check self-test: $lts needs GLIBCXX_3.4.32, the check says '$v'"
 v=$(glibcxx_needed "$ltc") && [ -n "$v" ] && ! too_new "$v" || fail "GLIBCXX check self-test: $ltc needs an older GLIBCXX, the check says '$v'"

@@ -85,10 +85,12 @@ dotnet tool install GeoToken.Cli --version "$version" --tool-path "$work/tool" -
 tool_version=$("$tool" --version) || fail "geotoken --version"
 [[ "$tool_version" =~ ^${version//./\\.}(\+[0-9a-f]{7,40})?$ ]] || fail "geotoken --version printed '$tool_version', not $version[+commit]"
 "$tool" s2 --lat 48.8584 --lon 2.2945 | grep -q '47e66fe1f36a36a5' || fail "geotoken s2"
-# As a local tool (a tool manifest in the folder), run by `dotnet tool run`.
+# As a local tool (a tool manifest in the folder), run by `dotnet tool run`. With its own CLI home: the SDK's tool
+# resolver cache ($DOTNET_CLI_HOME/.dotnet/toolResolverCache) keeps the first path a tool id + version was restored to
+# and later restores do not update it, so a shared one would point into a deleted work folder.
 mkdir -p "$work/local-tool/.config"
 echo '{ "version": 1, "isRoot": true, "tools": {} }' >"$work/local-tool/.config/dotnet-tools.json"
-(cd "$work/local-tool" && dotnet tool install GeoToken.Cli --version "$version" --add-source "$feed" >/dev/null && dotnet tool run geotoken --version) >"$work/local-tool.out" 2>&1 \
+(cd "$work/local-tool" && export DOTNET_CLI_HOME=$work/cli-home && dotnet tool install GeoToken.Cli --version "$version" --add-source "$feed" >/dev/null && dotnet tool run geotoken --version) >"$work/local-tool.out" 2>&1 \
   && [ "$(tail -1 "$work/local-tool.out")" = "$tool_version" ] || { cat "$work/local-tool.out" >&2; fail "geotoken as a local tool"; }
 step "tool $tool_version installed into a tool path and as a local tool"
 "$tool" synth --out "$work/synth" --train 300 --test 20 --dim 32 >/dev/null 2>&1 || fail "geotoken synth"

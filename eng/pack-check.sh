@@ -123,7 +123,7 @@ v=$(glibcxx_needed "$stdcxx") && [ -z "$v" ] || fail "GLIBCXX check self-test: $
 step "GLIBCXX check self-test: flags libLibTorchSharp.so ($(glibcxx_needed "$lts")), passes libtorch_cpu.so ($(glibcxx_needed "$ltc")) and libstdc++"
 
 # 3. The ONNX-only consumer.
-dotnet publish samples/OnnxConsumer -c Release -o "$work/onnx-consumer" -v quiet -nologo >/dev/null || fail "publish samples/OnnxConsumer"
+dotnet publish samples/OnnxConsumer -c Release -o "$work/onnx-consumer" -v quiet -nologo >"$work/onnx-consumer.publish" 2>&1 || { cat "$work/onnx-consumer.publish" >&2; fail "publish samples/OnnxConsumer"; }
 python3 - samples/OnnxConsumer/obj/project.assets.json "$work/onnx-consumer/OnnxConsumer.deps.json" <<'PY' || fail "the ONNX consumer's closure has TorchSharp or libtorch"
 import json, sys
 assets, deps = (json.load(open(p)) for p in sys.argv[1:3])
@@ -155,7 +155,7 @@ pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0
 pg_started=1
 "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 -o "-p $pg_port -k $pg/sock -c listen_addresses='' -c fsync=off" start >/dev/null \
   || { cat "$pg/server.log" >&2; fail "starting PostgreSQL"; }
-dotnet publish samples/PackageConsumer -c Release -o "$work/consumer" -v quiet -nologo >/dev/null || fail "publish samples/PackageConsumer"
+dotnet publish samples/PackageConsumer -c Release -o "$work/consumer" -v quiet -nologo >"$work/consumer.publish" 2>&1 || { cat "$work/consumer.publish" >&2; fail "publish samples/PackageConsumer"; }
 GEOTOKEN_CONSUMER_PG="Host=$pg/sock;Port=$pg_port;Username=geotoken;Database=postgres" "$work/consumer/PackageConsumer" >"$work/consumer.out" 2>&1 \
   || { cat "$work/consumer.out" >&2; fail "samples/PackageConsumer"; }
 grep -q '] PostgreSQL: pushed' "$work/consumer.out" || { cat "$work/consumer.out" >&2; fail "samples/PackageConsumer did not push to PostgreSQL"; }

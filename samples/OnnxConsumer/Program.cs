@@ -22,42 +22,19 @@ var tokenizer = new GeoTokenizer(shape.Tokenizer);
 using var gallery = GeoDataset.Open(args[1]);
 using var test = GeoDataset.Open(args[2]);
 queries = (int)Math.Min(queries, test.Rows);
-int m = shape.ModalityCount, d = shape.FeatureDimension, k = shape.NeighborCount, t = model.SequenceLength;
 
 using var index = NeighborIndex.Open(gallery.Image, indexPath: null);
-var neighbors = index.Search(test.Image, new SearchOptions { K = k });
+var neighbors = index.Search(test.Image, new SearchOptions { K = shape.NeighborCount });
 var errors = new List<double>();
 double? firstMs = null;
-var tokens = new int[t];
-var neighborTokens = new int[t];
 for (int q = 0; q < queries; q++)
 {
-    var query = new float[m * d];
-    var context = new float[k * m * d];
-    var contextTokens = new long[k * t];
-    var row = neighbors.IndicesOf(q);
-    for (int mod = 0; mod < m; mod++)
+    var tokens = OnnxGreedy.Decode(model, gallery, test, q, neighbors.IndicesOf(q), out var logSumExp);
+    // Each step's output is a log-softmax: its probabilities sum to 1 up to float32 rounding (~1e-6 over ≤ 16 entries).
+    if (logSumExp.Any(x => !(Math.Abs(x) <= 1e-4)))
     {
-        test.GetFeatures((FeatureModality)mod).ReadRow(q, query.AsSpan(mod * d, d));
-        for (int j = 0; j < k; j++) gallery.GetFeatures((FeatureModality)mod).ReadRow(row[j], context.AsSpan((j * m + mod) * d, d));
-    }
-
-    for (int j = 0; j < k; j++)
-    {
-        gallery.GetTokens(row[j], tokenizer, neighborTokens);
-        for (int p = 0; p < t; p++) contextTokens[j * t + p] = neighborTokens[p];
-    }
-
-    // Greedy: the most likely token at every position (first on ties).
-    var state = model.Encode(query, context, contextTokens, batch: 1);
-    long[] previous = [];
-    for (int p = 0; p < t; p++)
-    {
-        var logProbs = model.Step(state, previous);
-        int best = 0;
-        for (int v = 1; v < logProbs.GetLength(1); v++) if (logProbs[0, v] > logProbs[0, best]) best = v;
-        tokens[p] = best;
-        previous = [best];
+        Console.Error.WriteLine($"OnnxConsumer: query row {q}: a decoder step's probabilities do not sum to 1 (log of the sums: {string.Join(", ", logSumExp)}).");
+        return 1;
     }
 
     var predicted = tokenizer.DecodeCenter(tokens);
@@ -67,5 +44,5 @@ for (int q = 0; q < queries; q++)
 
 errors.Sort();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"ONNX consumer: {queries} queries, k={k}, {t} greedy steps each; median error {errors[errors.Count / 2]:F0} km; first prediction {firstMs:F0} ms after process start"));
+    $"ONNX consumer: {queries} queries, k={shape.NeighborCount}, {model.SequenceLength} greedy steps each; median error {errors[errors.Count / 2]:F0} km; first prediction {firstMs:F0} ms after process start"));
 return 0;

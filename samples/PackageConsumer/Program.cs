@@ -1,16 +1,23 @@
-// Proves the NuGet packages work on their own: S2 + tokenizer (GeoToken), a tiny SynthGeo dataset
-// (GeoToken.SynthGeo), a few training steps and greedy decoding (GeoToken.Model on TorchSharp), ONNX export and a
-// reload on ONNX Runtime (GeoToken.Onnx.Export, GeoToken.Onnx), a map (GeoToken.Reports on SkiaSharp) and the judge's
-// options (GeoToken.AI).
+// Proves the NuGet packages work on their own, each with a check that can fail (exit 1, naming it):
+//   GeoToken             S2 cells and the tokenizer;
+//   GeoToken.SynthGeo    a tiny SynthGeo dataset;
+//   GeoToken.Model       a few training steps on TorchSharp (with the application's libtorch package);
+//   GeoToken.Onnx.Export the trained model exported to ONNX; GeoToken.Onnx reopens it and decodes greedily;
+//   GeoToken.Reports     a map as PNG;
+//   GeoToken.AI          the MLLM judge over the application's own IChatClient;
+//   GeoToken.Retrieval.PostgreSql  addresses; with a server (GEOTOKEN_CONSUMER_PG=<connection string>), push and search;
+//   GeoToken.Hosting     services.AddGeoToken and the one-call GeoLocator on real photos.
 // usage: PackageConsumer            the whole tour
 //        PackageConsumer --probe    only TorchRuntime.EnsureAvailable() (the pack check runs it without libtorch)
-using GeoToken.AI.Judging;
+using System.Globalization;
+using GeoToken.Data;
 using GeoToken.Geometry;
 using GeoToken.Model;
 using GeoToken.Model.Training;
 using GeoToken.Onnx.Export;
 using GeoToken.Onnx.Inference;
 using GeoToken.Reports.Plots;
+using GeoToken.Retrieval;
 using GeoToken.SynthGeo;
 using GeoToken.Tokens;
 
@@ -29,15 +36,28 @@ if (args is ["--probe"])
     }
 }
 
-var cell = S2CellId.FromLatLng(48.8584, 2.2945).Parent(20);
-var tokens = new GeoTokenizer().Encode(48.8584, 2.2945);
-Console.WriteLine($"S2 token {cell.ToToken()}, GeoTokens [{string.Join(",", tokens)}]");
-
+var ct = CancellationToken.None;
+var clock = System.Diagnostics.Stopwatch.StartNew();
+void Say(string line) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:F1} s] {line}"));
 string dir = Path.Combine(Path.GetTempPath(), "geotoken-package-consumer-" + Environment.ProcessId);
 try
 {
-    var synth = await SynthGeoGenerator.GenerateAsync(new SynthGeoOptions { OutputDirectory = dir, TrainRows = 300, TestRows = 20, Dimension = 32 });
-    Console.WriteLine($"SynthGeo: {synth.TrainRows} training rows, {synth.TestRows} test rows");
+    // GeoToken: a level-20 cell and its 11 tokens, which decode back into that cell (≈ 10 m).
+    var eiffel = new LatLng(48.8584, 2.2945);
+    var cell = S2CellId.FromLatLng(48.8584, 2.2945).Parent(20);
+    var tokenizer = new GeoTokenizer();
+    var tokens = tokenizer.Encode(48.8584, 2.2945);
+    Expect.That(S2CellId.FromToken(cell.ToToken()) == cell && cell.Level == 20, $"S2: token {cell.ToToken()} does not round-trip");
+    Expect.That(tokens.Length == 11 && S2CellId.FromLatLng(tokenizer.DecodeCenter(tokens)).Parent(20) == cell, $"tokens [{string.Join(",", tokens)}] do not decode into {cell.ToToken()}");
+    Say($"S2 token {cell.ToToken()}, GeoTokens [{string.Join(",", tokens)}]");
+
+    var synth = await SynthGeoGenerator.GenerateAsync(new SynthGeoOptions { OutputDirectory = dir, TrainRows = 300, TestRows = 20, Dimension = 32 }, cancellationToken: ct);
+    using (var train = GeoDataset.Open(synth.TrainDirectory))
+    {
+        Expect.That(synth.TrainRows == 300 && synth.TestRows == 20 && train.Rows == 300 && train.Dimension == 32, $"SynthGeo: {synth.TrainRows}/{synth.TestRows} rows, the dataset has {train.Rows} of {train.Dimension}-d");
+    }
+
+    Say($"SynthGeo: {synth.TrainRows} training rows, {synth.TestRows} test rows");
 
     var run = await TrainingRun.RunAsync(new TrainingRunOptions
     {
@@ -46,22 +66,62 @@ try
         OutputPath = Path.Combine(dir, "tiny"), // a model folder: config.json + model.safetensors
         Preset = "tiny",
         Trainer = new GeoTokenTrainerOptions { Epochs = 1, BatchSize = 100, LearningRate = 5e-4 },
-    });
+    }, cancellationToken: ct);
     var v = run.Training.Validations[^1].Metrics;
-    Console.WriteLine($"trained {run.ParameterCount:N0} parameters; greedy validation: {v.Acc2500Km:F1}% within 2500 km");
+    Expect.That(run.ParameterCount > 0 && File.Exists(Path.Combine(run.ModelPath, "config.json")) && v.Acc2500Km is >= 0 and <= 100, $"training: {run.ParameterCount} parameters, model at {run.ModelPath}, validation {v.Acc2500Km}%");
+    Say($"trained {run.ParameterCount:N0} parameters; greedy validation: {v.Acc2500Km:F1}% within 2500 km");
 
-    using var model = GeoTokenModelFile.Load(run.ModelPath);
-    model.eval();
-    string onnxDir = Path.Combine(dir, "onnx");
-    GeoTokenOnnxExporter.Export(model, onnxDir);
-    using var onnx = new OnnxGeoTokenModel(onnxDir);
-    Console.WriteLine($"ONNX export reopened on ONNX Runtime: {onnx.SequenceLength} positions, {model.Options.EncoderLayers}+{model.Options.DecoderLayers} layers");
+    Say(ExportTour(run.ModelPath, synth, Path.Combine(dir, "onnx")));
 
-    byte[] png = PredictionMapPlot.RenderPng("package consumer", [new LatLng(48.8584, 2.2945)], [new LatLng(45.76, 4.84)]);
-    Console.WriteLine($"map: {png.Length:N0} bytes of PNG; judge default mode {new MllmJudgeOptions().Mode}");
+    byte[] png = PredictionMapPlot.RenderPng("package consumer", [eiffel], [new LatLng(45.76, 4.84)]);
+    Expect.That(png.Length > 1000 && png.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), $"map: {png.Length} bytes, not a PNG");
+    Say($"map (GeoToken.Reports): {png.Length:N0} bytes of PNG");
+
+    Say(await JudgeTour.RunAsync(run.ModelPath, synth, ct));
+    Say(await PostgresTour.RunAsync(Environment.GetEnvironmentVariable("GEOTOKEN_CONSUMER_PG") is { Length: > 0 } pg ? pg : null, run.ModelPath, synth, ct));
+    Say(await LocatorTour.RunAsync(dir, ct));
+    Say($"PackageConsumer: {Expect.Passed} checks passed over all 9 library packages");
     return 0;
+}
+catch (ConsumerCheckException e)
+{
+    Console.Error.WriteLine($"PackageConsumer: FAILED: {e.Message}");
+    return 1;
 }
 finally
 {
     if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+}
+
+// GeoToken.Onnx.Export writes the ONNX graphs; GeoToken.Onnx reopens them and decodes test queries greedily.
+static string ExportTour(string modelPath, SynthGeoResult synth, string onnxDir)
+{
+    using (var model = GeoTokenModelFile.Load(modelPath))
+    {
+        model.eval();
+        GeoTokenOnnxExporter.Export(model, onnxDir);
+    }
+
+    using var reference = GeoTokenModelFile.Load(modelPath);
+    using var onnx = new OnnxGeoTokenModel(onnxDir);
+    var shape = onnx.Config.Model;
+    var o = reference.Options;
+    Expect.That(onnx.SequenceLength == o.SequenceLength && shape.ModalityCount == o.ModalityCount && shape.FeatureDimension == o.FeatureDimension && shape.NeighborCount == o.NeighborCount,
+        $"ONNX export: {onnx.SequenceLength} positions, {shape.ModalityCount}×{shape.FeatureDimension}, k={shape.NeighborCount}; the model has {o.SequenceLength}, {o.ModalityCount}×{o.FeatureDimension}, k={o.NeighborCount}");
+    using var gallery = GeoDataset.Open(synth.TrainDirectory);
+    using var test = GeoDataset.Open(synth.TestDirectory);
+    using var index = NeighborIndex.Open(gallery.Image, indexPath: null);
+    var neighbors = index.Search(test.Image, new SearchOptions { K = shape.NeighborCount });
+    var tokenizer = new GeoTokenizer(shape.Tokenizer);
+    const int Queries = 5;
+    for (int q = 0; q < Queries; q++)
+    {
+        var tokens = OnnxGreedy.Decode(onnx, gallery, test, q, neighbors.IndicesOf(q), out var logSumExp);
+        // Each step's output is a log-softmax: its probabilities sum to 1 up to float32 rounding (~1e-6 over ≤ 16 entries).
+        Expect.That(logSumExp.All(x => Math.Abs(x) <= 1e-4), $"ONNX greedy, query {q}: log of the step probability sums {string.Join(", ", logSumExp)}");
+        var at = tokenizer.DecodeCenter(tokens);
+        Expect.That(Math.Abs(at.Latitude) <= 90 && Math.Abs(at.Longitude) <= 180, $"ONNX greedy, query {q}: tokens [{string.Join(",", tokens)}] decode to {at}");
+    }
+
+    return string.Create(CultureInfo.InvariantCulture, $"ONNX export (GeoToken.Onnx.Export) reopened on ONNX Runtime (GeoToken.Onnx): {onnx.SequenceLength} positions, {o.EncoderLayers}+{o.DecoderLayers} layers; {Queries} queries decoded greedily");
 }

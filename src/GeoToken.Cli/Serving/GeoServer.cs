@@ -97,6 +97,14 @@ internal sealed class GeoServer : IAsyncDisposable
         var ct = context.RequestAborted;
         var clock = Stopwatch.StartNew();
         Interlocked.Increment(ref _inFlight);
+
+        // Counted until the response has completed, which is after the rate limiter has released this request's slot:
+        // /health never reports a slot free that a new request would still find taken.
+        context.Response.OnCompleted(() =>
+        {
+            Interlocked.Decrement(ref _inFlight);
+            return Task.CompletedTask;
+        });
         int images = 0;
         try
         {
@@ -119,10 +127,6 @@ internal sealed class GeoServer : IAsyncDisposable
             int status = e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status400BadRequest;
             log.LogWarning("predict refused → {Status}: {Reason}", status, e.Message);
             return Results.Json(new ErrorJson(e.Message), JsonReport.Options, statusCode: status);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
         }
     }
 

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using GeoToken.Cli.Serving;
 using GeoToken.Geometry;
 using GeoToken.IO;
@@ -155,8 +157,7 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
         string page = await chromium.OpenPageAsync(ct);
         foreach (var domain in new[] { "Page.enable", "Network.enable", "DOM.enable", "Runtime.enable" }) await chromium.SendAsync(domain, null, page, ct);
         await chromium.SendAsync("Emulation.setDeviceMetricsOverride", new JsonObject { ["width"] = 1200, ["height"] = 900, ["deviceScaleFactor"] = 1, ["mobile"] = false }, page, ct);
-        await chromium.SendAsync("Page.navigate", new JsonObject { ["url"] = served.Server.Address.ToString() }, page, ct);
-        await chromium.WaitForEventAsync("Page.loadEventFired", _ => true, ct);
+        await chromium.NavigateAsync(page, served.Server.Address, ct);
         await WaitForAsync(chromium, page, "document.querySelectorAll('#world path.country').length > 0", ct);
         Assert.Equal(WorldOutlines.Countries.Count, (await chromium.EvaluateAsync(page, "document.querySelectorAll('#world path.country').length", ct)).GetInt32());
 
@@ -176,7 +177,7 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
         foreach (var l in locations)
         {
             var m = byRank[l.GetProperty("rank").GetInt32()];
-            Assert.Equal(l.GetProperty("rank").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), m.GetProperty("label").GetString());
+            Assert.Equal(l.GetProperty("rank").GetInt32().ToString(CultureInfo.InvariantCulture), m.GetProperty("label").GetString());
             Assert.Equal(l.GetProperty("rank").GetInt32() == 1, m.GetProperty("top").GetBoolean());
             Assert.InRange(Math.Abs(m.GetProperty("y").GetDouble() + l.GetProperty("lat").GetDouble()), 0, 0.0005 + 1e-9);
             double dx = m.GetProperty("x").GetDouble() - l.GetProperty("lon").GetDouble();
@@ -193,20 +194,21 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
         Assert.Equal(locations.Length, rows.GetArrayLength());
         for (int i = 0; i < locations.Length; i++)
         {
-            Assert.Equal(locations[i].GetProperty("rank").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), rows[i][0].GetString());
+            Assert.Equal(locations[i].GetProperty("rank").GetInt32().ToString(CultureInfo.InvariantCulture), rows[i][0].GetString());
             if (locations[i].GetProperty("place_distance_km").ValueKind == JsonValueKind.Number)
             {
-                Assert.Equal(locations[i].GetProperty("place_distance_km").GetDouble().ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + " km", rows[i][1].GetString());
+                Assert.Equal(locations[i].GetProperty("place_distance_km").GetDouble().ToString("F1", CultureInfo.InvariantCulture) + " km", rows[i][1].GetString());
             }
 
-            Assert.Equal(locations[i].GetProperty("score").GetDouble().ToString("F3", System.Globalization.CultureInfo.InvariantCulture), rows[i][2].GetString());
+            Assert.Equal(locations[i].GetProperty("score").GetDouble().ToString("F3", CultureInfo.InvariantCulture), rows[i][2].GetString());
         }
 
         // The uncertainty circle around the best answer: its latitude extent is the radius either side of the centre
         // (the polygon holds the due-north and due-south points exactly), unless the circle reaches a pole.
-        var box = await chromium.EvaluateAsync(page, "(() => { const p = document.querySelector('#result path.uncertainty'); if (!p) return null; const b = p.getBBox(); return { d: p.getAttribute('d').length, y0: b.y, y1: b.y + b.height }; })()", ct);
+        var box = await chromium.EvaluateAsync(page, "(() => { const p = document.querySelector('#result path.uncertainty'); if (!p) return null; const b = p.getBBox(); return { d: p.getAttribute('d').length, rule: getComputedStyle(p).fillRule, y0: b.y, y1: b.y + b.height }; })()", ct);
         Assert.Equal(JsonValueKind.Object, box.ValueKind);
         Assert.True(box.GetProperty("d").GetInt32() > 100);
+        Assert.Equal("evenodd", box.GetProperty("rule").GetString()); // what the geometry test below fills with
         double lat = top.GetProperty("lat").GetDouble(), delta = radiusKm / Geodesy.EarthRadiusKm * 180 / Math.PI;
         if (lat + delta < 90 && lat - delta > -90)
         {
@@ -253,13 +255,193 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
         });
     }
 
+    [Fact]
+    public async Task The_uncertainty_circle_is_the_geodesic_circle_near_the_poles_across_the_antimeridian_and_beyond_a_hemisphere()
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        bounded.CancelAfter(TimeSpan.FromMinutes(3)); // liveness only
+        var ct = bounded.Token;
+        await using var chromium = await HeadlessChromium.StartAsync(ct);
+        string page = await chromium.OpenPageAsync(ct);
+        await chromium.SendAsync("Page.enable", null, page, ct);
+        await chromium.NavigateAsync(page, served.Server.Address, ct);
+
+        // A grid of map points (never on the meridians or parallels the circles are centred on).
+        var grid = new List<(double Lat, double Lon)>();
+        for (double lat = -88.7; lat < 90; lat += 4.1)
+        {
+            for (double lon = -179.3; lon < 180; lon += 4.3) grid.Add((lat, lon));
+        }
+
+        string gridJson = JsonSerializer.Serialize(grid.Select(p => new[] { p.Lon, -p.Lat }));
+        foreach (var (lat, lon, km, what) in new[]
+        {
+            (43.47, 11.88, 50.0, "Tuscany, small"),
+            (0.5, 179.0, 800.0, "across the antimeridian"),
+            (85.0, 30.0, 1000.0, "around the north pole"),
+            (-80.0, -170.0, 2500.0, "around the south pole and across the antimeridian"),
+            (-4.39, 70.82, 12920.0, "more than a hemisphere"),
+            (70.0, 20.0, 15000.0, "more than a hemisphere, the rest around the south pole"),
+            (10.0, 10.0, 25000.0, "the whole sphere"),
+        })
+        {
+            var drawn = await chromium.EvaluateAsync(page, $$"""
+                (() => {
+                  const d = GeoTokenMap.circlePath({{lat.ToString(CultureInfo.InvariantCulture)}}, {{lon.ToString(CultureInfo.InvariantCulture)}}, {{km.ToString(CultureInfo.InvariantCulture)}});
+                  const p = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+                  p.setAttribute('d', d);
+                  p.setAttribute('fill-rule', 'evenodd');
+                  document.getElementById('result').appendChild(p);
+                  const inside = {{gridJson}}.map(([x, y]) => p.isPointInFill(new DOMPoint(x, y)));
+                  p.remove();
+                  return { d, inside };
+                })()
+                """, ct);
+            string d = drawn.GetProperty("d").GetString()!;
+            var center = new LatLng(lat, lon);
+
+            // Every vertex off the map's top and bottom edges lies on the circle (the page rounds to 0.001°, ≤ 0.16 km),
+            // and no edge jumps across the map (only the edges along a pole's map edge, and the map's own frame, are long).
+            int subpaths = 0;
+            foreach (var ring in Subpaths(d))
+            {
+                subpaths++;
+                for (int i = 0; i < ring.Count; i++)
+                {
+                    var (x, y) = ring[i];
+                    bool frame = Math.Abs(x) == 540;
+                    if (Math.Abs(y) < 89.999 && !frame)
+                    {
+                        double wrapped = x - 360 * Math.Round(x / 360);
+                        Assert.InRange(Geodesy.HaversineKm(center, new LatLng(-y, wrapped)), km - 0.2, km + 0.2);
+                    }
+
+                    var (nx, ny) = ring[(i + 1) % ring.Count];
+                    bool alongEdge = (Math.Abs(Math.Abs(y) - 90) < 1e-9 && y == ny) || frame || Math.Abs(nx) == 540;
+                    Assert.True(alongEdge || Math.Abs(nx - x) < 45, $"{what}: the edge ({x}, {y}) → ({nx}, {ny}) jumps across the map");
+                }
+            }
+
+            Assert.True(subpaths >= (km >= Math.PI * Geodesy.EarthRadiusKm ? 1 : 3), $"{what}: {subpaths} subpaths");
+
+            // The fill is the cap: each grid point clearly inside (or outside) the circle is (or is not) filled.
+            var inside = drawn.GetProperty("inside").EnumerateArray().Select(v => v.GetBoolean()).ToArray();
+            int checkedPoints = 0;
+            for (int i = 0; i < grid.Count; i++)
+            {
+                double distance = Geodesy.HaversineKm(center, new LatLng(grid[i].Lat, grid[i].Lon));
+                if (Math.Abs(distance - km) < 0.02 * km + 20) continue; // too close to the polygon's chords to call
+                checkedPoints++;
+                Assert.True(inside[i] == distance < km, $"{what}: ({grid[i].Lat}, {grid[i].Lon}) is {distance:F0} km from the centre but {(inside[i] ? "filled" : "not filled")}");
+            }
+
+            Assert.True(checkedPoints > grid.Count / 2, $"{what}: only {checkedPoints} points checked");
+        }
+    }
+
+    [Theory]
+    [InlineData("Tuscany", 43.47, 11.88, 43.52, 11.80, 43.30, 12.05, 25.0)]
+    [InlineData("across the antimeridian", -16.5, 179.6, -17.0, -179.4, -16.0, 178.9, 120.0)]
+    public async Task A_small_answer_is_zoomed_to_with_its_candidates_side_by_side_and_the_whole_world_is_one_click_away(
+        string what, double lat1, double lon1, double lat2, double lon2, double lat3, double lon3, double radiusKm)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        bounded.CancelAfter(TimeSpan.FromMinutes(3)); // liveness only
+        var ct = bounded.Token;
+        await using var chromium = await HeadlessChromium.StartAsync(ct);
+        string page = await chromium.OpenPageAsync(ct);
+        await chromium.SendAsync("Page.enable", null, page, ct);
+        await chromium.NavigateAsync(page, served.Server.Address, ct);
+
+        (double Lat, double Lon)[] positions = [(lat1, lon1), (lat2, lon2), (lat3, lon3)];
+        var prediction = new JsonObject
+        {
+            ["id"] = what, ["uncertainty_km"] = radiusKm, ["uncertainty_mass"] = 0.9, ["uncertainty_calibrated"] = false, ["decided_by"] = "consensus",
+            ["locations"] = new JsonArray([.. positions.Select((p, i) => (JsonNode)new JsonObject
+            {
+                ["rank"] = i + 1, ["lat"] = p.Lat, ["lon"] = p.Lon, ["s2_cell"] = null, ["score"] = -i, ["place"] = null, ["country"] = null, ["place_distance_km"] = null,
+            })]),
+        };
+        const string Read = """
+            (() => {
+              const v = document.getElementById('map').viewBox.baseVal;
+              return { view: [v.x, v.y, v.width, v.height],
+                       markers: [...document.querySelectorAll('#result g.candidate circle')].map(c => [+c.getAttribute('cx'), +c.getAttribute('cy')]) };
+            })()
+            """;
+        var zoomed = await chromium.EvaluateAsync(page, $"GeoTokenMap.show({prediction.ToJsonString()}); ({Read})", ct);
+        var view = zoomed.GetProperty("view").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var markers = zoomed.GetProperty("markers").EnumerateArray().Select(m => (X: m[0].GetDouble(), Y: m[1].GetDouble())).ToArray();
+        Assert.Equal(3, markers.Length);
+
+        // Zoomed in: the view (2:1, like the map) holds every candidate and the whole circle, and is far smaller than the world.
+        Assert.InRange(view[2], 1, 20);
+        Assert.Equal(view[2] / 2, view[3], 1e-6);
+        double delta = radiusKm / Geodesy.EarthRadiusKm * 180 / Math.PI;
+        Assert.InRange(-(lat1 + delta), view[1], view[1] + view[3]);
+        Assert.InRange(-(lat1 - delta), view[1], view[1] + view[3]);
+        foreach (var (x, y) in markers)
+        {
+            Assert.InRange(x, view[0], view[0] + view[2]);
+            Assert.InRange(y, view[1], view[1] + view[3]);
+        }
+
+        // Side by side: the drawn candidates are as far apart in longitude as they are on the globe (≤ 180°), even across the antimeridian.
+        foreach (var (x, _) in markers) Assert.InRange(Math.Abs(x - markers[0].X), 0, 5);
+
+        // One click shows the whole world, every candidate on the map at its own longitude.
+        var world = await chromium.EvaluateAsync(page, $"document.getElementById('zoom').click(); ({Read})", ct);
+        Assert.Equal([-180.0, -90, 360, 180], world.GetProperty("view").EnumerateArray().Select(v => v.GetDouble()));
+        var onWorld = world.GetProperty("markers").EnumerateArray().Select(m => m[0].GetDouble()).ToArray();
+        Assert.All(onWorld, x => Assert.InRange(x, -180, 180));
+        Assert.Equal(positions.Select(p => p.Lon).Order(), onWorld.Order(), (a, b) => Math.Abs(a - b) < 0.0005 + 1e-9);
+    }
+
+    /// <summary>The vertices of each subpath of SVG path data made of absolute M, L, H, V and Z commands.</summary>
+    private static List<List<(double X, double Y)>> Subpaths(string d)
+    {
+        var rings = new List<List<(double X, double Y)>>();
+        List<(double X, double Y)>? ring = null;
+        double x = 0, y = 0;
+        foreach (Match m in Regex.Matches(d, "([MLHVZ])([^MLHVZ]*)"))
+        {
+            var numbers = m.Groups[2].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            switch (m.Groups[1].Value)
+            {
+                case "M":
+                    ring = [];
+                    rings.Add(ring);
+                    (x, y) = (numbers[0], numbers[1]);
+                    break;
+                case "L":
+                    (x, y) = (numbers[0], numbers[1]);
+                    break;
+                case "H":
+                    x = numbers[0];
+                    break;
+                case "V":
+                    y = numbers[0];
+                    break;
+                default:
+                    continue; // Z
+            }
+
+            Assert.NotNull(ring);
+            ring.Add((x, y));
+        }
+
+        return rings;
+    }
+
     /// <summary>Puts a file into the page's file input (which fires its change event) and waits for the page to settle on done or error.</summary>
     private static async Task<string> UploadAsync(HeadlessChromium chromium, string page, string file, CancellationToken ct)
     {
         var document = await chromium.SendAsync("DOM.getDocument", null, page, ct);
         var input = await chromium.SendAsync("DOM.querySelector", new JsonObject { ["nodeId"] = document.GetProperty("root").GetProperty("nodeId").GetInt32(), ["selector"] = "input[type=file]" }, page, ct);
         await chromium.SendAsync("DOM.setFileInputFiles", new JsonObject { ["files"] = new JsonArray(file), ["nodeId"] = input.GetProperty("nodeId").GetInt32() }, page, ct);
-        await WaitForAsync(chromium, page, "document.getElementById('status').dataset.state !== 'busy' && document.getElementById('status').dataset.state !== 'idle'", ct);
+        string name = JsonSerializer.Serialize(Path.GetFileName(file));
+        await WaitForAsync(chromium, page, $"(s => s.dataset.photo === {name} && (s.dataset.state === 'done' || s.dataset.state === 'error'))(document.getElementById('status'))", ct);
         return (await chromium.EvaluateAsync(page, "document.getElementById('status').dataset.state", ct)).GetString()!;
     }
 

@@ -122,6 +122,31 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         return attached.GetProperty("sessionId").GetString()!;
     }
 
+    /// <summary>Navigates a page and waits for that navigation's load event (the page's deferred scripts have run).</summary>
+    public async Task NavigateAsync(string session, Uri url, CancellationToken ct)
+    {
+        int before = _events.Count;
+        var r = await SendAsync("Page.navigate", new JsonObject { ["url"] = url.ToString() }, session, ct);
+        if (r.TryGetProperty("errorText", out var error)) throw new InvalidOperationException($"Navigating to {url} failed: {error.GetString()}");
+        await WaitForEventAsync("Page.loadEventFired", session, before, ct);
+
+        // The load event may still have been about:blank's; the page is loaded once its document says so.
+        string expression = $"location.href === {JsonSerializer.Serialize(url.ToString())} && document.readyState === 'complete'";
+        while (true)
+        {
+            try
+            {
+                if ((await EvaluateAsync(session, expression, ct)).GetBoolean()) return;
+            }
+            catch (InvalidOperationException) when (!ct.IsCancellationRequested)
+            {
+                // The old document's context went away mid-evaluation: ask the new one.
+            }
+
+            await Task.Delay(20, ct);
+        }
+    }
+
     /// <summary>Sends a command (to the browser, or to a page's session) and returns its result; a protocol error throws.</summary>
     public async Task<JsonElement> SendAsync(string method, JsonObject? parameters, string? session, CancellationToken ct)
     {
@@ -143,14 +168,14 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         return r.GetProperty("result").TryGetProperty("value", out var value) ? value : default;
     }
 
-    /// <summary>Waits until an event of <paramref name="method"/> arrives whose parameters satisfy <paramref name="match"/>.</summary>
-    public async Task<JsonElement> WaitForEventAsync(string method, Func<JsonElement, bool> match, CancellationToken ct)
+    /// <summary>Waits until an event of <paramref name="method"/> for <paramref name="session"/> arrives after the first <paramref name="after"/> events.</summary>
+    private async Task<JsonElement> WaitForEventAsync(string method, string session, int after, CancellationToken ct)
     {
         while (true)
         {
-            foreach (var e in _events)
+            foreach (var e in _events.Skip(after))
             {
-                if (e.Method == method && match(e.Params)) return e.Params;
+                if (e.Method == method && e.Session == session) return e.Params;
             }
 
             if (_receiving is { IsCompleted: true }) throw new InvalidOperationException($"The DevTools connection closed before {method} arrived. Chromium said: {Stderr}");

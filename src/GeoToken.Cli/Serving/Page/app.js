@@ -136,7 +136,7 @@
     const view = wholeWorld ? WORLD_VIEW : shown.fit;
     map.setAttribute('viewBox', `${fmt(view.x)} ${fmt(view.y)} ${fmt(view.width)} ${fmt(view.height)}`);
     if (shown.circle) {
-      const path = element('path', { d: shown.circle.path, class: 'uncertainty' }, result);
+      const path = element('path', { d: shown.circle.path, class: 'uncertainty', 'fill-rule': 'evenodd' }, result);
       element('title', {}, path).textContent = `uncertainty: ${shown.prediction.uncertainty_km.toFixed(1)} km`;
     }
     const r = view.width / 100;
@@ -215,6 +215,7 @@
     preview.src = URL.createObjectURL(file);
     preview.alt = file.name;
     preview.hidden = false;
+    status.dataset.photo = file.name; // which photo the status is about
     setStatus('busy', `Locating ${file.name}…`);
     const form = new FormData();
     form.append('photo', file, file.name);
@@ -241,6 +242,10 @@
     show(prediction);
     setStatus('done', `${file.name}: best answer near ${placeName(prediction.locations[0])}.`);
   }
+
+  // For tests in a real browser: the circle's path data for a centre and radius, and drawing a given answer
+  // (one prediction of POST predict's JSON) as if the service had sent it.
+  window.GeoTokenMap = Object.freeze({ circlePath: (lat, lon, km) => circle(lat, lon, km)?.path ?? null, show });
 
   input.addEventListener('change', () => predict(input.files[0]));
   drop.addEventListener('dragover', e => { e.preventDefault(); drop.classList.add('over'); });

@@ -33,30 +33,32 @@ public sealed class PhotoServer : IAsyncLifetime
 
     internal GeoServer Server { get; private set; } = null!;
 
+    /// <summary>The largest request <see cref="SmallServer"/> takes (the bundled photos are larger).</summary>
+    public const long SmallRequestBytes = 32 << 10;
+
+    /// <summary>The same service taking requests of at most <see cref="SmallRequestBytes"/>.</summary>
+    internal GeoServer SmallServer { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         _dir = CliRunner.TempDir();
         var synth = await SynthGeoGenerator.GenerateAsync(new SynthGeoOptions { OutputDirectory = _dir, TrainRows = 2000, TestRows = 1, Dimension = 512, Seed = 4 });
-        random.manual_seed(3);
-        string model = Path.Combine(_dir, "m.gtm");
-        using (var m = new GeoTokenModel(new GeoTokenModelOptions
-        {
-            ModelDimension = 32, HeadCount = 4, FeedForwardDimension = 64, EncoderLayers = 1, DecoderLayers = 1, Dropout = 0,
-            ModalityCount = 1, FeatureDimension = 512, NeighborCount = 5, Tokenizer = new GeoTokenizerOptions { Level = 20, GroupSize = 2 },
-        }))
-        {
-            GeoTokenModelFile.Save(m, model);
-        }
+        string model = ServedPredictor.SaveUntrainedModel(Path.Combine(_dir, "m.gtm"), featureDimension: 512, seed: 3);
 
+        // An untrained model puts nearly all the pool's probability on its first answer, so the radius holding 90% of it
+        // is 0 km; the radius holding all of it (the farthest candidate with any) gives the page a circle to draw.
         _predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions { ModelPath = model, GalleryDirectory = synth.TrainDirectory, Pool = new CandidatePoolOptions { Samples = 8 }, UncertaintyMass = 1 });
         _encoder = new OnnxImageEncoder(CliRunner.OnnxTestData("models", "squeezenet_snacks.onnx"), new OnnxImageEncoderOptions { Preprocessing = ImagePreprocessing.CaffeSqueezeNet, OutputName = "pool10_flattened" });
         Server = GeoServer.Create(new GeoServerOptions { Port = 0, Top = 5 }, _predictor, _encoder, l => l.SetMinimumLevel(LogLevel.None));
         await Server.StartAsync();
+        SmallServer = GeoServer.Create(new GeoServerOptions { Port = 0, MaxRequestBytes = SmallRequestBytes }, _predictor, _encoder, l => l.SetMinimumLevel(LogLevel.None));
+        await SmallServer.StartAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         if (Server is not null) await Server.DisposeAsync();
+        if (SmallServer is not null) await SmallServer.DisposeAsync();
         _encoder?.Dispose();
         _predictor?.Dispose();
         if (_dir is not null) Directory.Delete(_dir, recursive: true);
@@ -149,15 +151,8 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
         double radiusKm = answer.GetProperty("uncertainty_km").GetDouble();
         Assert.True(radiusKm > 0, $"the fixture's answer has uncertainty {radiusKm} km; the circle needs a positive radius");
 
-        // A liveness bound (a hung browser fails the test instead of hanging it), not a timing assertion.
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        bounded.CancelAfter(TimeSpan.FromMinutes(3));
-        var ct = bounded.Token;
-        await using var chromium = await HeadlessChromium.StartAsync(ct);
-        string page = await chromium.OpenPageAsync(ct);
-        foreach (var domain in new[] { "Page.enable", "Network.enable", "DOM.enable", "Runtime.enable" }) await chromium.SendAsync(domain, null, page, ct);
-        await chromium.SendAsync("Emulation.setDeviceMetricsOverride", new JsonObject { ["width"] = 1200, ["height"] = 900, ["deviceScaleFactor"] = 1, ["mobile"] = false }, page, ct);
-        await chromium.NavigateAsync(page, served.Server.Address, ct);
+        await using var browser = await BrowserPage.OpenAsync(served.Server.Address);
+        var (chromium, page, ct) = browser;
         await WaitForAsync(chromium, page, "document.querySelectorAll('#world path.country').length > 0", ct);
         Assert.Equal(WorldOutlines.Countries.Count, (await chromium.EvaluateAsync(page, "document.querySelectorAll('#world path.country').length", ct)).GetInt32());
 
@@ -256,15 +251,24 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
     }
 
     [Fact]
+    public async Task A_photo_larger_than_the_service_takes_is_one_readable_error_line()
+    {
+        await using var browser = await BrowserPage.OpenAsync(served.SmallServer.Address);
+        var (chromium, page, ct) = browser;
+
+        Assert.True(new FileInfo(Photo).Length > PhotoServer.SmallRequestBytes);
+        Assert.Equal("error", await UploadAsync(chromium, page, Photo, ct));
+        string line = await TextAsync(chromium, page, "#status", ct);
+        Assert.StartsWith("Error 413: ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', line);
+        Assert.Equal(0, (await chromium.EvaluateAsync(page, "document.querySelectorAll('#result g.candidate').length", ct)).GetInt32());
+    }
+
+    [Fact]
     public async Task The_uncertainty_circle_is_the_geodesic_circle_near_the_poles_across_the_antimeridian_and_beyond_a_hemisphere()
     {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        bounded.CancelAfter(TimeSpan.FromMinutes(3)); // liveness only
-        var ct = bounded.Token;
-        await using var chromium = await HeadlessChromium.StartAsync(ct);
-        string page = await chromium.OpenPageAsync(ct);
-        await chromium.SendAsync("Page.enable", null, page, ct);
-        await chromium.NavigateAsync(page, served.Server.Address, ct);
+        await using var browser = await BrowserPage.OpenAsync(served.Server.Address);
+        var (chromium, page, ct) = browser;
 
         // A grid of map points (never on the meridians or parallels the circles are centred on).
         var grid = new List<(double Lat, double Lon)>();
@@ -345,13 +349,8 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
     public async Task A_small_answer_is_zoomed_to_with_its_candidates_side_by_side_and_the_whole_world_is_one_click_away(
         string what, double lat1, double lon1, double lat2, double lon2, double lat3, double lon3, double radiusKm)
     {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        bounded.CancelAfter(TimeSpan.FromMinutes(3)); // liveness only
-        var ct = bounded.Token;
-        await using var chromium = await HeadlessChromium.StartAsync(ct);
-        string page = await chromium.OpenPageAsync(ct);
-        await chromium.SendAsync("Page.enable", null, page, ct);
-        await chromium.NavigateAsync(page, served.Server.Address, ct);
+        await using var browser = await BrowserPage.OpenAsync(served.Server.Address);
+        var (chromium, page, ct) = browser;
 
         (double Lat, double Lon)[] positions = [(lat1, lon1), (lat2, lon2), (lat3, lon3)];
         var prediction = new JsonObject
@@ -462,5 +461,55 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
         }
 
         throw new DirectoryNotFoundException($"GeoToken.sln not found above {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>Chromium with one tab open at a URL, and the token that bounds the test's wait for it; disposing closes both.</summary>
+    private sealed class BrowserPage : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _bounded;
+
+        private BrowserPage(CancellationTokenSource bounded, HeadlessChromium chromium, string page)
+        {
+            _bounded = bounded;
+            Chromium = chromium;
+            Page = page;
+        }
+
+        public HeadlessChromium Chromium { get; }
+
+        public string Page { get; }
+
+        /// <summary>Starts Chromium and opens <paramref name="url"/> in a 1200 × 900 tab that records its network requests.</summary>
+        public static async Task<BrowserPage> OpenAsync(Uri url)
+        {
+            // A liveness bound (a hung browser fails the test instead of hanging it), not a timing assertion.
+            var bounded = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            bounded.CancelAfter(TimeSpan.FromMinutes(3));
+            var ct = bounded.Token;
+            HeadlessChromium? chromium = null;
+            try
+            {
+                chromium = await HeadlessChromium.StartAsync(ct);
+                string page = await chromium.OpenPageAsync(ct);
+                foreach (var domain in new[] { "Page.enable", "Network.enable", "DOM.enable", "Runtime.enable" }) await chromium.SendAsync(domain, null, page, ct);
+                await chromium.SendAsync("Emulation.setDeviceMetricsOverride", new JsonObject { ["width"] = 1200, ["height"] = 900, ["deviceScaleFactor"] = 1, ["mobile"] = false }, page, ct);
+                await chromium.NavigateAsync(page, url, ct);
+                return new BrowserPage(bounded, chromium, page);
+            }
+            catch
+            {
+                if (chromium is not null) await chromium.DisposeAsync();
+                bounded.Dispose();
+                throw;
+            }
+        }
+
+        public void Deconstruct(out HeadlessChromium chromium, out string page, out CancellationToken ct) => (chromium, page, ct) = (Chromium, Page, _bounded.Token);
+
+        public async ValueTask DisposeAsync()
+        {
+            await Chromium.DisposeAsync();
+            _bounded.Dispose();
+        }
     }
 }

@@ -251,13 +251,24 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
     }
 
     [Fact]
-    public async Task A_photo_larger_than_the_service_takes_is_one_readable_error_line()
+    public async Task A_dropped_photo_larger_than_the_service_takes_is_one_readable_error_line()
     {
         await using var browser = await BrowserPage.OpenAsync(served.SmallServer.Address);
         var (chromium, page, ct) = browser;
 
+        // This photo is dropped on the page, as a user would drag it from a file manager.
         Assert.True(new FileInfo(Photo).Length > PhotoServer.SmallRequestBytes);
-        Assert.Equal("error", await UploadAsync(chromium, page, Photo, ct));
+        var target = await chromium.EvaluateAsync(page, "(r => [r.x + r.width / 2, r.y + r.height / 2])(document.getElementById('drop').getBoundingClientRect())", ct);
+        foreach (var type in new[] { "dragEnter", "dragOver", "drop" })
+        {
+            await chromium.SendAsync("Input.dispatchDragEvent", new JsonObject
+            {
+                ["type"] = type, ["x"] = target[0].GetDouble(), ["y"] = target[1].GetDouble(),
+                ["data"] = new JsonObject { ["items"] = new JsonArray(), ["files"] = new JsonArray(Photo), ["dragOperationsMask"] = 1 },
+            }, page, ct);
+        }
+
+        Assert.Equal("error", await SettledAsync(chromium, page, Photo, ct));
         string line = await TextAsync(chromium, page, "#status", ct);
         Assert.StartsWith("Error 413: ", line, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', line);
@@ -439,6 +450,12 @@ public sealed class GeoPageTests(PhotoServer served) : IClassFixture<PhotoServer
         var document = await chromium.SendAsync("DOM.getDocument", null, page, ct);
         var input = await chromium.SendAsync("DOM.querySelector", new JsonObject { ["nodeId"] = document.GetProperty("root").GetProperty("nodeId").GetInt32(), ["selector"] = "input[type=file]" }, page, ct);
         await chromium.SendAsync("DOM.setFileInputFiles", new JsonObject { ["files"] = new JsonArray(file), ["nodeId"] = input.GetProperty("nodeId").GetInt32() }, page, ct);
+        return await SettledAsync(chromium, page, file, ct);
+    }
+
+    /// <summary>Waits until the page has answered for <paramref name="file"/> (done or error) and returns that state.</summary>
+    private static async Task<string> SettledAsync(HeadlessChromium chromium, string page, string file, CancellationToken ct)
+    {
         string name = JsonSerializer.Serialize(Path.GetFileName(file));
         await WaitForAsync(chromium, page, $"(s => s.dataset.photo === {name} && (s.dataset.state === 'done' || s.dataset.state === 'error'))(document.getElementById('status'))", ct);
         return (await chromium.EvaluateAsync(page, "document.getElementById('status').dataset.state", ct)).GetString()!;

@@ -23,7 +23,7 @@ internal static class ServeCommand
         var reranker = new Option<string>("--reranker") { Description = "consensus, mbr or logprob.", DefaultValueFactory = _ => "consensus" };
         var calibration = new Option<FileInfo?>("--calibration") { Description = "Uncertainty calibration from geotoken eval --calibration." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-        var cmd = new Command("serve", "Serve geolocation over HTTP on 127.0.0.1: POST /predict (feature vectors as JSON, or photos as multipart form data with --encoder), GET /health.")
+        var cmd = new Command("serve", "Serve geolocation over HTTP on 127.0.0.1: POST /predict (feature vectors as JSON, or photos as multipart form data with --encoder), GET /health, and a page at / that shows a photo's answer on a map.")
         {
             model, index, port, maxMb, concurrency, queue, top, reranker, calibration, device,
         };
@@ -61,7 +61,7 @@ internal static class ServeCommand
             }, ct).ConfigureAwait(false);
             await using var server = GeoServer.Create(options, predictor, onnx);
             await server.StartAsync(ct).ConfigureAwait(false);
-            parse.InvocationConfiguration.Error.WriteLine($"serving on {server.Address} (POST /predict, GET /health); Ctrl+C stops");
+            parse.InvocationConfiguration.Error.WriteLine($"serving on {server.Address} (the page at /, POST /predict, GET /health); Ctrl+C stops");
             await server.ServeUntilAsync(ct).ConfigureAwait(false);
             return 0;
         });

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using GeoToken.Imaging;
 using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
 using Microsoft.AspNetCore.Builder;
@@ -17,7 +18,8 @@ namespace GeoToken.Cli.Serving;
 /// <summary>
 /// The geolocation service of <c>geotoken serve</c> (ASP.NET Core minimal API on 127.0.0.1 only):
 /// <c>POST /predict</c> (JSON feature vectors, or photos as multipart form data with an encoder) → ranked positions,
-/// places, S2 cells and uncertainty radius; <c>GET /health</c>. Request bodies are size-limited (413), prediction
+/// places, S2 cells and uncertainty radius; <c>GET /health</c>; the page at <c>/</c> that draws a photo's answer on an offline world map
+/// (<see cref="GeoPage"/>). Request bodies are size-limited (413), prediction
 /// requests concurrency-limited with a queue (503 with Retry-After when full), a request whose client disconnects is
 /// cancelled, and every request is logged with structured fields.
 /// </summary>
@@ -63,6 +65,7 @@ internal sealed class GeoServer : IAsyncDisposable
         var app = builder.Build();
         var server = new GeoServer(app);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GeoToken.Serve");
+        GeoPage.Map(app);
         app.UseRateLimiter();
         app.MapGet("/health", () => Results.Json(new HealthJson("ok", predictor.GalleryRows, predictor.Model.ModalityCount, predictor.Model.FeatureDimension, encoder is not null, Volatile.Read(ref server._inFlight)), JsonReport.Options));
         app.MapPost("/predict", (Delegate)((HttpContext context) => server.PredictAsync(context, options, predictor, encoder, log))).RequireRateLimiting(PredictPolicy);
@@ -94,6 +97,14 @@ internal sealed class GeoServer : IAsyncDisposable
         var ct = context.RequestAborted;
         var clock = Stopwatch.StartNew();
         Interlocked.Increment(ref _inFlight);
+
+        // Counted until the response has completed, which is after the rate limiter has released this request's slot:
+        // /health never reports a slot free that a new request would still find taken.
+        context.Response.OnCompleted(() =>
+        {
+            Interlocked.Decrement(ref _inFlight);
+            return Task.CompletedTask;
+        });
         int images = 0;
         try
         {
@@ -111,15 +122,11 @@ internal sealed class GeoServer : IAsyncDisposable
             log.LogInformation("predict cancelled after {ElapsedMs} ms: the client disconnected ({Images} images)", clock.ElapsedMilliseconds, images);
             return Results.Empty;
         }
-        catch (Exception e) when (e is ArgumentException or JsonException or InvalidDataException or BadHttpRequestException)
+        catch (Exception e) when (e is ArgumentException or JsonException or InvalidDataException or BadHttpRequestException or ImageDecodeException)
         {
             int status = e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status400BadRequest;
             log.LogWarning("predict refused → {Status}: {Reason}", status, e.Message);
             return Results.Json(new ErrorJson(e.Message), JsonReport.Options, statusCode: status);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
         }
     }
 

@@ -28,19 +28,23 @@ public sealed class ServedPredictor : IAsyncLifetime
     {
         _dir = CliRunner.TempDir();
         var synth = await SynthGeoGenerator.GenerateAsync(new SynthGeoOptions { OutputDirectory = _dir, TrainRows = 2000, TestRows = 20, Dimension = 32, Seed = 9 });
-        random.manual_seed(5);
-        string model = Path.Combine(_dir, "m.gtm");
-        using (var m = new GeoTokenModel(new GeoTokenModelOptions
-        {
-            ModelDimension = 32, HeadCount = 4, FeedForwardDimension = 64, EncoderLayers = 1, DecoderLayers = 1, Dropout = 0,
-            ModalityCount = 1, FeatureDimension = 32, NeighborCount = 5, Tokenizer = new GeoTokenizerOptions { Level = 20, GroupSize = 2 },
-        }))
-        {
-            GeoTokenModelFile.Save(m, model);
-        }
+        string model = SaveUntrainedModel(Path.Combine(_dir, "m.gtm"), featureDimension: 32, seed: 5);
 
         Predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions { ModelPath = model, GalleryDirectory = synth.TrainDirectory, Pool = new CandidatePoolOptions { Samples = 4 } });
         Test = GeoDataset.Open(synth.TestDirectory);
+    }
+
+    /// <summary>Saves a tiny untrained one-view model (1 encoder and 1 decoder layer of width 32) over features of <paramref name="featureDimension"/>.</summary>
+    internal static string SaveUntrainedModel(string path, int featureDimension, int seed)
+    {
+        random.manual_seed(seed);
+        using var m = new GeoTokenModel(new GeoTokenModelOptions
+        {
+            ModelDimension = 32, HeadCount = 4, FeedForwardDimension = 64, EncoderLayers = 1, DecoderLayers = 1, Dropout = 0,
+            ModalityCount = 1, FeatureDimension = featureDimension, NeighborCount = 5, Tokenizer = new GeoTokenizerOptions { Level = 20, GroupSize = 2 },
+        });
+        GeoTokenModelFile.Save(m, path);
+        return path;
     }
 
     public ValueTask DisposeAsync()

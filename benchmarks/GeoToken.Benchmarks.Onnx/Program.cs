@@ -1,7 +1,7 @@
 // Throughput and memory measurements of GeoToken.Onnx (run in Release):
-//   dotnet run -c Release --project benchmarks/GeoToken.Onnx.Benchmarks              throughput
-//   dotnet run -c Release --project benchmarks/GeoToken.Onnx.Benchmarks -- leak 600  RSS while encoding 600 images
-//   dotnet run -c Release --project benchmarks/GeoToken.Onnx.Benchmarks -- bomb W H old|new|encoder
+//   dotnet run -c Release --project benchmarks/GeoToken.Benchmarks.Onnx              throughput
+//   dotnet run -c Release --project benchmarks/GeoToken.Benchmarks.Onnx -- leak 600  RSS while encoding 600 images
+//   dotnet run -c Release --project benchmarks/GeoToken.Benchmarks.Onnx -- bomb W H old|new|encoder
 //        peak RSS decoding a solid W×H JPEG bomb: old = the former limits (178,956,970-pixel cap, full
 //        decode), new = the defaults, encoder = the SqueezeNet encoder's decoding (its shorter side 227)
 // Numbers are wall-clock images per second, median of several timed rounds after a warm-up round.

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using GeoToken.Embeddings;
 using GeoToken.Imaging;
 using GeoToken.Onnx;
 using GeoToken.Preprocessing;

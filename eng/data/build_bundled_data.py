@@ -11,7 +11,7 @@ Writes (gzip, mtime 0, so rebuilding identical input gives identical bytes):
   src/GeoToken/Places/Data/geonames_cities5000.csv.gz            GeoNames extract (CC BY 4.0)
   src/GeoToken.SynthGeo/Data/mp16_s2_cells_50_1000.csv.gz        verbatim copy (MIT, see ATTRIBUTION.md)
   src/GeoToken.SynthGeo/Data/im2gps3k_places365.csv.gz           verbatim copy (MIT, see ATTRIBUTION.md)
-  src/GeoToken.SynthGeo/Data/geoclip_coordinates_100K.csv.gz     verbatim copy (MIT, see ATTRIBUTION.md)
+  src/GeoToken/Places/Data/geoclip_coordinates_100K.csv.gz        verbatim copy (MIT, see ATTRIBUTION.md)
 and prints the SHA-256 of each uncompressed file for the attribution notes.
 """
 import argparse
@@ -61,9 +61,11 @@ def main():
     ap.add_argument("--shared", required=True)
     a = ap.parse_args()
     write_gz(os.path.join(ROOT, "src/GeoToken/Places/Data/geonames_cities5000.csv.gz"), geonames_extract(a.cities1000))
-    for name in ["mp16_s2_cells_50_1000.csv", "im2gps3k_places365.csv", "geoclip_coordinates_100K.csv"]:
+    for name, folder in [("mp16_s2_cells_50_1000.csv", "src/GeoToken.SynthGeo/Data"),
+                         ("im2gps3k_places365.csv", "src/GeoToken.SynthGeo/Data"),
+                         ("geoclip_coordinates_100K.csv", "src/GeoToken/Places/Data")]:
         with open(os.path.join(a.shared, name), "rb") as f:
-            write_gz(os.path.join(ROOT, "src/GeoToken.SynthGeo/Data", name + ".gz"), f.read())
+            write_gz(os.path.join(ROOT, folder, name + ".gz"), f.read())
 
 
 if __name__ == "__main__":

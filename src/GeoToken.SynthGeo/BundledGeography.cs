@@ -28,7 +28,6 @@ public static class BundledGeography
 {
     private static readonly Lazy<Mp16Cell[]> CellsLazy = new(LoadCells);
     private static readonly Lazy<Im2Gps3kImage[]> Im2GpsLazy = new(LoadIm2Gps3k);
-    private static readonly Lazy<LatLng[]> GeoClipLazy = new(LoadGeoClip);
 
     /// <summary>MP-16's 12,893 "fine" cells (≤ 1,000 photos each), from <c>mp16_s2_cells_50_1000.csv</c>.</summary>
     public static IReadOnlyList<Mp16Cell> Mp16Cells => CellsLazy.Value;
@@ -36,14 +35,9 @@ public static class BundledGeography
     /// <summary>IM2GPS3K's 2,997 test images in file order.</summary>
     public static IReadOnlyList<Im2Gps3kImage> Im2Gps3k => Im2GpsLazy.Value;
 
-    /// <summary>GeoCLIP's gallery of 100,000 real MP-16 photo coordinates.</summary>
-    public static IReadOnlyList<LatLng> GeoClipCoordinates => GeoClipLazy.Value;
-
     internal static Mp16Cell[] CellsArray => CellsLazy.Value;
 
     internal static Im2Gps3kImage[] Im2GpsArray => Im2GpsLazy.Value;
-
-    internal static LatLng[] GeoClipArray => GeoClipLazy.Value;
 
     /// <summary>Opens an embedded table as text.</summary>
     internal static TextReader Open(string fileName)
@@ -93,16 +87,5 @@ public static class BundledGeography
         }
 
         return [.. rows];
-    }
-
-    private static LatLng[] LoadGeoClip()
-    {
-        const string file = "geoclip_coordinates_100K.csv";
-        using var r = new CsvReader(Open(file), "embedded " + file);
-        int lat = r.RequireColumn("latitude", "LAT");
-        int lon = r.RequireColumn("longitude", "LON");
-        var list = new List<LatLng>(100_000);
-        while (r.Read()) list.Add(new LatLng(r.GetLatitude(lat), r.GetLongitude(lon)));
-        return [.. list];
     }
 }

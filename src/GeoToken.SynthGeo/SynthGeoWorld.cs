@@ -35,7 +35,7 @@ internal sealed class SynthGeoWorld
         (_aliasProb, _alias) = BuildAlias(Cells.Select(c => (double)c.Photos).ToArray());
 
         // Real photo coordinates inside each cell (GeoCLIP's 100K MP-16 sample), for hotspot placement.
-        var pts = BundledGeography.GeoClipArray;
+        var pts = GeoClipGallery.Coordinates.ToArray();
         var leaves = pts.Select(p => S2CellId.FromLatLng(p).Id).ToArray();
         var order = Enumerable.Range(0, pts.Length).ToArray();
         Array.Sort(leaves, order);

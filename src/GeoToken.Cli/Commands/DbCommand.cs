@@ -45,13 +45,7 @@ internal static class DbCommand
             }
 
             using var dataset = GeoDataset.Open(dir.FullName);
-            await using var source = PgGallery.CreateDataSource(address.ConnectionString);
-            var report = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p =>
-                PgGalleryPush.PushAsync(source, dataset, options, new Progress<PgPushProgress>(x => p.Report(new(x.Stage, x.RowsDone, x.Rows))), ct)).ConfigureAwait(false);
-            parse.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{address}: {report.RowsAdded:N0} rows added ({report.ChunksLoaded} chunks copied, {report.ChunksSkipped} already present{(report.RowsAlreadyPresent > 0 ? $", {report.RowsAlreadyPresent:N0} rows whose IMG_ID was present" : "")}) in {report.LoadTime.TotalSeconds:F1} s; "
-                + $"{report.TableRows:N0} rows, table {report.TableBytes / 1048576.0:F1} MB; {(report.IndexBuilt ? $"HNSW index built in {report.IndexTime.TotalSeconds:F1} s" : "HNSW index unchanged")}, {report.IndexBytes / 1048576.0:F1} MB."));
-            if (parse.GetValue(json) is { } j) JsonReport.Write(j.FullName, report);
+            await RunPushAsync(parse, dataset, address, options, parse.GetValue(json), ct).ConfigureAwait(false);
             return 0;
         });
 
@@ -70,11 +64,24 @@ internal static class DbCommand
 
         return new Command("db", "Galleries in PostgreSQL with pgvector.") {
             push.WithExamples("geotoken db push --gallery mp16/train --connection \"postgresql://geo@%2Fvar%2Frun%2Fpostgresql/geo?table=mp16\"", "geotoken db push --gallery S/train --connection postgresql://localhost/geo --table synth --chunk-rows 50000"),
+            DbGpsCommand.Create(),
             info.WithExamples("geotoken db info --connection \"postgresql://geo@%2Fvar%2Frun%2Fpostgresql/geo?table=mp16\""),
         }.WithExamples("geotoken db push --gallery S/train --connection postgresql://localhost/geo?table=synth", "geotoken db info --connection postgresql://localhost/geo?table=synth");
     }
 
-    private static PgGalleryAddress Parse(string connection, string? table)
+    /// <summary>Pushes <paramref name="dataset"/> with a progress display, then prints the report (and writes it as JSON).</summary>
+    internal static async Task RunPushAsync(ParseResult parse, GeoDataset dataset, PgGalleryAddress address, PgPushOptions options, FileInfo? json, CancellationToken ct)
+    {
+        await using var source = PgGallery.CreateDataSource(address.ConnectionString);
+        var report = await ProgressDisplay.RunAsync(parse.InvocationConfiguration.Error, p =>
+            PgGalleryPush.PushAsync(source, dataset, options, new Progress<PgPushProgress>(x => p.Report(new(x.Stage, x.RowsDone, x.Rows))), ct)).ConfigureAwait(false);
+        parse.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{address}: {report.RowsAdded:N0} rows added ({report.ChunksLoaded} chunks copied, {report.ChunksSkipped} already present{(report.RowsAlreadyPresent > 0 ? $", {report.RowsAlreadyPresent:N0} rows whose IMG_ID was present" : "")}) in {report.LoadTime.TotalSeconds:F1} s; "
+            + $"{report.TableRows:N0} rows, table {report.TableBytes / 1048576.0:F1} MB; {(report.IndexBuilt ? $"HNSW index built in {report.IndexTime.TotalSeconds:F1} s" : "HNSW index unchanged")}, {report.IndexBytes / 1048576.0:F1} MB."));
+        if (json is not null) JsonReport.Write(json.FullName, report);
+    }
+
+    internal static PgGalleryAddress Parse(string connection, string? table)
     {
         try
         {

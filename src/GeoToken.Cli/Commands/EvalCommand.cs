@@ -36,7 +36,7 @@ internal static class EvalCommand
         var device = CliChoices.Device("cpu, cuda or cuda:N.");
         var similarity = new Option<FileInfo?>("--similarity") { HelpName = "FILE", Description = "Similarity model (geotoken similarity): adds the similarity reranker, its cascade and the gps-gallery strategy." };
         var similarityTop = new Option<int>("--similarity-top") { HelpName = "N", Description = "With --similarity, also evaluate similarity>topN>logprob: the N most similar candidates, the most probable of them (0: off).", DefaultValueFactory = _ => 3 };
-        var gpsGallery = new Option<string>("--gps-gallery") { Description = "GPS gallery coordinates: geoclip (GeoCLIP's 100,000, bundled) or train (the gallery dataset's).", DefaultValueFactory = _ => "geoclip" }.OneOf("geoclip", "train");
+        var gpsGallery = new Option<string>("--gps-gallery") { HelpName = "geoclip|train|URI", Description = "GPS gallery: geoclip (GeoCLIP's 100,000 coordinates, bundled), train (the gallery dataset's) or a postgresql://…?table=NAME GPS gallery table (geotoken db push-gps).", DefaultValueFactory = _ => "geoclip" };
         var gpsIndex = new Option<bool>("--gps-index") { Description = "Search the GPS gallery through a hierarchical cluster index (up to 800 clusters, beam descent) instead of exactly." };
         var judge = new JudgeSettings();
         var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule (reward-paper), the reference's judge prompts; beam-paper is its beam");
@@ -67,14 +67,14 @@ internal static class EvalCommand
                 RewardHeadPath = parse.GetValue(reward)?.FullName,
             };
             using var similarityModel = parse.GetValue(similarity) is { } sim ? SimilarityModelFile.Load(sim.FullName) : null;
-            using var gps = similarityModel is null ? null : CreateGpsGallery(similarityModel, parse.GetValue(gpsGallery)!, options.GalleryDirectory, parse.GetValue(gpsIndex), ct);
+            await using var gps = similarityModel is null ? null : await GpsGallerySource.OpenAsync(similarityModel, parse.GetValue(gpsGallery)!, options.GalleryDirectory, parse.GetValue(gpsIndex), ct).ConfigureAwait(false);
             if (similarityModel is not null)
             {
                 var similarityReranker = new SimilarityReranker(similarityModel);
                 int top = parse.GetValue(similarityTop);
                 if (top < 0) throw new CliUsageException($"--similarity-top {top}: use 0 (off) or a positive count.");
                 IReranker[] added = top > 0 ? [similarityReranker, new RerankerBuilder(similarityReranker).UseCascade(new LogProbReranker(), top).Build()] : [similarityReranker];
-                options = options with { Rerankers = [.. options.Rerankers, .. added], Generators = [new GpsGalleryGenerator(gps!)] };
+                options = options with { Rerankers = [.. options.Rerankers, .. added], Generators = [new GpsGalleryGenerator(gps!.Gallery)] };
             }
 
             if (options.RewardHeadPath is not null && chosen.IsPaper) options = options with { Rerankers = [.. options.Rerankers, new RewardReranker(chosen.RewardSelection)] };
@@ -115,30 +115,6 @@ internal static class EvalCommand
         "CELL" => BeamCommitScore.CellMass,
         _ => throw new CliUsageException($"--commit-score {value}: use hierarchy or cell."),
     };
-
-    private static GpsGallery CreateGpsGallery(SimilarityModel model, string which, string galleryDirectory, bool index, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<Geometry.LatLng> coordinates;
-        switch (which.ToLowerInvariant())
-        {
-            case "geoclip":
-                coordinates = SynthGeo.BundledGeography.GeoClipCoordinates;
-                break;
-            case "train":
-                using (var data = Data.GeoDataset.Open(galleryDirectory))
-                {
-                    coordinates = data.GetLocations(0, checked((int)data.Rows)).ToArray();
-                }
-
-                break;
-            default:
-                throw new CliUsageException($"--gps-gallery {which}: use geoclip or train.");
-        }
-
-        // The sibling project's ~800 clusters for GeoCLIP's 100,000 coordinates; fewer for small galleries.
-        var clusters = index ? new Retrieval.ClusterIndexOptions { Clusters = Math.Clamp(coordinates.Count / 32, 1, 800) } : null;
-        return GpsGallery.Create(model, coordinates, new GpsGalleryOptions { ClusterIndex = clusters }, cancellationToken);
-    }
 
     private static void WritePredictions(string path, EvaluationRunResult result, string primary)
     {

@@ -13,7 +13,7 @@ internal static class SynthCommand
         var train = new Option<long>("--train") { HelpName = "N", Description = "Training (gallery) rows.", DefaultValueFactory = _ => 100_000 };
         var test = new Option<int>("--test") { HelpName = "N", Description = "Test rows (2,997 = each IM2GPS3K location once).", DefaultValueFactory = _ => 2997 };
         var dim = new Option<int>("--dim") { HelpName = "D", Description = "Embedding dimension.", DefaultValueFactory = _ => 512 };
-        var modalities = new Option<int>("--modalities") { Description = "1 (image) or 3 (image, image→location, image→text).", DefaultValueFactory = _ => 1 }.OneOf("1", "3");
+        var modalities = new Option<int>("--modalities") { HelpName = "N", Description = "1 (image) or 3 (image, image→location, image→text).", DefaultValueFactory = _ => 1 }.OneOf("1", "3");
         var seed = new Option<ulong>("--seed") { HelpName = "SEED", Description = "Random seed (same seed → bit-identical files).", DefaultValueFactory = _ => 1UL };
         var locations = new Option<FileInfo?>("--test-locations") { HelpName = "FILE.csv", Description = "CSV of test locations (lat/latitude, lon/lng/longitude columns); default: IM2GPS3K." };
         var float32 = new Option<bool>("--float32") { Description = "Store features as float32 instead of float16." };

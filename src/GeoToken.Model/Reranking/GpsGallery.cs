@@ -25,9 +25,10 @@ public sealed class GpsGallery : IDisposable
     private readonly FeatureMatrix? _indexedEmbeddings; // the same embeddings on the CPU, searched through _index
     private readonly ClusterIndex? _index;
     private readonly IReadOnlyList<int>? _probes;
+    private readonly INeighborSearch? _search; // an external search over the embeddings (e.g. a database table); not owned
     private bool _disposed;
 
-    private GpsGallery(SimilarityModel model, LatLng[] coordinates, Tensor? embeddings, FeatureMatrix? indexedEmbeddings, ClusterIndex? index, IReadOnlyList<int>? probes)
+    private GpsGallery(SimilarityModel model, LatLng[] coordinates, Tensor? embeddings, FeatureMatrix? indexedEmbeddings, ClusterIndex? index, IReadOnlyList<int>? probes, INeighborSearch? search = null)
     {
         _model = model;
         _coordinates = coordinates;
@@ -35,6 +36,93 @@ public sealed class GpsGallery : IDisposable
         _indexedEmbeddings = indexedEmbeddings;
         _index = index;
         _probes = probes;
+        _search = search;
+    }
+
+    /// <summary>
+    /// A gallery whose location embeddings are searched by <paramref name="search"/> (e.g. a PostgreSQL table written
+    /// from <see cref="EmbedCoordinates"/>): gallery row <c>i</c> of the search is <paramref name="coordinates"/>[i],
+    /// embedded by <paramref name="model"/>'s location encoder. The gallery does not own the search.
+    /// </summary>
+    /// <exception cref="ArgumentException">The search's rows or dimension do not match the coordinates or the model.</exception>
+    public static GpsGallery FromSearch(SimilarityModel model, IReadOnlyList<LatLng> coordinates, INeighborSearch search)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(coordinates);
+        ArgumentNullException.ThrowIfNull(search);
+        if (coordinates.Count == 0) throw new ArgumentException("The GPS gallery is empty.", nameof(coordinates));
+        if (search.GalleryRows != coordinates.Count)
+        {
+            throw new ArgumentException($"The search ({search.Method}) has {search.GalleryRows} rows but the GPS gallery has {coordinates.Count} coordinates.", nameof(search));
+        }
+
+        if (search.Dimension != model.Options.EmbeddingDimension)
+        {
+            throw new ArgumentException($"The search ({search.Method}) holds {search.Dimension}-dimensional vectors but the similarity model embeds locations in {model.Options.EmbeddingDimension} dimensions.", nameof(search));
+        }
+
+        var gallery = new GpsGallery(model, coordinates.ToArray(), null, null, null, null, search);
+        gallery.CheckSearchHoldsModelEmbeddings();
+        return gallery;
+    }
+
+    /// <summary>
+    /// The external search must hold this model's embeddings of these coordinates: the embedding of a few gallery
+    /// coordinates, searched, must find a vector at cosine ≥ <see cref="SearchCheckCosine"/> (its own row, or an equal
+    /// coordinate's). A table embedded by another model, or of other coordinates, fails (cosines of unrelated
+    /// locations are far lower).
+    /// </summary>
+    private void CheckSearchHoldsModelEmbeddings()
+    {
+        int n = _coordinates.Length;
+        var rows = new[] { 0, n / 3, 2 * n / 3, n - 1 }.Distinct().ToArray();
+        using var probes = EmbedCoordinates(_model, rows.Select(r => _coordinates[r]).ToArray());
+        var queries = new NeighborQueries { Vectors = probes, K = 1 };
+        var found = _search!.SearchAsync(queries).AsTask().GetAwaiter().GetResult();
+        found.CheckFrom(_search, queries);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            float cosine = found.SimilaritiesOf(i)[0];
+            if (!(cosine >= SearchCheckCosine))
+            {
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"The search ({_search.Method}) does not hold this similarity model's embeddings of the gallery coordinates: the embedding of row {rows[i]} ({_coordinates[rows[i]]}) finds at best cosine {cosine:F3} (≥ {SearchCheckCosine} expected). Was it pushed from another similarity model or other coordinates?"), "search");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cosine a gallery coordinate's own embedding must reach in an external search (<see cref="FromSearch"/>): a
+    /// float16 copy of a unit vector keeps a cosine above 0.9999 with it; 0.99 also allows the search's own rounding.
+    /// </summary>
+    public const double SearchCheckCosine = 0.99;
+
+    /// <summary>
+    /// The L2-normalised location embeddings of <paramref name="coordinates"/> by <paramref name="model"/>, one row per
+    /// coordinate (to store in an external search, <see cref="FromSearch"/>).
+    /// </summary>
+    public static FeatureMatrix EmbedCoordinates(SimilarityModel model, IReadOnlyList<LatLng> coordinates, int chunkSize = 8192, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(coordinates);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        if (coordinates.Count == 0) throw new ArgumentException("No coordinates to embed.", nameof(coordinates));
+        var coords = coordinates.ToArray();
+        int d = model.Options.EmbeddingDimension;
+        var data = new float[checked((long)coords.Length * d)];
+        lock (model.Gate)
+        {
+            using var noGrad = no_grad();
+            for (int start = 0; start < coords.Length; start += chunkSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                int n = Math.Min(chunkSize, coords.Length - start);
+                model.EmbedPositions(coords.AsSpan(start, n)).cpu().data<float>().CopyTo(data.AsSpan(start * d, n * d));
+            }
+        }
+
+        return FeatureMatrix.FromArray(data, d);
     }
 
     /// <summary>The hierarchical index searched instead of the flat product, or null for flat search.</summary>
@@ -153,26 +241,49 @@ public sealed class GpsGallery : IDisposable
         int k = Math.Min(topK, Count);
         float[] values;
         long[] indices;
-        lock (_model.Gate)
+        FeatureMatrix? external = null;
+        try
         {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var img = _model.EmbedImages(tensor(imageFeatures.ToArray(), [count, d], device: _model.Device));
-            if (_index is null)
+            lock (_model.Gate)
             {
-                var sims = img.matmul(_embeddings!.t()); // [count, N]
-                var (v, i) = sims.topk(k, dim: 1, largest: true, sorted: true);
-                values = v.cpu().data<float>().ToArray();
-                indices = i.cpu().data<long>().ToArray();
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var img = _model.EmbedImages(tensor(imageFeatures.ToArray(), [count, d], device: _model.Device));
+                if (_embeddings is not null)
+                {
+                    var sims = img.matmul(_embeddings.t()); // [count, N]
+                    var (v, i) = sims.topk(k, dim: 1, largest: true, sorted: true);
+                    values = v.cpu().data<float>().ToArray();
+                    indices = i.cpu().data<long>().ToArray();
+                }
+                else
+                {
+                    int embedding = (int)img.shape[1];
+                    external = FeatureMatrix.FromArray(img.cpu().data<float>().ToArray(), embedding);
+                    values = [];
+                    indices = [];
+                    if (_index is not null)
+                    {
+                        var found = _index.Search(external, new SearchOptions { K = k, Probes = _probes });
+                        values = found.Similarities.ToArray();
+                        indices = found.Indices.ToArray();
+                    }
+                }
             }
-            else
+
+            if (_search is not null)
             {
-                int embedding = (int)img.shape[1];
-                using var queries = FeatureMatrix.FromArray(img.cpu().data<float>().ToArray(), embedding);
-                var found = _index.Search(queries, new SearchOptions { K = k, Probes = _probes });
+                // Outside the model's lock: the search may wait on a server.
+                var queries = new NeighborQueries { Vectors = external!, K = k };
+                var found = _search.SearchAsync(queries).AsTask().GetAwaiter().GetResult();
+                found.CheckFrom(_search, queries);
                 values = found.Similarities.ToArray();
                 indices = found.Indices.ToArray();
             }
+        }
+        finally
+        {
+            external?.Dispose();
         }
 
         var result = new IReadOnlyList<GalleryMatch>[count];

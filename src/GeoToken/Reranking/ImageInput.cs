@@ -1,3 +1,5 @@
+using GeoToken.Imaging;
+
 namespace GeoToken.Reranking;
 
 /// <summary>The query photo itself, for rerankers that look at pixels (an MLLM judge).</summary>
@@ -14,13 +16,12 @@ public sealed record ImageInput(ReadOnlyMemory<byte> Data, string MediaType, str
         return new ImageInput(bytes, SniffMediaType(bytes) ?? throw new InvalidDataException($"{path} is not a JPEG, PNG, WebP or GIF image."), path);
     }
 
-    /// <summary>The media type from magic bytes, or null.</summary>
-    public static string? SniffMediaType(ReadOnlySpan<byte> b) => b switch
-    {
-        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
-        [0x89, (byte)'P', (byte)'N', (byte)'G', ..] => "image/png",
-        [(byte)'R', (byte)'I', (byte)'F', (byte)'F', _, _, _, _, (byte)'W', (byte)'E', (byte)'B', (byte)'P', ..] => "image/webp",
-        [(byte)'G', (byte)'I', (byte)'F', (byte)'8', ..] => "image/gif",
-        _ => null,
-    };
+    /// <summary>
+    /// The media type of a JPEG, PNG, WebP or GIF image (what multimodal chat APIs accept) from its first bytes
+    /// (<see cref="ImageFormatSniffer"/>), or null for anything else.
+    /// </summary>
+    public static string? SniffMediaType(ReadOnlySpan<byte> b) =>
+        ImageFormatSniffer.Sniff(b) is { } format && format is ImageFileFormat.Jpeg or ImageFileFormat.Png or ImageFileFormat.WebP or ImageFileFormat.Gif
+            ? ImageFormatSniffer.MediaType(format)
+            : null;
 }

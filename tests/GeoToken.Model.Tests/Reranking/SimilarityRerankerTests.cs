@@ -122,7 +122,7 @@ public sealed class SimilarityRerankerTests(SimilarityRerankerTests.TrainedFixtu
     [Fact]
     public void The_bundled_geoclip_gallery_has_its_hundred_thousand_coordinates()
     {
-        using var gallery = GpsGallery.Create(fixture.Model, GeoToken.SynthGeo.BundledGeography.GeoClipCoordinates, cancellationToken: Ct);
+        using var gallery = GpsGallery.Create(fixture.Model, GeoToken.Places.GeoClipGallery.Coordinates, cancellationToken: Ct);
         Assert.Equal(100_000, gallery.Count);
         var match = gallery.Predict(SynthGeoFixture.Features(fixture.Data.Test, 0), topK: 1)[0];
         Assert.InRange(match.Index, 0, 99_999);
@@ -131,7 +131,7 @@ public sealed class SimilarityRerankerTests(SimilarityRerankerTests.TrainedFixtu
     [Fact]
     public void The_gps_gallery_searched_through_the_cluster_index_agrees_with_flat_search()
     {
-        var coordinates = GeoToken.SynthGeo.BundledGeography.GeoClipCoordinates;
+        var coordinates = GeoToken.Places.GeoClipGallery.Coordinates;
         using var flat = GpsGallery.Create(fixture.Model, coordinates, cancellationToken: Ct);
         using var tree = GpsGallery.Create(fixture.Model, coordinates, new GpsGalleryOptions
         {

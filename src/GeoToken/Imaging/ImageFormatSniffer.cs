@@ -6,7 +6,7 @@ public static class ImageFormatSniffer
     /// <summary>How many leading bytes <see cref="Sniff(ReadOnlySpan{byte})"/> looks at.</summary>
     public const int HeaderLength = 32;
 
-    /// <summary>The formats <see cref="ImageDecoder"/> can decode (SkiaSharp's built-in codecs).</summary>
+    /// <summary>The formats <c>ImageDecoder</c> (GeoToken.Onnx) can decode (SkiaSharp's built-in codecs).</summary>
     public static bool IsDecodable(ImageFileFormat format) =>
         format is ImageFileFormat.Jpeg or ImageFileFormat.Png or ImageFileFormat.WebP or ImageFileFormat.Gif or ImageFileFormat.Bmp;
 
@@ -33,6 +33,20 @@ public static class ImageFormatSniffer
 
         return null;
     }
+
+    /// <summary>The IANA media type of <paramref name="format"/> (e.g. <c>image/jpeg</c>).</summary>
+    public static string MediaType(ImageFileFormat format) => format switch
+    {
+        ImageFileFormat.Jpeg => "image/jpeg",
+        ImageFileFormat.Png => "image/png",
+        ImageFileFormat.WebP => "image/webp",
+        ImageFileFormat.Gif => "image/gif",
+        ImageFileFormat.Bmp => "image/bmp",
+        ImageFileFormat.Heif => "image/heif",
+        ImageFileFormat.Avif => "image/avif",
+        ImageFileFormat.Tiff => "image/tiff",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Not an image file format."),
+    };
 
     /// <summary>Reads the first <see cref="HeaderLength"/> bytes of <paramref name="path"/> and sniffs them.</summary>
     /// <exception cref="IOException">The file cannot be read.</exception>

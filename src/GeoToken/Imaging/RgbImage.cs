@@ -6,7 +6,7 @@ namespace GeoToken.Imaging;
 /// </summary>
 /// <remarks>
 /// Images are immutable after construction (the constructor copies nothing when given an array, so
-/// do not change that array afterwards). Produced by <see cref="ImageDecoder"/>, consumed by the
+/// do not change that array afterwards). Produced by <c>ImageDecoder</c> (GeoToken.Onnx), consumed by the
 /// preprocessing and the encoders; build one yourself to encode pixels from any other source.
 /// </remarks>
 public sealed class RgbImage

@@ -1,0 +1,87 @@
+using GeoToken.Cli;
+using GeoToken.Reranking;
+using Npgsql;
+
+namespace GeoToken.Retrieval.PostgreSql.Tests;
+
+/// <summary>A GPS gallery in PostgreSQL (<c>geotoken db push-gps</c>) answers as the in-memory gallery of the same coordinates.</summary>
+public sealed class PgGpsGalleryTests(PostgresServer server, SynthGallery data)
+{
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = await GeoTokenCli.RunAsync(args, output, error, TestContext.Current.CancellationToken);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string Uri(string table)
+    {
+        var b = new NpgsqlConnectionStringBuilder(server.ConnectionString);
+        return $"postgresql://{b.Username}@{System.Uri.EscapeDataString(b.Host!)}:{b.Port}/{b.Database}?table={table}";
+    }
+
+    [Fact]
+    public async Task A_pushed_gps_gallery_ranks_as_the_flat_gallery_and_refuses_another_model()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string dir = Directory.CreateTempSubdirectory("geotoken-pg-gps-").FullName;
+        try
+        {
+            var options = SimilarityModelOptions.Tiny with { FeatureDimension = data.Train.Dimension };
+            using var model = new SimilarityModel(options, seed: 3);
+            model.eval();
+            string modelPath = Path.Combine(dir, "sim.gts");
+            SimilarityModelFile.Save(model, modelPath);
+
+            var push = await RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--gallery", data.TrainDirectory, "--connection", Uri("gps"), "--chunk-rows", "1000");
+            Assert.True(push.ExitCode == 0, push.Error);
+            Assert.Contains("3,000 rows added (3 chunks copied, 0 already present)", push.Output, StringComparison.Ordinal);
+            var again = await RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--gallery", data.TrainDirectory, "--connection", Uri("gps"), "--chunk-rows", "1000");
+            Assert.True(again.ExitCode == 0, again.Error);
+            Assert.Contains("0 rows added (0 chunks copied, 3 already present)", again.Output, StringComparison.Ordinal);
+            var noGallery = await RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--connection", Uri("gps"));
+            Assert.Equal(2, noGallery.ExitCode);
+            Assert.Contains("--coordinates train needs --gallery", noGallery.Error, StringComparison.Ordinal);
+
+            await using var table = await PgGallery.OpenAsync(PgGalleryAddress.Parse(Uri("gps")), ct);
+            table.SearchDefaults = table.SearchDefaults with { Exact = true };
+            var coordinates = await PgGalleryLocations.ReadAsync(table, table.GalleryRows, ct);
+            Assert.Equal(data.Train.GetLocations(0, (int)data.Train.Rows).ToArray(), coordinates);
+
+            using var flat = GpsGallery.Create(model, coordinates, cancellationToken: ct);
+            using var viaDb = GpsGallery.FromSearch(model, coordinates, table);
+            const int queries = 40, k = 5;
+            var features = Enumerable.Range(0, queries).SelectMany(q => SynthGallery.Features(data.Test, q)).ToArray();
+            var expected = flat.Predict(features, queries, k);
+            var actual = viaDb.Predict(features, queries, k);
+
+            // The table holds float16 copies of the unit embeddings: each component is within 2^-11 relative, so a cosine
+            // moves by at most about 1e-3; ranks may differ only between matches whose flat similarities are that close.
+            const double tolerance = 2e-3;
+            for (int q = 0; q < queries; q++)
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    Assert.True(Math.Abs(expected[q][j].Similarity - actual[q][j].Similarity) <= tolerance, $"query {q}, match {j}: {expected[q][j].Similarity} vs {actual[q][j].Similarity}");
+                    if (expected[q][j].Index != actual[q][j].Index)
+                    {
+                        double theirs = expected[q].Concat(flat.Predict(features.AsSpan(q * data.Train.Dimension, data.Train.Dimension), k + 5)).First(m => m.Index == actual[q][j].Index).Similarity;
+                        Assert.True(Math.Abs(theirs - expected[q][j].Similarity) <= tolerance, $"query {q}, match {j}: row {actual[q][j].Index} instead of {expected[q][j].Index}, flat similarities {theirs} vs {expected[q][j].Similarity}");
+                    }
+
+                    Assert.Equal(coordinates[actual[q][j].Index], actual[q][j].Position);
+                }
+            }
+
+            using var other = new SimilarityModel(options with { LocationInput = SimilarityLocationInput.EqualEarth }, seed: 4);
+            other.eval();
+            var refused = Assert.Throws<ArgumentException>(() => GpsGallery.FromSearch(other, coordinates, table));
+            Assert.Contains("does not hold this similarity model's embeddings", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -21,7 +21,7 @@ internal static class ExportCommand
     private static Command PyTorch()
     {
         var modelPath = new Option<FileInfo>("--model") { Description = "The GeoToken model (post-norm, paper layout, no copy head, 3 views of 768).", Required = true, HelpName = "M" };
-        var output = new Option<FileInfo>("--out") { HelpName = "FILE", Description = "The .pth file to write (torch.save format; GeoTransformerModelS2.load_state_dict(strict=True) accepts it).", Required = true, HelpName = "X.pth" };
+        var output = new Option<FileInfo>("--out") { Description = "The .pth file to write (torch.save format; GeoTransformerModelS2.load_state_dict(strict=True) accepts it).", Required = true, HelpName = "X.pth" };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
         var cmd = new Command("pytorch", "Write the model as a PyTorch state dict of the GeoToken reference implementation (GeoTransformerModelS2).")
         {

@@ -20,7 +20,7 @@ internal static class ImportCommand
     private static Command Reference()
     {
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "The reference model's state dict, as torch.save wrote it (.pth).", Required = true, HelpName = "X.pth" };
-        var output = new Option<FileInfo>("--out") { HelpName = "FILE", Description = "The GeoToken model to write (a folder; a path ending in .gtm writes one file).", Required = true, HelpName = "M" };
+        var output = new Option<FileInfo>("--out") { Description = "The GeoToken model to write (a folder; a path ending in .gtm writes one file).", Required = true, HelpName = "M" };
         var heads = new Option<int>("--heads") { HelpName = "N", Description = "Attention heads of the checkpoint's model (a state dict does not record them).", DefaultValueFactory = _ => 8 };
         var neighbors = new Option<int>("--neighbors") { HelpName = "K", Description = "Retrieved neighbors per query the model reads (the reference uses 15).", DefaultValueFactory = _ => 15 };
         var key = new Option<string?>("--key") { HelpName = "KEY/KEY…", Description = "Path of keys to the state dict inside the checkpoint, separated by '/' (e.g. state_dict); default: found automatically." };

@@ -33,7 +33,7 @@ internal static class EvalCommand
         var seed = new Option<ulong>("--seed") { HelpName = "SEED", Description = "Sampling seed.", DefaultValueFactory = _ => 0UL };
         var calibration = new Option<FileInfo?>("--calibration") { HelpName = "FILE.json", Description = "Fit the uncertainty radius on this (validation) query set and write it as JSON for predict." };
         var reward = new Option<FileInfo?>("--reward") { HelpName = "FILE", Description = "Reward head (geotoken reward): adds the reward strategy." };
-        var device = CliChoices.Device("cpu, cuda or cuda:N.");
+        var device = CliChoices.Device("Where the model runs: the CPU, the first CUDA GPU, or the N-th (0-based).");
         var similarity = new Option<FileInfo?>("--similarity") { HelpName = "FILE", Description = "Similarity model (geotoken similarity): adds the similarity reranker, its cascade and the gps-gallery strategy." };
         var similarityTop = new Option<int>("--similarity-top") { HelpName = "N", Description = "With --similarity, also evaluate similarity>topN>logprob: the N most similar candidates, the most probable of them (0: off).", DefaultValueFactory = _ => 3 };
         var gpsGallery = new Option<string>("--gps-gallery") { HelpName = "geoclip|train|URI", Description = "GPS gallery: geoclip (GeoCLIP's 100,000 coordinates, bundled), train (the gallery dataset's) or a postgresql://…?table=NAME GPS gallery table (geotoken db push-gps).", DefaultValueFactory = _ => "geoclip" };

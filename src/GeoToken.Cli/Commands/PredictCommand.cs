@@ -35,7 +35,7 @@ internal static class PredictCommand
         var calibration = new Option<FileInfo?>("--calibration") { HelpName = "FILE.json", Description = "Uncertainty calibration from geotoken eval --calibration." };
         var batch = new Option<int>("--batch") { HelpName = "N", Description = "Images located together.", DefaultValueFactory = _ => 32 };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write every prediction (ranked locations, places, uncertainty, neighbors) as JSON. - writes it to standard output (the report then goes to standard error)." };
-        var device = CliChoices.Device("cpu, cuda or cuda:N.");
+        var device = CliChoices.Device("Where the model runs: the CPU, the first CUDA GPU, or the N-th (0-based).");
         var judge = new JudgeSettings();
         var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule, the reference's judge prompts");
         var cmd = new Command("predict", "Locate photos (--image with --encoder) or feature rows (--features): ranked positions, uncertainty radius and the nearest place.")

@@ -20,7 +20,7 @@ internal static class RewardCommand
         var samples = new Option<int>("--samples") { HelpName = "N", Description = "Samples per pool (plus greedy).", DefaultValueFactory = _ => 30 };
         var lr = new Option<double>("--lr") { HelpName = "RATE", Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3 };
         var index = new Option<FileInfo?>("--index") { HelpName = "FILE", Description = "Cluster index of the training gallery for computing neighbors (default: exact search)." };
-        var device = CliChoices.Device("cpu, cuda or cuda:N.");
+        var device = CliChoices.Device("Where the model runs: the CPU, the first CUDA GPU, or the N-th (0-based).");
         var group = NeighborGroupSetting.Create();
         var recipe = RecipeSetting.Create("hidden 2048, two bins, the whole transformer fine-tuned and saved with the head, AdamW 5e-5 ×0.9 per epoch, 40 epochs of 512 images with 10 samples each");
         var cmd = new Command("reward", "Train the paper's reward head (is a candidate within 200 km?) on pools the model samples for its training images.")

@@ -22,7 +22,7 @@ internal static class ServeCommand
         var top = new Option<int>("--top") { HelpName = "N", Description = "Ranked answers per image.", DefaultValueFactory = _ => 3 };
         var reranker = new Option<string>("--reranker") { Description = "consensus, mbr or logprob.", DefaultValueFactory = _ => "consensus" }.OneOf("consensus", "mbr", "logprob");
         var calibration = new Option<FileInfo?>("--calibration") { HelpName = "FILE.json", Description = "Uncertainty calibration from geotoken eval --calibration." };
-        var device = CliChoices.Device("cpu, cuda or cuda:N.");
+        var device = CliChoices.Device("Where the model runs: the CPU, the first CUDA GPU, or the N-th (0-based).");
         var cmd = new Command("serve", "Serve geolocation over HTTP on 127.0.0.1: POST /predict (feature vectors as JSON, or photos as multipart form data with --encoder), GET /health.")
         {
             model, index, port, maxMb, concurrency, queue, top, reranker, calibration, device,

@@ -29,7 +29,7 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { HelpName = "SEED", Description = "Seed (weights, dropout, shuffling).", DefaultValueFactory = _ => 1UL };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt (the checkpoint next to --out) if it exists." };
         var resumeAnyway = new Option<bool>("--resume-anyway") { Description = "With --resume: continue even if the checkpoint was trained on other data (or records none)." };
-        var device = CliChoices.Device("cpu, cuda or cuda:N (CUDA needs a CUDA backend build).");
+        var device = CliChoices.Device("Where the model trains: the CPU, the first CUDA GPU, or the N-th (0-based; CUDA needs a CUDA backend build).");
         var maxMinutes = new Option<double?>("--max-minutes") { HelpName = "MINUTES", Description = "Stop after this much training time (checkpointed; --resume continues)." };
         var valRows = new Option<int>("--val-rows") { HelpName = "N", Description = "Validate on at most this many rows.", DefaultValueFactory = _ => 2000 };
         var index = new Option<FileInfo?>("--index") { HelpName = "FILE", Description = "Cluster index of the training gallery for computing neighbors (default: exact search)." };

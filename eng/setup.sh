@@ -75,7 +75,7 @@ fi
 
 # 3. Test and peer dependencies (Debian packages) ---------------------------------------------
 pkgs=()
-[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ binutils python3-numpy python3-pil libimage-exiftool-perl python3-torch libopenblas0-pthread chromium)
+[ $want_test -eq 1 ] && pkgs+=(libs2-dev g++ binutils python3-numpy python3-mpmath python3-pil libimage-exiftool-perl python3-torch libopenblas0-pthread chromium)
 [ $want_peers -eq 1 ] && pkgs+=(python3-faiss)
 if [ ${#pkgs[@]} -gt 0 ]; then
   missing=()

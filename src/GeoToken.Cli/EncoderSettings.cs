@@ -22,8 +22,8 @@ internal sealed class EncoderSettings(bool required)
         Arity = ArgumentArity.OneOrMore,
     };
 
-    private readonly Option<string> _preprocess = new("--preprocess") { Description = "Encoder preprocessing: clip, imagenet or caffe-squeezenet.", DefaultValueFactory = _ => "clip" };
-    private readonly Option<string?> _output = new("--encoder-output") { Description = "Encoder tensor to use as features (default: the model's float output; e.g. a penultimate layer)." };
+    private readonly Option<string> _preprocess = new Option<string>("--preprocess") { Description = "Encoder preprocessing: clip, imagenet or caffe-squeezenet.", DefaultValueFactory = _ => "clip" }.OneOf(GeoLocatorEncoderOptions.PreprocessingNames);
+    private readonly Option<string?> _output = new("--encoder-output") { HelpName = "TENSOR", Description = "Encoder tensor to use as features (default: the model's float output; e.g. a penultimate layer)." };
 
     public void AddTo(Command command)
     {

@@ -10,9 +10,9 @@ namespace GeoToken.Cli;
 /// </summary>
 internal sealed class GallerySetting(string description)
 {
-    private readonly Option<string> _gallery = new("--gallery") { Description = description + " Or a PostgreSQL gallery: postgresql://[user@]host[:port]/db?table=NAME (geotoken db push; a host starting with / is a socket folder).", Required = true };
-    private readonly Option<DirectoryInfo?> _cache = new("--gallery-cache") { Description = "With a postgresql:// gallery: where its row snapshot is kept (default: ~/.cache/geotoken/pg)." };
-    private readonly Option<int?> _efSearch = new("--ef-search") { Description = "With a postgresql:// gallery: HNSW ef_search (default 40; higher: better recall, slower)." };
+    private readonly Option<string> _gallery = new("--gallery") { HelpName = "DIR|URI", Description = description + " Or a PostgreSQL gallery: postgresql://[user@]host[:port]/db?table=NAME (geotoken db push; a host starting with / is a socket folder).", Required = true };
+    private readonly Option<DirectoryInfo?> _cache = new("--gallery-cache") { HelpName = "DIR", Description = "With a postgresql:// gallery: where its row snapshot is kept (default: ~/.cache/geotoken/pg)." };
+    private readonly Option<int?> _efSearch = new("--ef-search") { HelpName = "N", Description = "With a postgresql:// gallery: HNSW ef_search (default 40; higher: better recall, slower)." };
     private readonly Option<bool> _exact = new("--exact-search") { Description = "With a postgresql:// gallery: compare every row instead of using the HNSW index." };
 
     public void AddTo(Command command)

@@ -35,6 +35,8 @@ internal static class GeoTokenCli
             DbCommand.Create(),
             ServeCommand.Create(),
         };
+        root.WithExamples("geotoken synth --out S --train 100000 --test 2997", "geotoken predict --model M --gallery photos-gallery --image photo.jpg --encoder clip.onnx");
+        CliExamples.AddToHelp(root);
         return root;
     }
 

@@ -15,11 +15,11 @@ namespace GeoToken.Cli;
 /// </summary>
 internal sealed class JudgeSettings
 {
-    private readonly Option<string?> _model = new("--judge-model") { Description = "Enable the MLLM judge with this chat model (e.g. gpt-4o-mini, llava, gemini-2.0-flash)." };
-    private readonly Option<Uri?> _endpoint = new("--judge-endpoint") { Description = "OpenAI-compatible base URL (default https://api.openai.com/v1; Ollama: http://localhost:11434/v1)." };
-    private readonly Option<string> _mode = new("--judge-mode") { Description = "pool (choose a candidate), free (answer coordinates) or rag (neighbor coordinates).", DefaultValueFactory = _ => "pool" };
-    private readonly Option<int> _top = new("--judge-top") { Description = "The judge sees the consensus top N candidates.", DefaultValueFactory = _ => 5 };
-    private readonly Option<double> _timeout = new("--judge-timeout") { Description = "Seconds per judge call.", DefaultValueFactory = _ => 60 };
+    private readonly Option<string?> _model = new("--judge-model") { HelpName = "MODEL", Description = "Enable the MLLM judge with this chat model (e.g. gpt-4o-mini, llava, gemini-2.0-flash)." };
+    private readonly Option<Uri?> _endpoint = new("--judge-endpoint") { HelpName = "URL", Description = "OpenAI-compatible base URL (default https://api.openai.com/v1; Ollama: http://localhost:11434/v1)." };
+    private readonly Option<string> _mode = new Option<string>("--judge-mode") { Description = "pool (choose a candidate), free (answer coordinates) or rag (neighbor coordinates).", DefaultValueFactory = _ => "pool" }.OneOf("pool", "free", "rag");
+    private readonly Option<int> _top = new("--judge-top") { HelpName = "N", Description = "The judge sees the consensus top N candidates.", DefaultValueFactory = _ => 5 };
+    private readonly Option<double> _timeout = new("--judge-timeout") { HelpName = "SECONDS", Description = "Seconds per judge call.", DefaultValueFactory = _ => 60 };
 
     public void AddTo(Command command)
     {

@@ -6,5 +6,5 @@ namespace GeoToken.Cli;
 internal static class ModelSetting
 {
     public static Option<FileInfo> Create(string description = "Trained model (geotoken train): a model folder (config.json + model.safetensors), its config.json, or a .gtm file.") =>
-        new("--model") { Description = description, Required = true };
+        new("--model") { HelpName = "DIR|M.gtm", Description = description, Required = true };
 }

@@ -11,6 +11,7 @@ internal static class NeighborGroupSetting
 
     public static Option<string> Create() => new("--neighbor-group")
     {
+        HelpName = "COLUMN|none|auto",
         Description = "Metadata column whose shared values keep training neighbors apart (a photo's own uploader or series is never its neighbor): "
             + "a column name, none, or auto (AUTHOR, else SERIES, else none).",
         DefaultValueFactory = _ => "auto",

@@ -6,11 +6,11 @@ namespace GeoToken.Cli;
 /// <summary>The <c>--recipe default|paper</c> option (<see cref="GeoTokenRecipe"/>) and whether other options were given explicitly.</summary>
 internal static class RecipeSetting
 {
-    public static Option<string> Create(string what) => new("--recipe")
+    public static Option<string> Create(string what) => new Option<string>("--recipe")
     {
         Description = $"default (GeoToken.NET's choices) or paper (the reference implementation's: {what}); options given explicitly still win.",
         DefaultValueFactory = _ => "default",
-    };
+    }.OneOf("default", "paper");
 
     public static GeoTokenRecipe Resolve(ParseResult parse, Option<string> option)
     {

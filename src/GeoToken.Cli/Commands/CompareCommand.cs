@@ -18,9 +18,9 @@ internal static class CompareCommand
 
     public static Command Create()
     {
-        var predictions = new Option<FileInfo>("--predictions") { Description = "Predictions CSV of geotoken eval (LAT, LON, then LAT_pred_NAME/LON_pred_NAME per strategy).", Required = true };
-        var baseline = new Option<string>("--baseline") { Description = "Strategy to compare against.", DefaultValueFactory = _ => "greedy" };
-        var strategies = new Option<string?>("--strategies") { Description = "Comma-separated strategies to compare (default: every other one in the file)." };
+        var predictions = new Option<FileInfo>("--predictions") { HelpName = "FILE.csv", Description = "Predictions CSV of geotoken eval (LAT, LON, then LAT_pred_NAME/LON_pred_NAME per strategy).", Required = true };
+        var baseline = new Option<string>("--baseline") { HelpName = "STRATEGY", Description = "Strategy to compare against.", DefaultValueFactory = _ => "greedy" };
+        var strategies = new Option<string?>("--strategies") { HelpName = "S1,S2,…", Description = "Comma-separated strategies to compare (default: every other one in the file)." };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Also write the comparisons as JSON. - writes it to standard output (the report then goes to standard error)." };
         var cmd = new Command("compare", "Paired accuracy differences against a baseline strategy: wins, losses, 95 % interval and McNemar p-value per distance.")
         {
@@ -54,7 +54,7 @@ internal static class CompareCommand
 
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken compare --predictions val.csv", "geotoken compare --predictions test.csv --baseline greedy --strategies beam,consensus --json compare.json");
     }
 
     /// <summary>Each strategy's evaluation against the file's truth, keyed by strategy name (in column order).</summary>

@@ -12,7 +12,7 @@ internal static class ConvertCommand
         var model = ModelSetting.Create("The model to convert: a .gtm file or checkpoint (or a model folder).");
         var output = new Option<FileInfo>("--out")
         {
-            Description = "The model folder to write (config.json + model.safetensors); a path ending in .gtm writes the single-file format instead.",
+            HelpName = "FILE", Description = "The model folder to write (config.json + model.safetensors); a path ending in .gtm writes the single-file format instead.",
             Required = true,
         };
         var force = new Option<bool>("--force") { Description = "Replace an existing output." };
@@ -37,6 +37,6 @@ internal static class ConvertCommand
                 $"model: {target} ({(GeoTokenModelFile.IsSingleFilePath(target) ? ".gtm file" : "model folder")}, {loaded.ParameterCount:N0} parameters) from {source}"));
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken convert --model old.gtm --out model", "geotoken convert --model model --out model.gtm --force");
     }
 }

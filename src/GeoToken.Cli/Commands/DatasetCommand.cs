@@ -31,6 +31,8 @@ internal static class DatasetCommand
             return Task.FromResult(dataset.Integrity is DatasetIntegrity.Verified ? 0 : GeoTokenCli.ExitFailure);
         });
 
+        verify.WithExamples("geotoken dataset verify S/train");
+
         var rehashDir = new Argument<DirectoryInfo>("DIR") { Description = "Dataset folder (meta.csv and image.npy, optional loc.npy and text.npy)." };
         var rehash = new Command("rehash", "Accept a dataset folder as it is now: validate meta.csv, rewrite latlon.npy from it and record every file's SHA-256 in dataset.json (after an intended edit of meta.csv, or for folders written by older versions).")
         {
@@ -46,6 +48,7 @@ internal static class DatasetCommand
             return Task.FromResult(0);
         });
 
-        return new Command("dataset", "Check or re-derive a dataset folder.") { verify, rehash };
+        rehash.WithExamples("geotoken dataset rehash V/val");
+        return new Command("dataset", "Check or re-derive a dataset folder.") { verify, rehash }.WithExamples("geotoken dataset verify S/train", "geotoken dataset rehash V/val");
     }
 }

@@ -10,14 +10,14 @@ internal static class DbCommand
 {
     public static Command Create()
     {
-        var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder to load.", Required = true };
-        var connection = new Option<string>("--connection") { Description = "postgresql://[user@]host[:port]/db[?table=NAME] (a host starting with / is a socket folder) or an Npgsql connection string.", Required = true };
-        var table = new Option<string?>("--table") { Description = $"Gallery table (default: the URI's table, else {PgGalleryAddress.DefaultTable})." };
-        var chunk = new Option<int>("--chunk-rows") { Description = "Rows per copied and committed chunk (an interrupted push resumes at the first incomplete chunk).", DefaultValueFactory = _ => 10_000 };
+        var gallery = new Option<DirectoryInfo>("--gallery") { HelpName = "DIR", Description = "Gallery dataset folder to load.", Required = true };
+        var connection = new Option<string>("--connection") { HelpName = "URI|CONNSTRING", Description = "postgresql://[user@]host[:port]/db[?table=NAME] (a host starting with / is a socket folder) or an Npgsql connection string.", Required = true };
+        var table = new Option<string?>("--table") { HelpName = "NAME", Description = $"Gallery table (default: the URI's table, else {PgGalleryAddress.DefaultTable})." };
+        var chunk = new Option<int>("--chunk-rows") { HelpName = "N", Description = "Rows per copied and committed chunk (an interrupted push resumes at the first incomplete chunk).", DefaultValueFactory = _ => 10_000 };
         var noIndex = new Option<bool>("--no-index") { Description = "Do not build the HNSW index after loading." };
-        var m = new Option<int>("--hnsw-m") { Description = "HNSW graph degree m.", DefaultValueFactory = _ => 16 };
-        var efConstruction = new Option<int>("--ef-construction") { Description = "HNSW build candidate list ef_construction.", DefaultValueFactory = _ => 64 };
-        var json = new Option<FileInfo?>("--json") { Description = "Write the push report (rows added, chunks skipped, times, sizes) as JSON." };
+        var m = new Option<int>("--hnsw-m") { HelpName = "M", Description = "HNSW graph degree m.", DefaultValueFactory = _ => 16 };
+        var efConstruction = new Option<int>("--ef-construction") { HelpName = "N", Description = "HNSW build candidate list ef_construction.", DefaultValueFactory = _ => 64 };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Write the push report (rows added, chunks skipped, times, sizes) as JSON." };
         var push = new Command("push", "Load a gallery dataset into a PostgreSQL table (binary COPY in chunks; resumable, idempotent by IMG_ID), then build its HNSW index.")
         {
             gallery, connection, table, chunk, noIndex, m, efConstruction, json,
@@ -49,8 +49,8 @@ internal static class DbCommand
             return 0;
         });
 
-        var infoConnection = new Option<string>("--connection") { Description = "postgresql://…?table=NAME or an Npgsql connection string.", Required = true };
-        var infoTable = new Option<string?>("--table") { Description = "Gallery table (default: the URI's, else gallery)." };
+        var infoConnection = new Option<string>("--connection") { HelpName = "URI|CONNSTRING", Description = "postgresql://…?table=NAME or an Npgsql connection string.", Required = true };
+        var infoTable = new Option<string?>("--table") { HelpName = "NAME", Description = "Gallery table (default: the URI's, else gallery)." };
         var info = new Command("info", "What the metadata table records of a gallery table, and its current size.") { infoConnection, infoTable };
         info.SetAction(async (parse, ct) =>
         {
@@ -62,7 +62,11 @@ internal static class DbCommand
             return 0;
         });
 
-        return new Command("db", "Galleries in PostgreSQL with pgvector.") { push, DbGpsCommand.Create(), info };
+        return new Command("db", "Galleries in PostgreSQL with pgvector.") {
+            push.WithExamples("geotoken db push --gallery mp16/train --connection \"postgresql://geo@%2Fvar%2Frun%2Fpostgresql/geo?table=mp16\"", "geotoken db push --gallery S/train --connection postgresql://localhost/geo --table synth --chunk-rows 50000"),
+            DbGpsCommand.Create(),
+            info.WithExamples("geotoken db info --connection \"postgresql://geo@%2Fvar%2Frun%2Fpostgresql/geo?table=mp16\""),
+        }.WithExamples("geotoken db push --gallery S/train --connection postgresql://localhost/geo?table=synth", "geotoken db info --connection postgresql://localhost/geo?table=synth");
     }
 
     /// <summary>Pushes <paramref name="dataset"/> with a progress display, then prints the report (and writes it as JSON).</summary>

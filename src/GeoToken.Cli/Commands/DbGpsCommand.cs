@@ -17,14 +17,14 @@ internal static class DbGpsCommand
 
     public static Command Create()
     {
-        var similarity = new Option<FileInfo>("--similarity") { Description = "Similarity model (geotoken similarity or geotoken import geoclip) whose location encoder embeds the coordinates.", Required = true };
-        var coordinates = new Option<string>("--coordinates") { Description = "geoclip (GeoCLIP's 100,000, bundled) or train (the --gallery dataset's).", DefaultValueFactory = _ => "geoclip" };
-        var gallery = new Option<DirectoryInfo?>("--gallery") { Description = "With --coordinates train: the dataset whose coordinates are the gallery." };
-        var connection = new Option<string>("--connection") { Description = "postgresql://[user@]host[:port]/db[?table=NAME] or an Npgsql connection string.", Required = true };
-        var table = new Option<string?>("--table") { Description = $"GPS gallery table (default: the URI's table, else {DefaultTable})." };
-        var chunk = new Option<int>("--chunk-rows") { Description = "Rows per copied and committed chunk (an interrupted push resumes at the first incomplete chunk).", DefaultValueFactory = _ => 10_000 };
+        var similarity = new Option<FileInfo>("--similarity") { HelpName = "S.gts", Description = "Similarity model (geotoken similarity or geotoken import geoclip) whose location encoder embeds the coordinates.", Required = true };
+        var coordinates = new Option<string>("--coordinates") { Description = "geoclip (GeoCLIP's 100,000, bundled) or train (the --gallery dataset's).", DefaultValueFactory = _ => "geoclip" }.OneOf("geoclip", "train");
+        var gallery = new Option<DirectoryInfo?>("--gallery") { HelpName = "DIR", Description = "With --coordinates train: the dataset whose coordinates are the gallery." };
+        var connection = new Option<string>("--connection") { HelpName = "URI|CONNSTRING", Description = "postgresql://[user@]host[:port]/db[?table=NAME] or an Npgsql connection string.", Required = true };
+        var table = new Option<string?>("--table") { HelpName = "NAME", Description = $"GPS gallery table (default: the URI's table, else {DefaultTable})." };
+        var chunk = new Option<int>("--chunk-rows") { HelpName = "N", Description = "Rows per copied and committed chunk (an interrupted push resumes at the first incomplete chunk).", DefaultValueFactory = _ => 10_000 };
         var noIndex = new Option<bool>("--no-index") { Description = "Do not build the HNSW index after loading." };
-        var json = new Option<FileInfo?>("--json") { Description = "Write the push report as JSON." };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Write the push report as JSON." };
         var command = new Command("push-gps", "Embed GPS-gallery coordinates with a similarity model's location encoder and load them into a PostgreSQL table (resumable, idempotent), then build its HNSW index.")
         {
             similarity, coordinates, gallery, connection, table, chunk, noIndex, json,
@@ -69,7 +69,7 @@ internal static class DbGpsCommand
 
             return 0;
         });
-        return command;
+        return command.WithExamples("geotoken db push-gps --similarity geoclip.gts --connection \"postgresql://geo@%2Fvar%2Frun%2Fpostgresql/geo?table=gps100k\"", "geotoken db push-gps --similarity S/sim.gts --coordinates train --gallery S/train --connection postgresql://localhost/geo");
     }
 
     private static void WriteDataset(string folder, IReadOnlyList<Geometry.LatLng> coordinates, FeatureMatrix embeddings, CancellationToken ct)

@@ -13,12 +13,12 @@ internal static class EmbedCommand
 {
     public static Command Create()
     {
-        var similarity = new Option<FileInfo>("--similarity") { Description = "Similarity model (geotoken similarity or geotoken import geoclip).", Required = true };
-        var locations = new Option<FileInfo?>("--locations") { Description = "CSV with LAT and LON columns (degrees): writes one location embedding per row." };
-        var features = new Option<FileInfo?>("--features") { Description = "Float32/float16 .npy of image features (rows, d_in): writes one image embedding per row." };
-        var output = new Option<FileInfo>("--out") { Description = "The .npy to write: float32 (rows, D), each row L2-normalised (written atomically).", Required = true };
+        var similarity = new Option<FileInfo>("--similarity") { HelpName = "FILE", Description = "Similarity model (geotoken similarity or geotoken import geoclip).", Required = true };
+        var locations = new Option<FileInfo?>("--locations") { HelpName = "FILE.csv", Description = "CSV with LAT and LON columns (degrees): writes one location embedding per row." };
+        var features = new Option<FileInfo?>("--features") { HelpName = "FILE.npy", Description = "Float32/float16 .npy of image features (rows, d_in): writes one image embedding per row." };
+        var output = new Option<FileInfo>("--out") { HelpName = "FILE", Description = "The .npy to write: float32 (rows, D), each row L2-normalised (written atomically).", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
-        var batch = new Option<int>("--batch") { Description = "Rows embedded together.", DefaultValueFactory = _ => 4096 };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Rows embedded together.", DefaultValueFactory = _ => 4096 };
         var cmd = new Command("embed", "Embed locations (CSV) or image features (.npy) with a similarity model's encoders.")
         {
             similarity, locations, features, output, force, batch,
@@ -40,7 +40,7 @@ internal static class EmbedCommand
                 $"{path}: {rows} × {model.Options.EmbeddingDimension} float32 {(csvFile is not null ? "location" : "image")} embeddings (L2-normalised)"));
             return Task.FromResult(0);
         });
-        return cmd;
+        return cmd.WithExamples("geotoken embed --similarity geoclip.gts --locations coordinates_100K.csv --out gps100k.npy", "geotoken embed --similarity S/sim.gts --features S/test/image.npy --out test-emb.npy");
     }
 
     internal static long EmbedLocations(SimilarityModel model, string csvPath, string outPath, int chunk, CancellationToken ct)

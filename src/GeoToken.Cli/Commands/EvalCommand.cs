@@ -18,25 +18,25 @@ internal static class EvalCommand
     {
         var model = ModelSetting.Create();
         var gallery = new GallerySetting("Gallery dataset folder (the training set).");
-        var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder with true locations.", Required = true };
+        var query = new Option<DirectoryInfo>("--query") { HelpName = "DIR", Description = "Query dataset folder with true locations.", Required = true };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write a list of {strategy, metrics…, ms_per_image} as JSON. - writes it to standard output (the report then goes to standard error)." };
-        var predictions = new Option<FileInfo?>("--predictions") { Description = "Write every strategy's prediction per image as CSV (LAT_pred/LON_pred = --primary)." };
-        var primary = new Option<string>("--primary") { Description = "Strategy written as LAT_pred/LON_pred.", DefaultValueFactory = _ => "consensus" };
-        var report = new Option<DirectoryInfo?>("--report") { Description = "Write an HTML report with error CDFs and world maps into this folder." };
-        var maxQueries = new Option<int?>("--max-queries") { Description = "Evaluate only the first N queries." };
-        var batch = new Option<int>("--batch") { Description = "Images decoded together.", DefaultValueFactory = _ => 64 };
-        var beam = new Option<int>("--beam") { Description = "Beam width.", DefaultValueFactory = _ => 5 };
-        var commitLevel = new Option<int>("--commit-level") { Description = "S2 level at which the beam strategy commits to one cell (beam-paper never commits).", DefaultValueFactory = _ => BeamSearchOptions.DefaultCommitLevel };
-        var commitScore = new Option<string>("--commit-score") { Description = "How beam chooses that cell: hierarchy (the most mass in the cell and its coarser cells together) or cell (the most probable cell).", DefaultValueFactory = _ => "hierarchy" };
-        var samples = new Option<int>("--samples") { Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
-        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
-        var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0UL };
-        var calibration = new Option<FileInfo?>("--calibration") { Description = "Fit the uncertainty radius on this (validation) query set and write it as JSON for predict." };
-        var reward = new Option<FileInfo?>("--reward") { Description = "Reward head (geotoken reward): adds the reward strategy." };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-        var similarity = new Option<FileInfo?>("--similarity") { Description = "Similarity model (geotoken similarity): adds the similarity reranker, its cascade and the gps-gallery strategy." };
-        var similarityTop = new Option<int>("--similarity-top") { Description = "With --similarity, also evaluate similarity>topN>logprob: the N most similar candidates, the most probable of them (0: off).", DefaultValueFactory = _ => 3 };
-        var gpsGallery = new Option<string>("--gps-gallery") { Description = "GPS gallery: geoclip (GeoCLIP's 100,000 coordinates, bundled), train (the gallery dataset's) or a postgresql://…?table=NAME GPS gallery table (geotoken db push-gps).", DefaultValueFactory = _ => "geoclip" };
+        var predictions = new Option<FileInfo?>("--predictions") { HelpName = "FILE.csv", Description = "Write every strategy's prediction per image as CSV (LAT_pred/LON_pred = --primary)." };
+        var primary = new Option<string>("--primary") { HelpName = "STRATEGY", Description = "Strategy written as LAT_pred/LON_pred.", DefaultValueFactory = _ => "consensus" };
+        var report = new Option<DirectoryInfo?>("--report") { HelpName = "DIR", Description = "Write an HTML report with error CDFs and world maps into this folder." };
+        var maxQueries = new Option<int?>("--max-queries") { HelpName = "N", Description = "Evaluate only the first N queries." };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Images decoded together.", DefaultValueFactory = _ => 64 };
+        var beam = new Option<int>("--beam") { HelpName = "WIDTH", Description = "Beam width.", DefaultValueFactory = _ => 5 };
+        var commitLevel = new Option<int>("--commit-level") { HelpName = "LEVEL", Description = "S2 level at which the beam strategy commits to one cell (beam-paper never commits).", DefaultValueFactory = _ => BeamSearchOptions.DefaultCommitLevel };
+        var commitScore = new Option<string>("--commit-score") { Description = "How beam chooses that cell: hierarchy (the most mass in the cell and its coarser cells together) or cell (the most probable cell).", DefaultValueFactory = _ => "hierarchy" }.OneOf("hierarchy", "cell");
+        var samples = new Option<int>("--samples") { HelpName = "N", Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
+        var temperature = new Option<double>("--temperature") { HelpName = "T", Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
+        var seed = new Option<ulong>("--seed") { HelpName = "SEED", Description = "Sampling seed.", DefaultValueFactory = _ => 0UL };
+        var calibration = new Option<FileInfo?>("--calibration") { HelpName = "FILE.json", Description = "Fit the uncertainty radius on this (validation) query set and write it as JSON for predict." };
+        var reward = new Option<FileInfo?>("--reward") { HelpName = "FILE", Description = "Reward head (geotoken reward): adds the reward strategy." };
+        var device = CliChoices.Device("Where the model runs: the CPU, the first CUDA GPU, or the N-th (0-based).");
+        var similarity = new Option<FileInfo?>("--similarity") { HelpName = "FILE", Description = "Similarity model (geotoken similarity): adds the similarity reranker, its cascade and the gps-gallery strategy." };
+        var similarityTop = new Option<int>("--similarity-top") { HelpName = "N", Description = "With --similarity, also evaluate similarity>topN>logprob: the N most similar candidates, the most probable of them (0: off).", DefaultValueFactory = _ => 3 };
+        var gpsGallery = new Option<string>("--gps-gallery") { HelpName = "geoclip|train|URI", Description = "GPS gallery: geoclip (GeoCLIP's 100,000 coordinates, bundled), train (the gallery dataset's) or a postgresql://…?table=NAME GPS gallery table (geotoken db push-gps).", DefaultValueFactory = _ => "geoclip" };
         var gpsIndex = new Option<bool>("--gps-index") { Description = "Search the GPS gallery through a hierarchical cluster index (up to 800 clusters, beam descent) instead of exactly." };
         var judge = new JudgeSettings();
         var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule (reward-paper), the reference's judge prompts; beam-paper is its beam");
@@ -106,7 +106,7 @@ internal static class EvalCommand
 
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken eval --model S/small.gtm --gallery S/train --query S/test --json eval.json --predictions test.csv", "geotoken eval --model M --gallery S/train --query V/val --calibration calibration.json --reward S/reward.gtr");
     }
 
     private static BeamCommitScore ParseCommitScore(string value) => value.ToUpperInvariant() switch

@@ -11,11 +11,11 @@ namespace GeoToken.Cli.Commands;
 /// <summary><c>geotoken export</c>: GeoToken models in other formats (PyTorch state dicts, ONNX graphs).</summary>
 internal static class ExportCommand
 {
-    public static Command Create() => new("export", "Write a GeoToken model in another format.")
+    public static Command Create() => new Command("export", "Write a GeoToken model in another format.")
     {
         PyTorch(),
         Onnx(),
-    };
+    }.WithExamples("geotoken export onnx --model M --out M-onnx", "geotoken export pytorch --model M --out geotoken.pth");
 
     /// <summary><c>geotoken export pytorch</c>: a state dict of the reference implementation's model.</summary>
     private static Command PyTorch()
@@ -38,7 +38,7 @@ internal static class ExportCommand
             parse.InvocationConfiguration.Output.WriteLine($"{outPath}: {state.Count} tensors in the reference layout (unused similarity_embedding, metadata_proj and coord_head written as zeros)");
             return Task.FromResult(0);
         });
-        return cmd;
+        return cmd.WithExamples("geotoken export pytorch --model M --out geotoken.pth", "geotoken export pytorch --model M.gtm --out geotoken.pth --force");
     }
 
     /// <summary><c>geotoken export onnx</c>: the encoder and one cached decoding step as ONNX graphs.</summary>
@@ -69,6 +69,6 @@ internal static class ExportCommand
                 $"ONNX export: {dir}; opset {config.Opset}, d {o.ModelDimension}, {o.EncoderLayers} + {o.DecoderLayers} layers, {o.ContextLayout} layout, {o.NormOrder}-norm, copy head {(o.NeighborCopy ? "on" : "off")}, {bytes / 1e6:F1} MB of graphs"));
             return Task.FromResult(0);
         });
-        return cmd;
+        return cmd.WithExamples("geotoken export onnx --model M --out M-onnx", "geotoken export onnx --model S/small.gtm --out small-onnx --force");
     }
 }

@@ -8,9 +8,9 @@ internal static class GalleryCommand
 {
     public static Command Create()
     {
-        var photos = new Option<DirectoryInfo>("--photos") { Description = "Folder of photos (searched recursively); GPS is read from EXIF.", Required = true };
+        var photos = new Option<DirectoryInfo>("--photos") { HelpName = "DIR", Description = "Folder of photos (searched recursively); GPS is read from EXIF.", Required = true };
         var encoder = new EncoderSettings(required: true);
-        var output = new Option<DirectoryInfo>("--out") { Description = "Dataset folder to write or update (meta.csv, image.npy, scan-report.csv).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { HelpName = "DIR", Description = "Dataset folder to write or update (meta.csv, image.npy, scan-report.csv).", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace the files of a non-empty --out folder that this command did not write (it is refused otherwise)." };
         var cmd = new Command("gallery", "Encode a folder of geotagged photos into a gallery dataset; re-running encodes only new or changed photos.")
         {
@@ -31,6 +31,6 @@ internal static class GalleryCommand
             o.WriteLine($"report: {result.ReportPath}");
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken gallery --photos ~/Pictures --encoder clip.onnx --out photos-gallery");
     }
 }

@@ -10,20 +10,20 @@ namespace GeoToken.Cli.Commands;
 /// <summary><c>geotoken import</c>: models published by other implementations, converted to GeoToken files.</summary>
 internal static class ImportCommand
 {
-    public static Command Create() => new("import", "Convert model weights published by other implementations (PyTorch) to GeoToken files.")
+    public static Command Create() => new Command("import", "Convert model weights published by other implementations (PyTorch) to GeoToken files.")
     {
         Reference(),
         GeoClip(),
-    };
+    }.WithExamples("geotoken import reference --checkpoint geotoken.pth --out M", "geotoken import geoclip --weights geoclip/model/weights --out geoclip.gts");
 
     /// <summary><c>geotoken import reference</c>: a checkpoint of the GeoToken reference implementation.</summary>
     private static Command Reference()
     {
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "The reference model's state dict, as torch.save wrote it (.pth).", Required = true, HelpName = "X.pth" };
         var output = new Option<FileInfo>("--out") { Description = "The GeoToken model to write (a folder; a path ending in .gtm writes one file).", Required = true, HelpName = "M" };
-        var heads = new Option<int>("--heads") { Description = "Attention heads of the checkpoint's model (a state dict does not record them).", DefaultValueFactory = _ => 8 };
-        var neighbors = new Option<int>("--neighbors") { Description = "Retrieved neighbors per query the model reads (the reference uses 15).", DefaultValueFactory = _ => 15 };
-        var key = new Option<string?>("--key") { Description = "Path of keys to the state dict inside the checkpoint, separated by '/' (e.g. state_dict); default: found automatically." };
+        var heads = new Option<int>("--heads") { HelpName = "N", Description = "Attention heads of the checkpoint's model (a state dict does not record them).", DefaultValueFactory = _ => 8 };
+        var neighbors = new Option<int>("--neighbors") { HelpName = "K", Description = "Retrieved neighbors per query the model reads (the reference uses 15).", DefaultValueFactory = _ => 15 };
+        var key = new Option<string?>("--key") { HelpName = "KEY/KEY…", Description = "Path of keys to the state dict inside the checkpoint, separated by '/' (e.g. state_dict); default: found automatically." };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
         var cmd = new Command("reference", "Import a checkpoint of the GeoToken reference implementation (GeoTransformerModelS2, github NNargesNN/GeoToken).")
         {
@@ -44,7 +44,7 @@ internal static class ImportCommand
             o.WriteLine($"ignored (unused by the reference's forward pass): {string.Join(", ", result.IgnoredTensors)}");
             return Task.FromResult(0);
         });
-        return cmd;
+        return cmd.WithExamples("geotoken import reference --checkpoint geotoken.pth --out M --heads 8 --neighbors 15", "geotoken import reference --checkpoint run.pth --out M.gtm --key state_dict --force");
     }
 
     /// <summary><c>geotoken import geoclip</c>: GeoCLIP's three published weight files as a similarity model.</summary>
@@ -73,6 +73,6 @@ internal static class ImportCommand
                 $"similarity model: {path}; GeoCLIP, {o.FeatureDimension}-d image features → {o.EmbeddingDimension}-d embeddings, Equal Earth location input, {o.Scales.Count} Fourier scales, temperature {model.Temperature:G4}"));
             return Task.FromResult(0);
         });
-        return cmd;
+        return cmd.WithExamples("geotoken import geoclip --weights geoclip/model/weights --out geoclip.gts");
     }
 }

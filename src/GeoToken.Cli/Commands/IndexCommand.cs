@@ -9,11 +9,11 @@ internal static class IndexCommand
 {
     public static Command Create()
     {
-        var gallery = new Option<DirectoryInfo>("--gallery") { Description = "Gallery dataset folder.", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = "Index file to write.", Required = true };
-        var clusters = new Option<int>("--clusters") { Description = "Top-level clusters.", DefaultValueFactory = _ => 800 };
-        var levels = new Option<int>("--levels") { Description = "Tree levels (1 = flat inverted file).", DefaultValueFactory = _ => 2 };
-        var recall = new Option<double>("--target-recall") { Description = "Recall@10 the default beam is calibrated to.", DefaultValueFactory = _ => 0.95 };
+        var gallery = new Option<DirectoryInfo>("--gallery") { HelpName = "DIR", Description = "Gallery dataset folder.", Required = true };
+        var output = new Option<FileInfo>("--out") { HelpName = "FILE", Description = "Index file to write.", Required = true };
+        var clusters = new Option<int>("--clusters") { HelpName = "N", Description = "Top-level clusters.", DefaultValueFactory = _ => 800 };
+        var levels = new Option<int>("--levels") { HelpName = "N", Description = "Tree levels (1 = flat inverted file).", DefaultValueFactory = _ => 2 };
+        var recall = new Option<double>("--target-recall") { HelpName = "RECALL", Description = "Recall@10 the default beam is calibrated to.", DefaultValueFactory = _ => 0.95 };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write the build report as JSON. - writes it to standard output (the report then goes to standard error)." };
         var cmd = new Command("index", "Build the hierarchical k-means cluster index of a gallery (beam descent at search time).")
         {
@@ -30,6 +30,6 @@ internal static class IndexCommand
             if (parse.GetValue(json) is { } j) JsonReport.Write(j.FullName, report);
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken index --gallery S/train --out S/train.gtci");
     }
 }

@@ -10,11 +10,11 @@ internal static class MetricsCommand
 {
     public static Command Create()
     {
-        var predictions = new Option<FileInfo>("--predictions") { Description = "CSV with true and predicted coordinates.", Required = true };
-        var trueLat = new Option<string>("--true-lat") { Description = "Column of the true latitude.", DefaultValueFactory = _ => "LAT" };
-        var trueLon = new Option<string>("--true-lon") { Description = "Column of the true longitude.", DefaultValueFactory = _ => "LON" };
-        var predLat = new Option<string>("--pred-lat") { Description = "Column of the predicted latitude.", DefaultValueFactory = _ => "LAT_pred" };
-        var predLon = new Option<string>("--pred-lon") { Description = "Column of the predicted longitude.", DefaultValueFactory = _ => "LON_pred" };
+        var predictions = new Option<FileInfo>("--predictions") { HelpName = "FILE.csv", Description = "CSV with true and predicted coordinates.", Required = true };
+        var trueLat = new Option<string>("--true-lat") { HelpName = "COLUMN", Description = "Column of the true latitude.", DefaultValueFactory = _ => "LAT" };
+        var trueLon = new Option<string>("--true-lon") { HelpName = "COLUMN", Description = "Column of the true longitude.", DefaultValueFactory = _ => "LON" };
+        var predLat = new Option<string>("--pred-lat") { HelpName = "COLUMN", Description = "Column of the predicted latitude.", DefaultValueFactory = _ => "LAT_pred" };
+        var predLon = new Option<string>("--pred-lon") { HelpName = "COLUMN", Description = "Column of the predicted longitude.", DefaultValueFactory = _ => "LON_pred" };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Also write the metrics as JSON. - writes it to standard output (the report then goes to standard error)." };
         var cmd = new Command("metrics", "Accuracy at 1/25/200/750/2500 km, median and mean error of a predictions CSV.")
         {
@@ -28,7 +28,7 @@ internal static class MetricsCommand
             if (parse.GetValue(json) is { } j) JsonReport.Write(j.FullName, MetricsJson.From(m));
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken metrics --predictions test.csv", "geotoken metrics --predictions test.csv --pred-lat LAT_pred_beam --pred-lon LON_pred_beam --json -");
     }
 
     internal static GeoMetrics Compute(string path, string trueLat, string trueLon, string predLat, string predLon)

@@ -22,20 +22,20 @@ internal static class PredictCommand
     {
         var model = ModelSetting.Create();
         var gallery = new GallerySetting("Gallery dataset folder the model retrieves from (its training set).");
-        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the gallery (default: exact search)." };
-        var features = new Option<FileInfo[]>("--features") { Description = "Query features as .npy (rows × d), one file per modality in order image, loc, text.", AllowMultipleArgumentsPerToken = true };
-        var rows = new Option<int?>("--rows") { Description = "With --features: only the first N rows." };
-        var image = new Option<FileSystemInfo?>("--image") { Description = "A photo, or a folder of photos, to locate (needs --encoder)." };
+        var index = new Option<FileInfo?>("--index") { HelpName = "FILE", Description = "Cluster index of the gallery (default: exact search)." };
+        var features = new Option<FileInfo[]>("--features") { HelpName = "FILE.npy", Description = "Query features as .npy (rows × d), one file per modality in order image, loc, text.", AllowMultipleArgumentsPerToken = true };
+        var rows = new Option<int?>("--rows") { HelpName = "N", Description = "With --features: only the first N rows." };
+        var image = new Option<FileSystemInfo?>("--image") { HelpName = "FILE|DIR", Description = "A photo, or a folder of photos, to locate (needs --encoder)." };
         var encoder = new EncoderSettings(required: false);
-        var top = new Option<int>("--top") { Description = "Ranked answers shown per image.", DefaultValueFactory = _ => 3 };
-        var reranker = new Option<string>("--reranker") { Description = "consensus, mbr, logprob or reward (with --reward).", DefaultValueFactory = _ => "consensus" };
-        var samples = new Option<int>("--samples") { Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
-        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
-        var reward = new Option<FileInfo?>("--reward") { Description = "Reward head (geotoken reward); use with --reranker reward." };
-        var calibration = new Option<FileInfo?>("--calibration") { Description = "Uncertainty calibration from geotoken eval --calibration." };
-        var batch = new Option<int>("--batch") { Description = "Images located together.", DefaultValueFactory = _ => 32 };
+        var top = new Option<int>("--top") { HelpName = "N", Description = "Ranked answers shown per image.", DefaultValueFactory = _ => 3 };
+        var reranker = new Option<string>("--reranker") { Description = "consensus, mbr, logprob or reward (with --reward).", DefaultValueFactory = _ => "consensus" }.OneOf(StandardRerankers.Names);
+        var samples = new Option<int>("--samples") { HelpName = "N", Description = "Samples in the candidate pool (plus greedy).", DefaultValueFactory = _ => 30 };
+        var temperature = new Option<double>("--temperature") { HelpName = "T", Description = "Sampling temperature of the pool.", DefaultValueFactory = _ => 0.7 };
+        var reward = new Option<FileInfo?>("--reward") { HelpName = "FILE", Description = "Reward head (geotoken reward); use with --reranker reward." };
+        var calibration = new Option<FileInfo?>("--calibration") { HelpName = "FILE.json", Description = "Uncertainty calibration from geotoken eval --calibration." };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Images located together.", DefaultValueFactory = _ => 32 };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write every prediction (ranked locations, places, uncertainty, neighbors) as JSON. - writes it to standard output (the report then goes to standard error)." };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var device = CliChoices.Device("Where the model runs: the CPU, the first CUDA GPU, or the N-th (0-based).");
         var judge = new JudgeSettings();
         var recipe = RecipeSetting.Create("pool samples scored tempered, the reward head's selection rule, the reference's judge prompts");
         var cmd = new Command("predict", "Locate photos (--image with --encoder) or feature rows (--features): ranked positions, uncertainty radius and the nearest place.")
@@ -82,7 +82,7 @@ internal static class PredictCommand
             if (parse.GetValue(json) is { } j) JsonReport.Write(j.FullName, predictions.Select(p => PredictionJson.From(p, parse.GetValue(top))).ToArray());
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken predict --model M --gallery photos-gallery --image photo.jpg --encoder clip.onnx", "geotoken predict --model S/small.gtm --gallery S/train --features q.npy --rows 5 --reranker logprob --json -");
     }
 
     /// <summary>

@@ -15,10 +15,10 @@ internal static class RetrieveCommand
     public static Command Create()
     {
         var gallery = new GallerySetting("Gallery dataset folder.");
-        var query = new Option<DirectoryInfo>("--query") { Description = "Query dataset folder (the gallery itself for training neighbors).", Required = true };
-        var k = new Option<int>("--k") { Description = "Neighbors per query.", DefaultValueFactory = _ => 15 };
-        var output = new Option<string>("--out") { Description = "Output prefix: PREFIX_I.npy (int64 rows), PREFIX_D.npy (float32 similarities) and PREFIX.json (their SHA-256 and the datasets they were computed from).", Required = true };
-        var index = new Option<FileInfo?>("--index") { Description = "Search through this cluster index (default: exact search)." };
+        var query = new Option<DirectoryInfo>("--query") { HelpName = "DIR", Description = "Query dataset folder (the gallery itself for training neighbors).", Required = true };
+        var k = new Option<int>("--k") { HelpName = "K", Description = "Neighbors per query.", DefaultValueFactory = _ => 15 };
+        var output = new Option<string>("--out") { HelpName = "PREFIX", Description = "Output prefix: PREFIX_I.npy (int64 rows), PREFIX_D.npy (float32 similarities) and PREFIX.json (their SHA-256 and the datasets they were computed from).", Required = true };
+        var index = new Option<FileInfo?>("--index") { HelpName = "FILE", Description = "Search through this cluster index (default: exact search)." };
         var excludeSelf = new Option<bool>("--exclude-self") { Description = "Skip each query's own row (query set = gallery)." };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write throughput, scanned fraction and (with LAT/LON) the 1-NN metrics as JSON. - writes it to standard output (the report then goes to standard error)." };
         var cmd = new Command("retrieve", "Find the k most similar gallery images of every query and write neighbor files.")
@@ -81,7 +81,7 @@ internal static class RetrieveCommand
 
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken retrieve --gallery S/train --query S/test --k 15 --out S/test_nn", "geotoken retrieve --gallery S/train --query S/train --exclude-self --index S/train.gtci --out S/train_nn");
     }
 
     /// <summary>Neighbor files through a PostgreSQL gallery (its rows are those of the snapshot folder <paramref name="galleryDir"/>).</summary>

@@ -12,15 +12,15 @@ internal static class RewardCommand
     public static Command Create()
     {
         var model = ModelSetting.Create();
-        var train = new Option<DirectoryInfo>("--train") { Description = "The model's training dataset folder.", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = "Reward head file to write (use with eval/predict --reward).", Required = true };
-        var rows = new Option<int?>("--rows") { Description = "Train on this many random training images per epoch (default: all)." };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 1 };
-        var batch = new Option<int>("--batch") { Description = "Images per step (each brings its whole pool).", DefaultValueFactory = _ => 32 };
-        var samples = new Option<int>("--samples") { Description = "Samples per pool (plus greedy).", DefaultValueFactory = _ => 30 };
-        var lr = new Option<double>("--lr") { Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3 };
-        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbors (default: exact search)." };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var train = new Option<DirectoryInfo>("--train") { HelpName = "DIR", Description = "The model's training dataset folder.", Required = true };
+        var output = new Option<FileInfo>("--out") { HelpName = "FILE", Description = "Reward head file to write (use with eval/predict --reward).", Required = true };
+        var rows = new Option<int?>("--rows") { HelpName = "N", Description = "Train on this many random training images per epoch (default: all)." };
+        var epochs = new Option<int>("--epochs") { HelpName = "N", Description = "Epochs.", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Images per step (each brings its whole pool).", DefaultValueFactory = _ => 32 };
+        var samples = new Option<int>("--samples") { HelpName = "N", Description = "Samples per pool (plus greedy).", DefaultValueFactory = _ => 30 };
+        var lr = new Option<double>("--lr") { HelpName = "RATE", Description = "Learning rate of the head.", DefaultValueFactory = _ => 1e-3 };
+        var index = new Option<FileInfo?>("--index") { HelpName = "FILE", Description = "Cluster index of the training gallery for computing neighbors (default: exact search)." };
+        var device = CliChoices.Device("Where the model runs: the CPU, the first CUDA GPU, or the N-th (0-based).");
         var group = NeighborGroupSetting.Create();
         var recipe = RecipeSetting.Create("hidden 2048, two bins, the whole transformer fine-tuned and saved with the head, AdamW 5e-5 ×0.9 per epoch, 40 epochs of 512 images with 10 samples each");
         var cmd = new Command("reward", "Train the paper's reward head (is a candidate within 200 km?) on pools the model samples for its training images.")
@@ -65,6 +65,6 @@ internal static class RewardCommand
                 $"reward head: {parse.GetValue(output)!.FullName}; {result.Steps} steps on {result.Candidates:N0} candidates ({result.PositiveRate:P1} within 200 km); last epoch loss {result.EpochLosses[^1]:F3}, accuracy {result.EpochAccuracies[^1]:P1}"));
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken reward --model S/small.gtm --train S/train --out S/reward.gtr --rows 6000 --index S/train.gtci");
     }
 }

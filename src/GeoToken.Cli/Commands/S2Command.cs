@@ -10,11 +10,11 @@ internal static class S2Command
 {
     public static Command Create()
     {
-        var input = new Option<FileInfo?>("--input") { Description = "CSV with a header and latitude/longitude columns (lat/latitude, lon/lng/longitude; any case)." };
-        var output = new Option<FileInfo?>("--output") { Description = "Output CSV: lat,lon,cell_id,token (cell_id unsigned decimal, token S2 hex)." };
-        var level = new Option<int>("--level") { Description = "S2 level 0..30.", DefaultValueFactory = _ => 30 };
-        var lat = new Option<double?>("--lat") { Description = "Latitude of one point, in degrees." };
-        var lon = new Option<double?>("--lon") { Description = "Longitude of one point, in degrees." };
+        var input = new Option<FileInfo?>("--input") { HelpName = "FILE.csv", Description = "CSV with a header and latitude/longitude columns (lat/latitude, lon/lng/longitude; any case)." };
+        var output = new Option<FileInfo?>("--output") { HelpName = "FILE.csv", Description = "Output CSV: lat,lon,cell_id,token (cell_id unsigned decimal, token S2 hex)." };
+        var level = new Option<int>("--level") { HelpName = "LEVEL", Description = "S2 level 0..30.", DefaultValueFactory = _ => 30 };
+        var lat = new Option<double?>("--lat") { HelpName = "DEGREES", Description = "Latitude of one point, in degrees." };
+        var lon = new Option<double?>("--lon") { HelpName = "DEGREES", Description = "Longitude of one point, in degrees." };
         var cmd = new Command("s2", "S2 cell ids and tokens of positions.") { input, output, level, lat, lon };
         cmd.SetAction(parse =>
         {
@@ -40,7 +40,7 @@ internal static class S2Command
             parse.InvocationConfiguration.Error.WriteLine($"{rows} rows → {outFile.FullName} (level {l})");
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken s2 --lat 48.8584 --lon 2.2945 --level 20", "geotoken s2 --input points.csv --output cells.csv");
     }
 
     /// <summary>Converts every row; the output appears only when every row was valid.</summary>

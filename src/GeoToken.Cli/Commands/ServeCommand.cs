@@ -13,16 +13,16 @@ internal static class ServeCommand
     {
         var model = ModelSetting.Create();
         var gallery = new GallerySetting("Gallery dataset folder the model retrieves from (its training set).");
-        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of a gallery folder (default: exact search)." };
+        var index = new Option<FileInfo?>("--index") { HelpName = "FILE", Description = "Cluster index of a gallery folder (default: exact search)." };
         var encoder = new EncoderSettings(required: false);
-        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (the service never listens on another address).", DefaultValueFactory = _ => 8080 };
-        var maxMb = new Option<int>("--max-request-mb") { Description = "Largest request body in MB (larger: 413).", DefaultValueFactory = _ => 16 };
-        var concurrency = new Option<int>("--max-concurrency") { Description = "Prediction requests handled at once.", DefaultValueFactory = _ => 4 };
-        var queue = new Option<int>("--queue") { Description = "Prediction requests waiting for a slot; beyond them the service answers 503.", DefaultValueFactory = _ => 16 };
-        var top = new Option<int>("--top") { Description = "Ranked answers per image.", DefaultValueFactory = _ => 3 };
-        var reranker = new Option<string>("--reranker") { Description = "consensus, mbr or logprob.", DefaultValueFactory = _ => "consensus" };
-        var calibration = new Option<FileInfo?>("--calibration") { Description = "Uncertainty calibration from geotoken eval --calibration." };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var port = new Option<int>("--port") { HelpName = "PORT", Description = "Port on 127.0.0.1 (the service never listens on another address).", DefaultValueFactory = _ => 8080 };
+        var maxMb = new Option<int>("--max-request-mb") { HelpName = "MB", Description = "Largest request body in MB (larger: 413).", DefaultValueFactory = _ => 16 };
+        var concurrency = new Option<int>("--max-concurrency") { HelpName = "N", Description = "Prediction requests handled at once.", DefaultValueFactory = _ => 4 };
+        var queue = new Option<int>("--queue") { HelpName = "N", Description = "Prediction requests waiting for a slot; beyond them the service answers 503.", DefaultValueFactory = _ => 16 };
+        var top = new Option<int>("--top") { HelpName = "N", Description = "Ranked answers per image.", DefaultValueFactory = _ => 3 };
+        var reranker = new Option<string>("--reranker") { Description = "consensus, mbr or logprob.", DefaultValueFactory = _ => "consensus" }.OneOf("consensus", "mbr", "logprob");
+        var calibration = new Option<FileInfo?>("--calibration") { HelpName = "FILE.json", Description = "Uncertainty calibration from geotoken eval --calibration." };
+        var device = CliChoices.Device("Where the model runs: the CPU, the first CUDA GPU, or the N-th (0-based).");
         var cmd = new Command("serve", "Serve geolocation over HTTP on 127.0.0.1: POST /predict (feature vectors as JSON, or photos as multipart form data with --encoder), GET /health, and a page at / that shows a photo's answer on a map.")
         {
             model, index, port, maxMb, concurrency, queue, top, reranker, calibration, device,
@@ -65,6 +65,6 @@ internal static class ServeCommand
             await server.ServeUntilAsync(ct).ConfigureAwait(false);
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken serve --model M --gallery photos-gallery --encoder clip.onnx --port 8080", "geotoken serve --model S/small.gtm --gallery S/train --index S/train.gtci --calibration calibration.json");
     }
 }

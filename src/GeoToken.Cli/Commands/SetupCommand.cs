@@ -10,7 +10,7 @@ internal static class SetupCommand
 {
     public static Command Create()
     {
-        var backend = new Option<string>("--backend") { Description = "cpu, or cuda (NVIDIA GPU; linux-x64 and win-x64).", DefaultValueFactory = _ => "cpu" };
+        var backend = new Option<string>("--backend") { Description = "cpu, or cuda (NVIDIA GPU; linux-x64 and win-x64).", DefaultValueFactory = _ => "cpu" }.OneOf("cpu", "cuda");
         var torchCmd = new Command("torch", "Restore libtorch for this platform from NuGet (with your package sources) and record where it is; train, eval, predict, export and the other model verbs load it from there.")
         {
             backend,
@@ -26,6 +26,6 @@ internal static class SetupCommand
             await output.WriteLineAsync($"libtorch {record.LibTorchVersion} ({record.Backend}, {record.RuntimeIdentifier}) is set up{cuda}: {record.Directory}").ConfigureAwait(false);
             return 0;
         });
-        return new Command("setup", "Set up what some verbs need beyond the tool.") { torchCmd };
+        return new Command("setup", "Set up what some verbs need beyond the tool.") { torchCmd.WithExamples("geotoken setup torch", "geotoken setup torch --backend cuda") }.WithExamples("geotoken setup torch");
     }
 }

@@ -11,16 +11,16 @@ internal static class SimilarityCommand
 {
     public static Command Create()
     {
-        var train = new Option<DirectoryInfo>("--train") { Description = "Training dataset folder (image features and locations).", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = "Similarity model file to write (use with eval/predict --similarity).", Required = true };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { Description = "Image–location pairs per contrastive step.", DefaultValueFactory = _ => 512 };
-        var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 3e-4 };
-        var noise = new Option<double>("--noise-km") { Description = "Gaussian noise added to training locations, in km (GeoCLIP's augmentation).", DefaultValueFactory = _ => 0 };
-        var queue = new Option<int>("--gps-queue") { Description = "Past training locations kept as extra negatives (GeoCLIP's dynamic queue: 4096); 0 for none.", DefaultValueFactory = _ => 0 };
+        var train = new Option<DirectoryInfo>("--train") { HelpName = "DIR", Description = "Training dataset folder (image features and locations).", Required = true };
+        var output = new Option<FileInfo>("--out") { HelpName = "FILE", Description = "Similarity model file to write (use with eval/predict --similarity).", Required = true };
+        var epochs = new Option<int>("--epochs") { HelpName = "N", Description = "Epochs.", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Image–location pairs per contrastive step.", DefaultValueFactory = _ => 512 };
+        var lr = new Option<double>("--lr") { HelpName = "RATE", Description = "Learning rate.", DefaultValueFactory = _ => 3e-4 };
+        var noise = new Option<double>("--noise-km") { HelpName = "KM", Description = "Gaussian noise added to training locations, in km (GeoCLIP's augmentation).", DefaultValueFactory = _ => 0 };
+        var queue = new Option<int>("--gps-queue") { HelpName = "N", Description = "Past training locations kept as extra negatives (GeoCLIP's dynamic queue: 4096); 0 for none.", DefaultValueFactory = _ => 0 };
         var equalEarth = new Option<bool>("--equal-earth") { Description = "GeoCLIP's location input (Equal Earth projection of latitude/longitude) instead of 3-D unit vectors." };
-        var seed = new Option<ulong>("--seed") { Description = "Seed (weights, Fourier features, shuffling).", DefaultValueFactory = _ => 1UL };
-        var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this much training time and save the model as it is." };
+        var seed = new Option<ulong>("--seed") { HelpName = "SEED", Description = "Seed (weights, Fourier features, shuffling).", DefaultValueFactory = _ => 1UL };
+        var maxMinutes = new Option<double?>("--max-minutes") { HelpName = "MINUTES", Description = "Stop after this much training time and save the model as it is." };
         var cmd = new Command("similarity", "Train the location encoder (random Fourier features at several scales) contrastively against image features.")
         {
             train, output, epochs, batch, lr, noise, queue, equalEarth, seed, maxMinutes,
@@ -66,6 +66,6 @@ internal static class SimilarityCommand
                 $"similarity model: {path}; {(last is { } l ? $"epoch {l.Epoch + 1}, step {l.Step}/{l.StepsPerEpoch}, loss {l.Loss:F3}" : "no steps")}{(stoppedByLimit ? " (time limit reached)" : "")}"));
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken similarity --train S/train --out S/sim.gts --max-minutes 5", "geotoken similarity --train S/train --out S/sim.gts --equal-earth --gps-queue 4096");
     }
 }

@@ -11,28 +11,28 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var train = new Option<DirectoryInfo>("--train") { Description = "Training dataset folder (also the retrieval gallery).", Required = true };
-        var val = new Option<DirectoryInfo?>("--val") { Description = "Validation dataset folder, evaluated (greedy) after every epoch." };
-        var output = new Option<FileInfo>("--out") { Description = "The model to write: a model folder (config.json + model.safetensors), or one file if the path ends in .gtm.", Required = true };
-        var preset = new Option<string>("--preset") { Description = "Model size: tiny, small or paper.", DefaultValueFactory = _ => "small" };
-        var layout = new Option<string?>("--layout") { Description = "Context layout: paper (14 positions per neighbor) or compact (1); default: the preset's." };
-        var copy = new Option<string?>("--copy") { Description = "Neighbor-copy head: on or off; default: the preset's." };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { Description = "Batch size (rows per forward pass; with --accumulate N a step takes N batches).", DefaultValueFactory = _ => 256 };
-        var accumulate = new Option<int>("--accumulate") { Description = "Gradient accumulation: batches per optimizer step (effective batch = --batch × N; default 1, with --recipe paper 2048 / --batch).", DefaultValueFactory = _ => 1 };
-        var precision = new Option<string>("--precision") { Description = "fp32, or bf16 (bfloat16 forward/backward, float32 master weights; default fp32, with --recipe paper bf16).", DefaultValueFactory = _ => "fp32" };
+        var train = new Option<DirectoryInfo>("--train") { HelpName = "DIR", Description = "Training dataset folder (also the retrieval gallery).", Required = true };
+        var val = new Option<DirectoryInfo?>("--val") { HelpName = "DIR", Description = "Validation dataset folder, evaluated (greedy) after every epoch." };
+        var output = new Option<FileInfo>("--out") { HelpName = "FILE", Description = "The model to write: a model folder (config.json + model.safetensors), or one file if the path ends in .gtm.", Required = true };
+        var preset = new Option<string>("--preset") { Description = "Model size: tiny, small or paper.", DefaultValueFactory = _ => "small" }.OneOf(GeoTokenModelOptions.PresetNames);
+        var layout = new Option<string?>("--layout") { Description = "Context layout: paper (14 positions per neighbor) or compact (1); default: the preset's." }.OneOf("paper", "compact");
+        var copy = new Option<string?>("--copy") { Description = "Neighbor-copy head: on or off; default: the preset's." }.OneOf("on", "off");
+        var epochs = new Option<int>("--epochs") { HelpName = "N", Description = "Epochs.", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Batch size (rows per forward pass; with --accumulate N a step takes N batches).", DefaultValueFactory = _ => 256 };
+        var accumulate = new Option<int>("--accumulate") { HelpName = "N", Description = "Gradient accumulation: batches per optimizer step (effective batch = --batch × N; default 1, with --recipe paper 2048 / --batch).", DefaultValueFactory = _ => 1 };
+        var precision = new Option<string>("--precision") { Description = "fp32, or bf16 (bfloat16 forward/backward, float32 master weights; default fp32, with --recipe paper bf16).", DefaultValueFactory = _ => "fp32" }.OneOf("fp32", "bf16");
         var recipe = RecipeSetting.Create("paper preset, AdamW 5e-5, ×0.9 per epoch, 50 epochs, batch 2048 by accumulation, bf16, no warm-up or clipping");
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 5e-5 for paper, 5e-4 for small and tiny)." };
-        var warmup = new Option<int?>("--warmup") { Description = "Linear warm-up steps (default: 0 for paper, 100 for small and tiny)." };
-        var clip = new Option<double?>("--clip") { Description = "Gradient-norm clipping (default: none for paper, 1.0 for small and tiny)." };
-        var decay = new Option<double>("--lr-decay") { Description = "Per-epoch learning-rate multiplier.", DefaultValueFactory = _ => 0.9 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed (weights, dropout, shuffling).", DefaultValueFactory = _ => 1UL };
+        var lr = new Option<double?>("--lr") { HelpName = "RATE", Description = "Learning rate (default: 5e-5 for paper, 5e-4 for small and tiny)." };
+        var warmup = new Option<int?>("--warmup") { HelpName = "STEPS", Description = "Linear warm-up steps (default: 0 for paper, 100 for small and tiny)." };
+        var clip = new Option<double?>("--clip") { HelpName = "NORM", Description = "Gradient-norm clipping (default: none for paper, 1.0 for small and tiny)." };
+        var decay = new Option<double>("--lr-decay") { HelpName = "FACTOR", Description = "Per-epoch learning-rate multiplier.", DefaultValueFactory = _ => 0.9 };
+        var seed = new Option<ulong>("--seed") { HelpName = "SEED", Description = "Seed (weights, dropout, shuffling).", DefaultValueFactory = _ => 1UL };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt (the checkpoint next to --out) if it exists." };
         var resumeAnyway = new Option<bool>("--resume-anyway") { Description = "With --resume: continue even if the checkpoint was trained on other data (or records none)." };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a CUDA backend build).", DefaultValueFactory = _ => "cpu" };
-        var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop after this much training time (checkpointed; --resume continues)." };
-        var valRows = new Option<int>("--val-rows") { Description = "Validate on at most this many rows.", DefaultValueFactory = _ => 2000 };
-        var index = new Option<FileInfo?>("--index") { Description = "Cluster index of the training gallery for computing neighbors (default: exact search)." };
+        var device = CliChoices.Device("Where the model trains: the CPU, the first CUDA GPU, or the N-th (0-based; CUDA needs a CUDA backend build).");
+        var maxMinutes = new Option<double?>("--max-minutes") { HelpName = "MINUTES", Description = "Stop after this much training time (checkpointed; --resume continues)." };
+        var valRows = new Option<int>("--val-rows") { HelpName = "N", Description = "Validate on at most this many rows.", DefaultValueFactory = _ => 2000 };
+        var index = new Option<FileInfo?>("--index") { HelpName = "FILE", Description = "Cluster index of the training gallery for computing neighbors (default: exact search)." };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write a JSON summary (epochs, losses, validation metrics, throughput). - writes it to standard output (the report then goes to standard error)." };
         var group = NeighborGroupSetting.Create();
         var cmd = new Command("train", "Train a GeoToken model (retrieval-conditioned encoder-decoder) on dataset folders.")
@@ -162,7 +162,7 @@ internal static class TrainCommand
 
             return 0;
         });
-        return cmd;
+        return cmd.WithExamples("geotoken train --train S/train --out S/small.gtm --preset small --max-minutes 15 --index S/train.gtci", "geotoken train --train S/train --val V/val --out M --recipe paper --device cuda --resume");
     }
 
     private static void Report(IProgress<ProgressDisplay.Update> p, TextWriter err, TrainingRunProgress r)

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using GeoToken.Geometry;
+using MathNet.Numerics.Statistics;
 
 namespace GeoToken.Evaluation;
 
@@ -72,7 +73,7 @@ public sealed record GeoMetrics
 
         Array.Sort(sorted);
         int n = sorted.Length;
-        double median = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+        double median = SortedArrayStatistics.Median(sorted); // the middle value, or the mean of the two middle ones
         double Pct(int t) => 100.0 * within[t] / n;
         return new GeoMetrics
         {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using MathNet.Numerics.Distributions;
 
 namespace GeoToken.Evaluation;
 
@@ -10,8 +11,8 @@ namespace GeoToken.Evaluation;
 /// </summary>
 public sealed record PairedComparison
 {
-    /// <summary>The standard normal quantile of a two-sided 95 % interval.</summary>
-    private const double Z95 = 1.959963984540054;
+    /// <summary>The standard normal quantile of a two-sided 95 % interval (≈ 1.959964).</summary>
+    private static readonly double Z95 = Normal.InvCDF(0, 1, 0.975);
 
     /// <summary>Number of images compared.</summary>
     public required int Count { get; init; }
@@ -74,21 +75,9 @@ public sealed record PairedComparison
     {
         ArgumentOutOfRangeException.ThrowIfNegative(wins);
         ArgumentOutOfRangeException.ThrowIfNegative(losses);
-        int m = wins + losses, low = Math.Min(wins, losses);
-        if (m == 0) return 1;
-
-        // Σ_{k ≤ low} C(m, k) / 2^m in log space (m may be in the millions).
-        double logTerm = -m * Math.Log(2), logSum = logTerm;
-        for (int k = 1; k <= low; k++)
-        {
-            logTerm += Math.Log(m - k + 1) - Math.Log(k);
-            logSum = LogAdd(logSum, logTerm);
-        }
-
-        return Math.Min(1, 2 * Math.Exp(logSum));
+        int m = wins + losses;
+        return m == 0 ? 1 : Math.Min(1, 2 * Binomial.CDF(0.5, m, Math.Min(wins, losses)));
     }
-
-    private static double LogAdd(double a, double b) => a > b ? a + double.LogP1(Math.Exp(b - a)) : b + double.LogP1(Math.Exp(a - b));
 
     private static void Check(ReadOnlySpan<double> km, string name)
     {

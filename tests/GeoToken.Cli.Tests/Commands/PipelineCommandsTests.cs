@@ -101,14 +101,14 @@ public sealed class PipelineCommandsTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("nope", r.Error);
         r = await CliRunner.RunAsync("train", "--train", dir, "--out", Path.Combine(dir, "m.gtm"), "--preset", "huge");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("error:", r.Error);
+        Assert.Equal(2, r.ExitCode); // a usage error: the presets are a fixed set
+        Assert.Contains("error: --preset huge: use paper, small or tiny.", r.Error);
         r = await CliRunner.RunAsync("eval", "--model", Path.Combine(dir, "m.gtm"), "--gallery", dir, "--query", dir, "--commit-score", "leaf");
         Assert.Equal(2, r.ExitCode); // a usage error
         Assert.Contains("--commit-score leaf: use hierarchy or cell", r.Error);
         r = await CliRunner.RunAsync("synth", "--out", dir, "--train", "10", "--modalities", "2");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("odalit", r.Error);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--modalities 2: use 1 or 3.", r.Error);
         r = await CliRunner.RunAsync("train", "--bogus");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("'--bogus'", r.Error);

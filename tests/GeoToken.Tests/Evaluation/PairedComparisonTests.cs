@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Numerics;
 using CsCheck;
 using GeoToken.Evaluation;
 using GeoToken.Geometry;
+using GeoToken.Tests.Support;
 
 namespace GeoToken.Tests.Evaluation;
 
@@ -60,6 +62,50 @@ public sealed class PairedComparisonTests
             double ours = PairedComparison.McNemarPValue(wins, losses);
             Assert.True(Math.Abs(ours - exact) <= 1e-9 * Math.Max(exact, 1e-300) + 1e-300, $"wins {wins}, losses {losses}: {ours} vs {exact}");
         }, iter: 200);
+    }
+
+    [Fact]
+    public void McNemar_p_values_of_millions_of_pairs_equal_mpmath_at_40_digits()
+    {
+        // The peer: mpmath at 40 significant digits, P(X ≤ low) = C(m, low)/2^m · Σ_j Π ratios, summed down from low
+        // until the terms fall below 1e-45 (the ratio k/(m−k+1) < 1 makes the tail geometric).
+        (int Wins, int Losses)[] cases = [(1_001_000, 999_000), (2_000_000, 1_990_000), (500_000, 501_234), (1_000, 1_400)];
+        string dir = Directory.CreateTempSubdirectory("geotoken-mcnemar-").FullName;
+        try
+        {
+            string script = """
+                import mpmath
+                mpmath.mp.dps = 40
+                def p(w, l):
+                    m = w + l; low = min(w, l)
+                    lead = mpmath.exp(mpmath.loggamma(m + 1) - mpmath.loggamma(low + 1) - mpmath.loggamma(m - low + 1) - m * mpmath.log(2))
+                    s = mpmath.mpf(0); t = mpmath.mpf(1); k = low
+                    while k >= 0:
+                        s += t
+                        if t < mpmath.mpf(10) ** -45: break
+                        t = t * k / (m - k + 1); k -= 1
+                    return min(1, 2 * lead * s)
+                for line in sys.argv[1:]:
+                    w, l = map(int, line.split(','))
+                    print(mpmath.nstr(p(w, l), 25, min_fixed=-1, max_fixed=-1))
+                """;
+            string output = NumPyPeer.Run($"sys.argv[1:] = [{string.Join(", ", cases.Select(c => $"'{c.Wins},{c.Losses}'"))}]\n" + script, dir);
+            double[] expected = [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+            Assert.Equal(cases.Length, expected.Length);
+            for (int i = 0; i < cases.Length; i++)
+            {
+                double ours = PairedComparison.McNemarPValue(cases[i].Wins, cases[i].Losses);
+
+                // The regularized incomplete beta's prefactor exp(a ln x + b ln(1−x) − ln B(a, b)) cancels log-gamma terms of
+                // order m ln m ≈ 6e7; their rounding (≈ 6e7 · 2.2e-16 ≈ 1e-8) bounds the relative accuracy at this m.
+                Assert.True(Math.Abs(ours - expected[i]) <= 1e-7 * expected[i], $"{cases[i]}: {ours} vs mpmath {expected[i]}");
+                Assert.True(expected[i] > 1e-300, "the case must not underflow");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

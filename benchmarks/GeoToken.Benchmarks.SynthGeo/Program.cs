@@ -3,23 +3,33 @@ using System.Globalization;
 using GeoToken.Data;
 using GeoToken.Evaluation;
 using GeoToken.Geometry;
+using BenchmarkDotNet.Running;
+using GeoToken.Benchmarks.SynthGeo.Simulation;
 using GeoToken.SynthGeo;
 
 // SynthGeo speed measurement and calibration.
+//   bench [BenchmarkDotNet arguments, e.g. --job short]   per-row cost of each generation stage (BenchmarkDotNet)
 //   generate  --out DIR [--train N] [--test M] [--dim D] [--modalities 1|3] [--seed S] [--threads T] [--f32] [--model model.json] [--test-locations CSV]
 //   calibrate --data DIR [--k 15] [--modality image|loc|text]   (exact search with FAISS IndexFlatIP via /usr/bin/python3)
+if (args.Length > 0 && args[0] == "bench") return Bench(args[1..]);
 var a = new Args(args);
 return a.Command switch
 {
     "generate" => await Generate(a),
     "calibrate" => Calibrate(a),
-    "profile" => Profile(a),
     _ => Usage(),
 };
 
+// The per-row cost of each generation stage, through BenchmarkDotNet (Simulation/RowGeneratorBenchmarks).
+static int Bench(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(RowGeneratorBenchmarks).Assembly).Run(args);
+    return 0;
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: generate --out DIR [--train N] [--test M] [--dim D] [--modalities 1|3] [--seed S] [--threads T] [--f32] [--model model.json]\n       calibrate --data DIR [--k 15] [--modality image|loc|text]");
+    Console.Error.WriteLine("usage: generate --out DIR [--train N] [--test M] [--dim D] [--modalities 1|3] [--seed S] [--threads T] [--f32] [--model model.json]\n       calibrate --data DIR [--k 15] [--modality image|loc|text]\n       bench [BenchmarkDotNet arguments]");
     return 2;
 }
 
@@ -51,41 +61,6 @@ static async Task<int> Generate(Args a)
     self.Refresh();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"generated {result.TrainRows:N0} train + {result.TestRows:N0} test rows, D={options.Dimension}, modalities={options.Modalities}, {options.ElementType}, threads={options.MaxDegreeOfParallelism}: {result.Elapsed.TotalSeconds:F1} s ({result.TrainRows / result.Elapsed.TotalSeconds:N0} train rows/s); peak working set {self.PeakWorkingSet64 / (1 << 20):N0} MiB, GC heap peak {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB"));
-    return 0;
-}
-
-static int Profile(Args a)
-{
-    // Single-threaded cost of each stage per row (CPU time of this thread, so other load on the machine matters less).
-    int n = int.Parse(a.Get("rows") ?? "20000", CultureInfo.InvariantCulture);
-    var world = new SynthGeoWorld(SynthGeoModel.Default, 1, 512, 1);
-    var gen = new RowGenerator(world);
-    int latent = world.Latent;
-    var specs = new RowSpec[n];
-    var s = new float[latent];
-    var g = new float[latent];
-    var d = new float[latent];
-    var z = new float[258 * latent];
-    var hidden = new float[258 * world.Model.HiddenDimension];
-    var padded = new float[258 * world.Mixers[0].PaddedOutput];
-    var output = new float[258 * 512];
-    TimeSpan Cpu() => Process.GetCurrentProcess().TotalProcessorTime;
-    var t0 = Cpu();
-    for (int i = 0; i < n; i++) specs[i] = gen.Gallery(i);
-    var t1 = Cpu();
-    for (int i = 0; i < n; i++) gen.Parts(specs[i], i, 1, s, g, d);
-    var t2 = Cpu();
-    for (int i = 0; i < n; i++)
-    {
-        var noise = Rng.For(1, 7, 1, (ulong)i);
-        gen.View(world.Model.ImageView, specs[i].Locatability, s, g, d, ref noise, z.AsSpan((i % 256) * latent, latent));
-    }
-
-    var t3 = Cpu();
-    for (int i = 0; i < n; i += 258) world.Mixers[0].Mix(z, 258, hidden, padded, output);
-    var t4 = Cpu();
-    double us(TimeSpan t) => t.TotalMilliseconds * 1000 / n;
-    Console.WriteLine($"per row (µs, one thread): sample {us(t1 - t0):F2}, latent parts {us(t2 - t1):F2}, view {us(t3 - t2):F2}, MLP {us(t4 - t3):F2}");
     return 0;
 }
 

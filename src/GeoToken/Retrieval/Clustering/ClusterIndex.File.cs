@@ -49,7 +49,9 @@ public sealed partial class ClusterIndex
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(gallery);
-        var mapping = IndexFileMapping.Open(path);
+        long length = new FileInfo(path).Length;
+        if (length == 0) throw new IndexFormatException(path, "the file is empty.");
+        var mapping = MappedFile.Open(path, length);
         try
         {
             var (header, layout) = ClusterIndexFormat.Read(path, mapping);

@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GeoToken.IO;
@@ -290,6 +292,46 @@ internal static class TensorFile
         finally
         {
             foreach (var t in loaded.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>The <c>producer</c> a GeoToken.Model file's header records: the assembly and its informational version.</summary>
+    internal static string Producer =>
+        "GeoToken.Model " + (typeof(TensorFile).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?");
+
+    /// <summary>Reads the header (<see cref="ReadHeader(string)"/>) of a file that must be of <paramref name="kind"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="kind">The header's expected <c>kind</c>.</param>
+    /// <param name="what">What the file must be, for the message (e.g. "reward head").</param>
+    /// <exception cref="InvalidDataException">As <see cref="ReadHeader(string)"/>, or the file is of another kind.</exception>
+    internal static Contents ReadHeader(string path, string kind, string what)
+    {
+        var contents = ReadHeader(path);
+        if ((string?)contents.Header["kind"] != kind)
+        {
+            throw new InvalidDataException($"'{path}' is a GeoToken file of kind '{contents.Header["kind"]}', not a {what} ('{kind}').");
+        }
+
+        return contents;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="module"/> from the file (<see cref="LoadState"/>), moves it to <paramref name="device"/> (kept
+    /// where it is when null) and puts it in evaluation mode; disposes it if any of that fails.
+    /// </summary>
+    internal static T LoadModule<T>(Contents contents, T module, string prefix, string what, Device? device) where T : nn.Module
+    {
+        try
+        {
+            LoadState(contents, module, prefix, what);
+            if (device is not null) module.to(device);
+            module.eval();
+            return module;
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
         }
     }
 

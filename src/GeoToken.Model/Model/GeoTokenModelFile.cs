@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -169,7 +168,7 @@ public static class GeoTokenModelFile
         return new JsonObject
         {
             ["kind"] = kind,
-            ["producer"] = "GeoToken.Model " + (typeof(GeoTokenModelFile).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?"),
+            ["producer"] = TensorFile.Producer,
             ["model"] = JsonSerializer.SerializeToNode(model.Options, Json),
             ["tokenizer"] = TokenizerNode(tokenizer),
             ["parameterCount"] = model.ParameterCount,

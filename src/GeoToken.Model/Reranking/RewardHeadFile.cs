@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json.Nodes;
 using GeoToken.IO;
 using GeoToken.Model;
@@ -26,7 +25,7 @@ public static class RewardHeadFile
         var header = new JsonObject
         {
             ["kind"] = Kind,
-            ["producer"] = "GeoToken.Model " + (typeof(RewardHeadFile).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?"),
+            ["producer"] = TensorFile.Producer,
             ["model_dimension"] = head.ModelDimension,
             ["threshold_km"] = head.ThresholdKm,
             ["hidden_dimension"] = head.HiddenDimension,
@@ -46,11 +45,7 @@ public static class RewardHeadFile
     public static RewardHead Load(string path, Device? device = null)
     {
         TorchRuntime.EnsureAvailable();
-        var contents = TensorFile.ReadHeader(path);
-        if ((string?)contents.Header["kind"] != Kind)
-        {
-            throw new InvalidDataException($"'{path}' is a GeoToken file of kind '{contents.Header["kind"]}', not a reward head ('{Kind}').");
-        }
+        var contents = TensorFile.ReadHeader(path, Kind, "reward head");
 
         int d = (int?)contents.Header["model_dimension"] ?? throw new InvalidDataException($"'{path}' has no model_dimension.");
         double threshold = (double?)contents.Header["threshold_km"] ?? throw new InvalidDataException($"'{path}' has no threshold_km.");
@@ -88,17 +83,6 @@ public static class RewardHeadFile
             }
         }
 
-        try
-        {
-            TensorFile.LoadState(contents, head, Prefix, "its reward head options");
-            if (device is not null) head.to(device);
-            head.eval(); // also the scorer model
-            return head;
-        }
-        catch
-        {
-            head.Dispose();
-            throw;
-        }
+        return TensorFile.LoadModule(contents, head, Prefix, "its reward head options", device); // evaluation mode: also the scorer model
     }
 }

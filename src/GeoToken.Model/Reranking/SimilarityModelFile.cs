@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeoToken.IO;
@@ -28,7 +27,7 @@ public static class SimilarityModelFile
             var header = new JsonObject
             {
                 ["kind"] = Kind,
-                ["producer"] = "GeoToken.Model " + (typeof(SimilarityModelFile).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?"),
+                ["producer"] = TensorFile.Producer,
                 ["similarity"] = JsonSerializer.SerializeToNode(model.Options, GeoTokenModelFile.Json),
             };
             TensorFile.Write(path, header, model.state_dict().Select(kv => (Prefix + kv.Key, kv.Value)).ToList());
@@ -40,11 +39,7 @@ public static class SimilarityModelFile
     public static SimilarityModel Load(string path, Device? device = null)
     {
         TorchRuntime.EnsureAvailable();
-        var contents = TensorFile.ReadHeader(path);
-        if ((string?)contents.Header["kind"] != Kind)
-        {
-            throw new InvalidDataException($"'{path}' is a GeoToken file of kind '{contents.Header["kind"]}', not a similarity model ('{Kind}').");
-        }
+        var contents = TensorFile.ReadHeader(path, Kind, "similarity model");
 
         SimilarityModelOptions options;
         try
@@ -57,18 +52,6 @@ public static class SimilarityModelFile
             throw new InvalidDataException($"'{path}' has invalid similarity model options: {e.Message}", e);
         }
 
-        var model = new SimilarityModel(options);
-        try
-        {
-            TensorFile.LoadState(contents, model, Prefix, "its similarity model options");
-            if (device is not null) model.to(device);
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return TensorFile.LoadModule(contents, new SimilarityModel(options), Prefix, "its similarity model options", device);
     }
 }

@@ -45,8 +45,9 @@ public static class RewardTrainer
         scorer?.eval(); // fine-tuned without dropout, as the reference (its transformer stays in evaluation mode)
         bool twoBins = head.Output == RewardHeadOutput.TwoBins;
         var builder = new CandidatePoolBuilder(model, options.Pool with { Seed = options.Seed });
-        using var optimizer = optim.AdamW(head.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay);
-        var schedule = optim.lr_scheduler.StepLR(optimizer, 1, options.LearningRateDecay);
+        // The project's AdamW (PyTorch's update rule, betas 0.9/0.999, ε 1e-8) over every head parameter, the fine-tuned
+        // scorer's included; the learning rate decays by LearningRateDecay after every epoch (PyTorch's StepLR(1, γ)).
+        using var optimizer = new AdamWOptimizer(head.named_parameters(), options.WeightDecay) { LearningRate = options.LearningRate };
         var rng = new Random(unchecked((int)options.Seed));
         int rows = Math.Min(source.Count, options.MaxRows ?? int.MaxValue);
         int stepsPerEpoch = (rows + options.BatchSize - 1) / options.BatchSize;
@@ -76,7 +77,9 @@ public static class RewardTrainer
                     double l, right;
                     float[] labels;
                     int pos;
-                    optimizer.zero_grad();
+                    // Zeroed in place, not set to none (as an optimizer's zero_grad): a parameter keeps taking decayed,
+                    // moment-driven steps in a batch whose loss does not reach it.
+                    head.zero_grad(set_to_none: false);
                     using (var scope = NewDisposeScope())
                     {
                         var (states, index) = scorer is null ? RewardHead.CandidateStates(encoded, pools) : StatesWithGradient(scorer, batch, pools);
@@ -110,7 +113,7 @@ public static class RewardTrainer
                     }
 
                     // Outside the dispose scope: the optimizer's state tensors must outlive the step.
-                    optimizer.step();
+                    optimizer.Step();
                     steps++;
 
                     lossSum += l * labels.Length;
@@ -132,7 +135,7 @@ public static class RewardTrainer
                 }
             }
 
-            schedule.step();
+            optimizer.LearningRate *= options.LearningRateDecay;
             epochLosses.Add(seen > 0 ? lossSum / seen : double.NaN);
             epochAccuracies.Add(seen > 0 ? correct / seen : double.NaN);
         }

@@ -101,42 +101,31 @@ public static class NpyFile
     }
 
     /// <summary>Writes a 2-D float16 array atomically.</summary>
-    public static void Write(string path, ReadOnlySpan<Half> values, int columns)
-    {
-        using var w = NpyWriter.Create(path, NpyDataType.Float16, columns, RowsOf(values.Length, columns));
-        w.WriteRows(values);
-        w.Commit();
-    }
+    public static void Write(string path, ReadOnlySpan<Half> values, int columns) => WriteMatrix(path, values, columns);
 
     /// <summary>Writes a 2-D float64 array atomically.</summary>
-    public static void Write(string path, ReadOnlySpan<double> values, int columns)
-    {
-        using var w = NpyWriter.Create(path, NpyDataType.Float64, columns, RowsOf(values.Length, columns));
-        w.WriteRows(values);
-        w.Commit();
-    }
+    public static void Write(string path, ReadOnlySpan<double> values, int columns) => WriteMatrix(path, values, columns);
 
     /// <summary>Writes a 2-D int64 array (e.g. neighbor indices of shape (queries, k)) atomically.</summary>
-    public static void Write(string path, ReadOnlySpan<long> values, int columns)
-    {
-        using var w = NpyWriter.Create(path, NpyDataType.Int64, columns, RowsOf(values.Length, columns));
-        w.WriteRows(values);
-        w.Commit();
-    }
+    public static void Write(string path, ReadOnlySpan<long> values, int columns) => WriteMatrix(path, values, columns);
 
     /// <summary>Writes a 2-D int32 array atomically.</summary>
-    public static void Write(string path, ReadOnlySpan<int> values, int columns)
-    {
-        using var w = NpyWriter.Create(path, NpyDataType.Int32, columns, RowsOf(values.Length, columns));
-        w.WriteRows(values);
-        w.Commit();
-    }
+    public static void Write(string path, ReadOnlySpan<int> values, int columns) => WriteMatrix(path, values, columns);
 
     /// <summary>Writes a 1-D array of <typeparamref name="T"/> (float, Half, double, int or long) atomically.</summary>
     public static void WriteVector<T>(string path, ReadOnlySpan<T> values)
         where T : unmanaged
     {
         using var w = NpyWriter.Create(path, NpyDataTypes.Of<T>(), null, values.Length);
+        WriteTyped(w, values);
+        w.Commit();
+    }
+
+    // A 2-D array stored as its own element type.
+    private static void WriteMatrix<T>(string path, ReadOnlySpan<T> values, int columns)
+        where T : unmanaged
+    {
+        using var w = NpyWriter.Create(path, NpyDataTypes.Of<T>(), columns, RowsOf(values.Length, columns));
         WriteTyped(w, values);
         w.Commit();
     }

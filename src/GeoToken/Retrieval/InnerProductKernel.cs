@@ -44,41 +44,19 @@ internal static unsafe class InnerProductKernel
     /// Packs <paramref name="n"/> row-major float32 rows into panels: panel j, dimension p, lane r at
     /// <c>packed[j·16·d + p·16 + r]</c>; lanes past <paramref name="n"/> are zero.
     /// </summary>
-    public static void Pack(ReadOnlySpan<float> rows, int n, int d, Span<float> packed)
-    {
-        CheckPack(rows.Length, n, d, packed.Length);
-        fixed (float* src = rows)
-        fixed (float* dst = packed)
-        {
-            int full = n / 8 * 8;
-            if (IsAccelerated && d >= 8)
-            {
-                for (int r = 0; r < full; r += 8)
-                {
-                    float* o = dst + (long)(r / Nr) * Nr * d + (r % Nr);
-                    float* s = src + (long)r * d;
-                    int p = 0;
-                    for (; p + 8 <= d; p += 8) Transpose8(s + p, d, o + (long)p * Nr);
-                    for (; p < d; p++)
-                    {
-                        for (int k = 0; k < 8; k++) o[(long)p * Nr + k] = s[(long)k * d + p];
-                    }
-                }
-            }
-            else
-            {
-                full = 0;
-            }
-
-            PackScalar(src, full, n, d, dst);
-        }
-    }
+    public static void Pack(ReadOnlySpan<float> rows, int n, int d, Span<float> packed) => Pack<float, Float32Rows>(rows, n, d, packed);
 
     /// <summary>Packs <paramref name="n"/> row-major float16 rows (converted exactly to float32), as <see cref="Pack(ReadOnlySpan{float}, int, int, Span{float})"/>.</summary>
-    public static void Pack(ReadOnlySpan<Half> rows, int n, int d, Span<float> packed)
+    public static void Pack(ReadOnlySpan<Half> rows, int n, int d, Span<float> packed) => Pack<Half, Float16Rows>(rows, n, d, packed);
+
+    // One packing for both element types: TRows (a struct, so the JIT compiles each instantiation on its own) reads
+    // eight values as float32 and converts one; 8×8 transposes where AVX2 is used, then scalar rows and zero lanes.
+    private static void Pack<T, TRows>(ReadOnlySpan<T> rows, int n, int d, Span<float> packed)
+        where T : unmanaged
+        where TRows : struct, IRowElements<T>
     {
         CheckPack(rows.Length, n, d, packed.Length);
-        fixed (Half* src = rows)
+        fixed (T* src = rows)
         fixed (float* dst = packed)
         {
             int full = n / 8 * 8;
@@ -87,12 +65,12 @@ internal static unsafe class InnerProductKernel
                 for (int r = 0; r < full; r += 8)
                 {
                     float* o = dst + (long)(r / Nr) * Nr * d + (r % Nr);
-                    Half* s = src + (long)r * d;
+                    T* s = src + (long)r * d;
                     int p = 0;
-                    for (; p + 8 <= d; p += 8) Transpose8Half(s + p, d, o + (long)p * Nr);
+                    for (; p + 8 <= d; p += 8) Transpose8<T, TRows>(s + p, d, o + (long)p * Nr);
                     for (; p < d; p++)
                     {
-                        for (int k = 0; k < 8; k++) o[(long)p * Nr + k] = (float)s[(long)k * d + p];
+                        for (int k = 0; k < 8; k++) o[(long)p * Nr + k] = TRows.ToSingle(s[(long)k * d + p]);
                     }
                 }
             }
@@ -106,8 +84,8 @@ internal static unsafe class InnerProductKernel
                 float* o = dst + (long)(r / Nr) * Nr * d + (r % Nr);
                 if (r < n)
                 {
-                    Half* s = src + (long)r * d;
-                    for (int p = 0; p < d; p++) o[(long)p * Nr] = (float)s[p];
+                    T* s = src + (long)r * d;
+                    for (int p = 0; p < d; p++) o[(long)p * Nr] = TRows.ToSingle(s[p]);
                 }
                 else
                 {
@@ -115,6 +93,35 @@ internal static unsafe class InnerProductKernel
                 }
             }
         }
+    }
+
+    /// <summary>How <see cref="Pack{T, TRows}"/> reads rows of <typeparamref name="T"/> as float32.</summary>
+    private interface IRowElements<T>
+        where T : unmanaged
+    {
+        /// <summary>Eight consecutive values as float32.</summary>
+        static abstract Vector256<float> Load8(T* source);
+
+        /// <summary>One value as float32 (exact).</summary>
+        static abstract float ToSingle(T value);
+    }
+
+    private readonly struct Float32Rows : IRowElements<float>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load8(float* source) => Avx.LoadVector256(source);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float ToSingle(float value) => value;
+    }
+
+    private readonly struct Float16Rows : IRowElements<Half>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load8(Half* source) => HalfConversion.Convert8(source);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float ToSingle(Half value) => (float)value;
     }
 
     /// <summary>
@@ -170,38 +177,14 @@ internal static unsafe class InnerProductKernel
         }
     }
 
-    private static void PackScalar(float* src, int from, int n, int d, float* dst)
-    {
-        for (int r = from; r < RoundUp(n, Nr); r++)
-        {
-            float* o = dst + (long)(r / Nr) * Nr * d + (r % Nr);
-            if (r < n)
-            {
-                float* s = src + (long)r * d;
-                for (int p = 0; p < d; p++) o[(long)p * Nr] = s[p];
-            }
-            else
-            {
-                for (int p = 0; p < d; p++) o[(long)p * Nr] = 0;
-            }
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8(float* s, int stride, float* o)
+    private static void Transpose8<T, TRows>(T* s, int stride, float* o)
+        where T : unmanaged
+        where TRows : struct, IRowElements<T>
     {
         Store8x8(
-            Avx.LoadVector256(s), Avx.LoadVector256(s + stride), Avx.LoadVector256(s + 2 * stride), Avx.LoadVector256(s + 3 * stride),
-            Avx.LoadVector256(s + 4 * stride), Avx.LoadVector256(s + 5 * stride), Avx.LoadVector256(s + 6 * stride), Avx.LoadVector256(s + 7 * stride),
-            o);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8Half(Half* s, int stride, float* o)
-    {
-        Store8x8(
-            HalfConversion.Convert8(s), HalfConversion.Convert8(s + stride), HalfConversion.Convert8(s + 2 * stride), HalfConversion.Convert8(s + 3 * stride),
-            HalfConversion.Convert8(s + 4 * stride), HalfConversion.Convert8(s + 5 * stride), HalfConversion.Convert8(s + 6 * stride), HalfConversion.Convert8(s + 7 * stride),
+            TRows.Load8(s), TRows.Load8(s + stride), TRows.Load8(s + 2 * stride), TRows.Load8(s + 3 * stride),
+            TRows.Load8(s + 4 * stride), TRows.Load8(s + 5 * stride), TRows.Load8(s + 6 * stride), TRows.Load8(s + 7 * stride),
             o);
     }
 

@@ -1,3 +1,4 @@
+using GeoToken.IO;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -200,7 +201,7 @@ internal static class ClusterIndexFormat
     public const long MaxBuildInfoBytes = 16 << 20;
 
     /// <summary>Parses and checks the header of a mapped file (structure, size, metadata checksum, tree consistency).</summary>
-    public static unsafe (Header Header, Layout Layout) Read(string path, IndexFileMapping mapping)
+    public static unsafe (Header Header, Layout Layout) Read(string path, MappedFile mapping)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Index files are little-endian; this platform is big-endian.");
         if (mapping.Length < HeaderSize) throw new IndexFormatException(path, $"the file has {mapping.Length} bytes, too few for the {HeaderSize}-byte header of a GeoToken cluster index.");
@@ -311,6 +312,6 @@ internal static class ClusterIndexFormat
     }
 
     /// <summary>The build-info JSON of a mapped file.</summary>
-    public static unsafe string ReadBuildInfo(IndexFileMapping mapping, Layout layout) =>
+    public static unsafe string ReadBuildInfo(MappedFile mapping, Layout layout) =>
         Encoding.UTF8.GetString(new ReadOnlySpan<byte>(mapping.Pointer + layout.BuildInfo, (int)(layout.End - layout.BuildInfo)));
 }

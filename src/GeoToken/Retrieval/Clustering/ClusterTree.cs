@@ -1,3 +1,4 @@
+using GeoToken.IO;
 using System.Runtime.CompilerServices;
 using GeoToken.Data;
 
@@ -31,9 +32,9 @@ internal sealed unsafe class ClusterTree : IDisposable
     private readonly float* _inverseNorms;
     private readonly byte* _vectors;
     private readonly object? _keepAlive;
-    private readonly IndexFileMapping? _mapping;
+    private readonly MappedFile? _mapping;
 
-    private ClusterTree(int dimension, long rows, int[] nodeCounts, nint[] centroids, nint[] children, long* leafStart, long* ids, float* inverseNorms, StoredVectors stored, byte* vectors, object? keepAlive, IndexFileMapping? mapping)
+    private ClusterTree(int dimension, long rows, int[] nodeCounts, nint[] centroids, nint[] children, long* leafStart, long* ids, float* inverseNorms, StoredVectors stored, byte* vectors, object? keepAlive, MappedFile? mapping)
     {
         Dimension = dimension;
         Rows = rows;
@@ -122,7 +123,7 @@ internal sealed unsafe class ClusterTree : IDisposable
     }
 
     /// <summary>A tree over a mapped file; <paramref name="offsets"/> come from <see cref="ClusterIndexFormat"/>.</summary>
-    public static ClusterTree FromMapping(IndexFileMapping mapping, int dimension, long rows, int[] nodeCounts, ClusterIndexFormat.Layout offsets, StoredVectors stored)
+    public static ClusterTree FromMapping(MappedFile mapping, int dimension, long rows, int[] nodeCounts, ClusterIndexFormat.Layout offsets, StoredVectors stored)
     {
         byte* p = mapping.Pointer;
         int levels = nodeCounts.Length;

@@ -5,6 +5,7 @@ using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using GeoToken.Randomness;
 
 namespace GeoToken.Reranking;
 

@@ -7,6 +7,7 @@ using GeoToken.Model.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using GeoToken.Randomness;
 
 namespace GeoToken.Model.Training;
 

@@ -1,6 +1,7 @@
 using GeoToken.Geometry;
 using GeoToken.Model.Common;
 using GeoToken.Reranking;
+using GeoToken.Randomness;
 
 namespace GeoToken.Model.Training;
 

@@ -6,6 +6,7 @@ using GeoToken.Model.Common;
 using GeoToken.Reranking;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using GeoToken.Randomness;
 
 namespace GeoToken.Model.Training;
 

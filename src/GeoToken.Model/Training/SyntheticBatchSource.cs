@@ -1,6 +1,7 @@
 using static TorchSharp.torch;
 
 using GeoToken.Model.Common;
+using GeoToken.Randomness;
 
 namespace GeoToken.Model.Training;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using TorchSharp;
 
 using GeoToken.Model.Common;
+using GeoToken.Randomness;
 
 namespace GeoToken.Model.Training;
 

@@ -3,6 +3,7 @@ using GeoToken.Model.Common;
 using GeoToken.Model.Training;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
+using GeoToken.Randomness;
 
 namespace GeoToken.Model.Tests.Decoding;
 

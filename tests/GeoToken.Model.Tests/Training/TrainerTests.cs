@@ -3,6 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 using GeoToken.Model.Common;
+using GeoToken.Randomness;
 
 namespace GeoToken.Model.Tests.Training;
 

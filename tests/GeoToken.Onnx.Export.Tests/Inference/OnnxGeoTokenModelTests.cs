@@ -74,7 +74,7 @@ public class OnnxGeoTokenModelTests
         using var batch = ExportFixtures.Batch(options, b, seed: 22);
         var (query, neighbors, neighborTokens) = ExportFixtures.Flat(batch);
         using var state = onnx.Encode(query, neighbors, neighborTokens, b, Ct);
-        var ours = OnnxGreedy.Decode(onnx, state);
+        var ours = new OnnxGeoTokenSearch(onnx).Greedy(state, cancellationToken: Ct).Select(s => s.Tokens.ToArray()).ToArray();
         var theirs = new GeoTokenSearch(model).Greedy(batch, cancellationToken: Ct);
         int identical = 0;
         for (int i = 0; i < b; i++)
@@ -180,7 +180,7 @@ public class OnnxGeoTokenModelTests
         Assert.Equal(17, again.Opset);
     }
 
-    private static float[] TorchLogProbabilities(GeoTokenModel model, GeoTokenBatch batch, int image, long[] prefix)
+    internal static float[] TorchLogProbabilities(GeoTokenModel model, GeoTokenBatch batch, int image, long[] prefix)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -1,11 +1,10 @@
 using GeoToken.Geometry;
-using GeoToken.Model.Common;
+using GeoToken.Randomness;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
-using GeoToken.Randomness;
 
 namespace GeoToken.Reranking;
 

@@ -3,11 +3,10 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeoToken.IO;
-using GeoToken.Model.Common;
+using GeoToken.Randomness;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using GeoToken.Randomness;
 
 namespace GeoToken.Model.Training;
 

@@ -1,7 +1,6 @@
 using GeoToken.Geometry;
-using GeoToken.Model.Common;
-using GeoToken.Reranking;
 using GeoToken.Randomness;
+using GeoToken.Reranking;
 
 namespace GeoToken.Model.Training;
 

@@ -1,7 +1,5 @@
-using static TorchSharp.torch;
-
-using GeoToken.Model.Common;
 using GeoToken.Randomness;
+using static TorchSharp.torch;
 
 namespace GeoToken.Model.Training;
 

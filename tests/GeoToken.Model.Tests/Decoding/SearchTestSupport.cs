@@ -1,9 +1,8 @@
 using GeoToken.Decoding;
-using GeoToken.Model.Common;
 using GeoToken.Model.Training;
+using GeoToken.Randomness;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
-using GeoToken.Randomness;
 
 namespace GeoToken.Model.Tests.Decoding;
 

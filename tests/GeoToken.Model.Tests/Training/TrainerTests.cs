@@ -1,9 +1,7 @@
 using GeoToken.Model.Training;
+using GeoToken.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
-
-using GeoToken.Model.Common;
-using GeoToken.Randomness;
 
 namespace GeoToken.Model.Tests.Training;
 

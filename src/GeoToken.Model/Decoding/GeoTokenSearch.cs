@@ -59,7 +59,7 @@ public sealed class GeoTokenSearch
 
     /// <summary>As <see cref="Greedy(GeoTokenBatch, DecodingRegion?, CancellationToken)"/> from a batch already encoded (<see cref="GeoTokenModel.EncodeBatch"/>).</summary>
     public IReadOnlyList<DecodedSequence> Greedy(EncodedBatch batch, DecodingRegion? region = null, CancellationToken cancellationToken = default) =>
-        Run(batch, new SearchPlan { Greedy = true, Region = region }, null, cancellationToken).Select(r => r.Greedy!).ToArray();
+        Locked(batch, session => _search.Greedy(session, region, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Beam search; per image, the best beams, all distinct, highest log-probability first (or coarse to fine, see
@@ -77,7 +77,7 @@ public sealed class GeoTokenSearch
 
     /// <summary>As <see cref="BeamSearch(GeoTokenBatch, BeamSearchOptions?, CancellationToken)"/> from a batch already encoded (<see cref="GeoTokenModel.EncodeBatch"/>).</summary>
     public IReadOnlyList<IReadOnlyList<DecodedSequence>> BeamSearch(EncodedBatch batch, BeamSearchOptions? options = null, CancellationToken cancellationToken = default) =>
-        Run(batch, SearchPlan.ForBeams(options ?? new BeamSearchOptions()), null, cancellationToken).Select(r => r.Beams).ToArray();
+        Locked(batch, session => _search.BeamSearch(session, options, cancellationToken), cancellationToken);
 
     /// <summary>Independent samples per image (ancestral sampling with temperature, top-k and top-p; see <see cref="SamplingOptions"/>).</summary>
     /// <param name="batch">The images (targets are ignored).</param>
@@ -95,7 +95,7 @@ public sealed class GeoTokenSearch
 
     /// <summary>As <see cref="Sample(GeoTokenBatch, SamplingOptions?, IReadOnlyList{long}?, CancellationToken)"/> from a batch already encoded (<see cref="GeoTokenModel.EncodeBatch"/>).</summary>
     public IReadOnlyList<IReadOnlyList<DecodedSequence>> Sample(EncodedBatch batch, SamplingOptions? options = null, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default) =>
-        Run(batch, SearchPlan.ForSamples(options ?? new SamplingOptions()), imageKeys, cancellationToken).Select(r => r.Samples).ToArray();
+        Locked(batch, session => _search.Sample(session, options, imageKeys, cancellationToken), cancellationToken);
 
     /// <summary>Encodes a batch for this search's model (after checking it is not null).</summary>
     internal EncodedBatch Encode(GeoTokenBatch batch)
@@ -119,10 +119,16 @@ public sealed class GeoTokenSearch
     /// <param name="plan">What to decode.</param>
     /// <param name="imageKeys">One key per image naming its random stream with the seed (null: the image's index in the batch).</param>
     /// <param name="cancellationToken">Checked before every position.</param>
-    public IReadOnlyList<ImageSearchResult> Run(EncodedBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default)
+    public IReadOnlyList<ImageSearchResult> Run(EncodedBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default) =>
+        Locked(batch, session => _search.Run(session, plan, imageKeys, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="search"/> on a new cache started from the kept encoder output, serialized on the model, in
+    /// evaluation mode, inside a dispose scope without gradients.
+    /// </summary>
+    private T Locked<T>(EncodedBatch batch, Func<IDecoderSession, T> search, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(plan);
         if (!ReferenceEquals(batch.Model, Model)) throw new ArgumentException("The batch was encoded by another model.", nameof(batch));
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
@@ -135,7 +141,7 @@ public sealed class GeoTokenSearch
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             using var cache = batch.BeginDecoding();
-            return _search.Run(new TorchDecoderSession(cache, Model.Device), plan, imageKeys, cancellationToken);
+            return search(new TorchDecoderSession(cache, Model.Device));
         }
     }
 }

@@ -34,14 +34,14 @@ public sealed class OnnxGeoTokenSearch
     /// <param name="region">Decode only inside this region (null: anywhere).</param>
     /// <param name="cancellationToken">Checked before every position.</param>
     public IReadOnlyList<DecodedSequence> Greedy(OnnxDecodingState state, DecodingRegion? region = null, CancellationToken cancellationToken = default) =>
-        Run(state, new SearchPlan { Greedy = true, Region = region }, null, cancellationToken).Select(r => r.Greedy!).ToArray();
+        Locked(state, () => _search.Greedy(state, region, cancellationToken));
 
     /// <summary>Beam search (see <see cref="BeamSearchOptions"/>; default two stages, width 5).</summary>
     /// <param name="state">A fresh state of <see cref="Model"/> (consumed).</param>
     /// <param name="options">Width, beams returned, stages and region (null: defaults).</param>
     /// <param name="cancellationToken">Checked before every position.</param>
     public IReadOnlyList<IReadOnlyList<DecodedSequence>> BeamSearch(OnnxDecodingState state, BeamSearchOptions? options = null, CancellationToken cancellationToken = default) =>
-        Run(state, SearchPlan.ForBeams(options ?? new BeamSearchOptions()), null, cancellationToken).Select(r => r.Beams).ToArray();
+        Locked(state, () => _search.BeamSearch(state, options, cancellationToken));
 
     /// <summary>Independent samples per query (see <see cref="SamplingOptions"/>).</summary>
     /// <param name="state">A fresh state of <see cref="Model"/> (consumed).</param>
@@ -49,7 +49,7 @@ public sealed class OnnxGeoTokenSearch
     /// <param name="imageKeys">One key per query naming its random stream with the seed (null: the index in the batch).</param>
     /// <param name="cancellationToken">Checked before every position.</param>
     public IReadOnlyList<IReadOnlyList<DecodedSequence>> Sample(OnnxDecodingState state, SamplingOptions? options = null, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default) =>
-        Run(state, SearchPlan.ForSamples(options ?? new SamplingOptions()), imageKeys, cancellationToken).Select(r => r.Samples).ToArray();
+        Locked(state, () => _search.Sample(state, options, imageKeys, cancellationToken));
 
     /// <summary>Each query's candidate pool (see <see cref="CandidatePoolOptions"/>; default the paper's 31: greedy + 30 samples).</summary>
     /// <param name="state">A fresh state of <see cref="Model"/> (consumed).</param>
@@ -57,7 +57,7 @@ public sealed class OnnxGeoTokenSearch
     /// <param name="imageKeys">One key per query naming its random stream with the seed (null: the index in the batch).</param>
     /// <param name="cancellationToken">Checked before every position.</param>
     public IReadOnlyList<IReadOnlyList<GeoCandidate>> BuildPools(OnnxDecodingState state, CandidatePoolOptions? options = null, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default) =>
-        Run(state, SearchPlan.ForPool(options ?? new CandidatePoolOptions()), imageKeys, cancellationToken).Select(r => r.ToPool()).ToArray();
+        Locked(state, () => _search.BuildPools(state, options, imageKeys, cancellationToken));
 
     /// <summary>Runs a plan's greedy, sample and beam rows of every query together (<see cref="TokenSearch.Run"/>).</summary>
     /// <param name="state">A fresh state of <see cref="Model"/> (consumed).</param>
@@ -65,7 +65,11 @@ public sealed class OnnxGeoTokenSearch
     /// <param name="imageKeys">One key per query naming its random stream with the seed (null: the index in the batch).</param>
     /// <param name="cancellationToken">Checked before every position.</param>
     /// <exception cref="InvalidOperationException">The state belongs to another model or is not fresh.</exception>
-    public IReadOnlyList<ImageSearchResult> Run(OnnxDecodingState state, SearchPlan plan, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default)
+    public IReadOnlyList<ImageSearchResult> Run(OnnxDecodingState state, SearchPlan plan, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default) =>
+        Locked(state, () => _search.Run(state, plan, imageKeys, cancellationToken));
+
+    /// <summary>Runs <paramref name="search"/> on <paramref name="state"/> after checking it is this model's and fresh, serialized on the model.</summary>
+    private T Locked<T>(OnnxDecodingState state, Func<T> search)
     {
         ArgumentNullException.ThrowIfNull(state);
         state.ThrowIfDisposed();
@@ -75,9 +79,6 @@ public sealed class OnnxGeoTokenSearch
             throw new InvalidOperationException($"The search needs a fresh decoding state (position 0, one row per query); this one is at position {state.Position} with {state.Rows} rows for {state.Queries} queries.");
         }
 
-        lock (Model.InferenceGate)
-        {
-            return _search.Run(state, plan, imageKeys, cancellationToken);
-        }
+        lock (Model.InferenceGate) return search();
     }
 }

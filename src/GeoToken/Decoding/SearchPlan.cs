@@ -68,16 +68,7 @@ public sealed record SearchPlan
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return new SearchPlan
-        {
-            Samples = options.Count,
-            Temperature = options.Temperature,
-            TopK = options.TopK,
-            TopP = options.TopP,
-            ScoreWith = options.ScoreWith,
-            Seed = options.Seed,
-            Region = options.Region,
-        };
+        return Sampling(options.Count, options.Temperature, options.TopK, options.TopP, options.ScoreWith, options.Seed, options.Region);
     }
 
     /// <summary>The plan of a candidate pool with <paramref name="options"/> (its beams: one-stage beam search).</summary>
@@ -85,20 +76,24 @@ public sealed record SearchPlan
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return new SearchPlan
+        return Sampling(options.Samples, options.Temperature, options.TopK, options.TopP, options.ScoreWith, options.Seed, options.Region) with
         {
             Greedy = options.Greedy,
-            Samples = options.Samples,
-            Temperature = options.Temperature,
-            TopK = options.TopK,
-            TopP = options.TopP,
-            ScoreWith = options.ScoreWith,
-            Seed = options.Seed,
             BeamWidth = options.BeamWidth,
             BeamReturn = options.BeamCount,
-            Region = options.Region,
         };
     }
+
+    private static SearchPlan Sampling(int count, double temperature, int? topK, double? topP, SampleScore scoreWith, ulong seed, DecodingRegion? region) => new()
+    {
+        Samples = count,
+        Temperature = temperature,
+        TopK = topK,
+        TopP = topP,
+        ScoreWith = scoreWith,
+        Seed = seed,
+        Region = region,
+    };
 
     /// <summary>Throws unless the plan is usable.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it and its value.</exception>

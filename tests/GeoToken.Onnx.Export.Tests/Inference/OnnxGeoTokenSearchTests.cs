@@ -107,6 +107,31 @@ public class OnnxGeoTokenSearchTests
         Assert.True(identicalPools >= b / 2, $"{shape}: only {identicalPools} of {b} pools are identical; draws are rarely this close to a boundary.");
     }
 
+    [Fact]
+    public void The_search_takes_only_a_fresh_state_of_its_model_and_a_session_state_is_not_stepped_by_hand()
+    {
+        using var exported = ExportFixtures.Export("post-compact", seed: 1);
+        var onnx = exported.Onnx;
+        using var batch = ExportFixtures.Batch(exported.Options, 2, seed: 2);
+        var (query, neighbors, neighborTokens) = ExportFixtures.Flat(batch);
+        var search = new OnnxGeoTokenSearch(onnx);
+        using (var used = onnx.Encode(query, neighbors, neighborTokens, 2, Ct))
+        {
+            onnx.Step(used, []);
+            var e = Assert.Throws<InvalidOperationException>(() => search.Greedy(used, cancellationToken: Ct));
+            Assert.Contains("fresh decoding state", e.Message, StringComparison.Ordinal);
+        }
+
+        using (var session = onnx.Encode(query, neighbors, neighborTokens, 2, Ct))
+        {
+            ((IDecoderSession)session).Expand(3);
+            Assert.Equal(6, ((IDecoderSession)session).Rows);
+            Assert.Throws<InvalidOperationException>(() => onnx.Step(session, []));
+            Assert.Equal(6 * 6, ((IDecoderSession)session).Step([]).Length); // 6 rows × the 6 faces
+            Assert.Equal(6, session.Rows);
+        }
+    }
+
     /// <summary>
     /// Asserts that ONNX's sequence is TorchSharp's with its log-probability within <see cref="ScoreTolerance"/>, or that
     /// they part at a position where rounding may decide: for greedy a near-tie of the two tokens' log-probabilities;

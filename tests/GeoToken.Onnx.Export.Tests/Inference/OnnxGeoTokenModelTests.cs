@@ -168,6 +168,17 @@ public class OnnxGeoTokenModelTests
     }
 
     [Fact]
+    public void An_export_folder_given_where_a_TorchSharp_model_is_needed_is_refused_saying_what_it_is()
+    {
+        using var model = ExportFixtures.NewModel(ExportFixtures.Options("post-compact"), seed: 1);
+        using var dir = new TempDir();
+        GeoTokenOnnxExporter.Export(model, dir.Path, cancellationToken: Ct);
+        var e = Assert.Throws<InvalidDataException>(() => GeoTokenModelFile.Load(dir.Path));
+        Assert.Contains("ONNX export", e.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(dir.Path, "config.json"), e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Export_refuses_to_replace_files_unless_told()
     {
         using var model = ExportFixtures.NewModel(ExportFixtures.Options("post-compact"), seed: 1);

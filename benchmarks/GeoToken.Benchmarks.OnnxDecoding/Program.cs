@@ -1,11 +1,14 @@
-// Greedy decoding speed: the exported ONNX graphs on ONNX Runtime (OnnxGeoTokenModel: encode + one cached step per
-// position) against TorchSharp's cached greedy (GeoTokenSearch.Greedy) on the same random model and inputs.
+// Decoding speed, side by side: the exported ONNX graphs on ONNX Runtime (OnnxGeoTokenSearch) against TorchSharp's cached
+// search (GeoTokenSearch / CandidatePoolBuilder) on the same random model and inputs, for each search: greedy, beam search
+// of width 5 (two-stage, the default) and the 31-candidate pool (greedy + 30 samples at T = 0.7). Both runtimes run the
+// same search algorithm (TokenSearch); only the model's steps differ.
 //
-//   dotnet run -c Release --project benchmarks/GeoToken.Benchmarks.OnnxDecoding -- [--presets tiny,small] [--batches 1,64]
-//       [--threads 1] [--rounds 7]
+//   dotnet run -c Release --project benchmarks/GeoToken.Benchmarks.OnnxDecoding -- [--presets small,paper] [--batches 1,64]
+//       [--searches greedy,beam5,pool31] [--threads 1] [--rounds 7]
 //
-// Prints one line per preset and batch size: median milliseconds per batch of each runtime (after one warm-up round)
-// and the ratio TorchSharp / ONNX Runtime. Timings only: nothing is asserted.
+// The two runtimes alternate round by round (ORT, Torch, ORT, …) so a busy machine's load falls on both alike. Prints a
+// Markdown table: median milliseconds per batch (encode + search; after one warm-up round each), and TorchSharp / ONNX
+// Runtime. Timings only: nothing is asserted.
 using System.Diagnostics;
 using System.Globalization;
 using GeoToken.Model;
@@ -18,12 +21,17 @@ using static TorchSharp.torch;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var opts = new Dictionary<string, string>(StringComparer.Ordinal);
 for (int i = 0; i + 1 < args.Length; i += 2) opts[args[i].TrimStart('-')] = args[i + 1];
-string[] presets = opts.GetValueOrDefault("presets", "tiny,small").Split(',');
+string[] presets = opts.GetValueOrDefault("presets", "small,paper").Split(',');
 int[] batches = opts.GetValueOrDefault("batches", "1,64").Split(',').Select(int.Parse).ToArray();
 int threads = int.Parse(opts.GetValueOrDefault("threads", "1"), CultureInfo.InvariantCulture);
 int rounds = int.Parse(opts.GetValueOrDefault("rounds", "7"), CultureInfo.InvariantCulture);
 set_num_threads(threads);
-Console.WriteLine($"threads {threads}, {rounds} timed rounds after 1 warm-up, median ms per batch (encode + greedy over all positions)");
+
+string[] searches = opts.GetValueOrDefault("searches", "greedy,beam5,pool31").Split(',');
+Console.WriteLine($"threads {threads}, {rounds} timed rounds per side after 1 warm-up each, sides alternating; median ms per batch (encode + search)");
+Console.WriteLine();
+Console.WriteLine("| preset | search | batch | ONNX Runtime ms | TorchSharp ms | TorchSharp / ORT |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|");
 
 foreach (string preset in presets)
 {
@@ -36,19 +44,32 @@ foreach (string preset in presets)
     try
     {
         using var onnx = new OnnxGeoTokenModel(dir, new OnnxGeoTokenModelOptions { IntraOpThreads = threads });
-        var search = new GeoTokenSearch(model);
-        foreach (int b in batches)
+        var torchSearch = new GeoTokenSearch(model);
+        var torchPool = new CandidatePoolBuilder(model);
+        var ortSearch = new OnnxGeoTokenSearch(onnx);
+        foreach (string name in searches)
         {
-            using var batch = RandomBatch(options, b);
-            float[] q = batch.QueryFeatures.data<float>().ToArray(), nf = batch.NeighborFeatures.data<float>().ToArray();
-            long[] nt = batch.NeighborTokens.data<long>().ToArray();
-            double ort = Median(rounds, () =>
+            foreach (int b in batches)
             {
-                using var state = onnx.Encode(q, nf, nt, b);
-                OnnxGreedy.Decode(onnx, state);
-            });
-            double torchMs = Median(rounds, () => search.Greedy(batch));
-            Console.WriteLine($"{preset,-6} batch {b,3}: ONNX Runtime {ort,8:F2} ms, TorchSharp {torchMs,8:F2} ms, TorchSharp/ORT {torchMs / ort,5:F2}×");
+                using var batch = RandomBatch(options, b);
+                float[] q = batch.QueryFeatures.data<float>().ToArray(), nf = batch.NeighborFeatures.data<float>().ToArray();
+                long[] nt = batch.NeighborTokens.data<long>().ToArray();
+                Action ort = name switch
+                {
+                    "greedy" => () => { using var st = onnx.Encode(q, nf, nt, b); ortSearch.Greedy(st); },
+                    "beam5" => () => { using var st = onnx.Encode(q, nf, nt, b); ortSearch.BeamSearch(st, new BeamSearchOptions { Width = 5 }); },
+                    "pool31" => () => { using var st = onnx.Encode(q, nf, nt, b); ortSearch.BuildPools(st); },
+                    _ => throw new ArgumentException($"Unknown search '{name}' (greedy, beam5, pool31)."),
+                };
+                Action torchRun = name switch
+                {
+                    "greedy" => () => torchSearch.Greedy(batch),
+                    "beam5" => () => torchSearch.BeamSearch(batch, new BeamSearchOptions { Width = 5 }),
+                    _ => () => torchPool.Build(batch),
+                };
+                var (ortMs, torchMs) = Alternating(rounds, ort, torchRun);
+                Console.WriteLine($"| {preset} | {name} | {b} | {ortMs:F1} | {torchMs:F1} | {torchMs / ortMs:F2}× |");
+            }
         }
     }
     finally
@@ -59,19 +80,25 @@ foreach (string preset in presets)
 
 return 0;
 
-static double Median(int rounds, Action run)
+static (double A, double B) Alternating(int rounds, Action a, Action b)
 {
-    run();
-    var times = new double[rounds];
+    a();
+    b();
+    var ta = new double[rounds];
+    var tb = new double[rounds];
     for (int i = 0; i < rounds; i++)
     {
         var sw = Stopwatch.StartNew();
-        run();
-        times[i] = sw.Elapsed.TotalMilliseconds;
+        a();
+        ta[i] = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        b();
+        tb[i] = sw.Elapsed.TotalMilliseconds;
     }
 
-    Array.Sort(times);
-    return times[rounds / 2];
+    Array.Sort(ta);
+    Array.Sort(tb);
+    return (ta[rounds / 2], tb[rounds / 2]);
 }
 
 static GeoTokenBatch RandomBatch(GeoTokenModelOptions o, int b)

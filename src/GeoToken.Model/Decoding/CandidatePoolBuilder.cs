@@ -49,28 +49,7 @@ public sealed class CandidatePoolBuilder
     /// <param name="cancellationToken">Checked before every position.</param>
     public IReadOnlyList<IReadOnlyList<GeoCandidate>> Build(EncodedBatch batch, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default)
     {
-        var o = Options;
-        var plan = new SearchPlan
-        {
-            Greedy = o.Greedy,
-            Samples = o.Samples,
-            Temperature = o.Temperature,
-            TopK = o.TopK,
-            TopP = o.TopP,
-            ScoreWith = o.ScoreWith,
-            Seed = o.Seed,
-            BeamWidth = o.BeamWidth,
-            BeamReturn = o.BeamCount ?? o.BeamWidth,
-            Region = o.Region,
-        };
-        var results = _search.Run(batch, plan, imageKeys, cancellationToken);
-        return results.Select(r => CandidatePool.Merge(ToCandidates(r))).ToArray();
-    }
-
-    private static IEnumerable<GeoCandidate> ToCandidates(ImageResult r)
-    {
-        if (r.Greedy is not null) yield return r.Greedy.ToCandidate(CandidateSources.Greedy);
-        foreach (var s in r.Samples) yield return s.ToCandidate(CandidateSources.Sample);
-        foreach (var b in r.Beams) yield return b.ToCandidate(CandidateSources.Beam);
+        var results = _search.Run(batch, SearchPlan.ForPool(Options), imageKeys, cancellationToken);
+        return results.Select(r => r.ToPool()).ToArray();
     }
 }

@@ -108,7 +108,10 @@ internal static class GeoTokenModelFolder
         {
             if ((string?)Value(config, "format", path) is var format && format != Format)
             {
-                throw new InvalidDataException($"'{path}' has format '{format}'; expected '{Format}'.");
+                // "geotoken-onnx" is GeoToken.Onnx's OnnxModelConfig.FormatName (not referenced from here).
+                throw new InvalidDataException(format == "geotoken-onnx"
+                    ? $"'{path}' is an ONNX export ('geotoken export onnx'), which runs on ONNX Runtime through GeoToken.Onnx (OnnxGeoTokenModel, OnnxGeoTokenSearch); this command needs the TorchSharp model folder it was exported from."
+                    : $"'{path}' has format '{format}'; expected '{Format}'.");
             }
 
             int version = Value(config, "formatVersion", path).GetValue<int>();

@@ -1,5 +1,5 @@
 using GeoToken.Geometry;
-using GeoToken.Model.Common;
+using GeoToken.Randomness;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using GeoToken.Model.Common;
+using GeoToken.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using GeoToken.Data;
 using GeoToken.Geometry;
-using GeoToken.Model.Common;
+using GeoToken.Randomness;
 using GeoToken.Reranking;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

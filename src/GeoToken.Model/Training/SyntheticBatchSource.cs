@@ -1,6 +1,5 @@
+using GeoToken.Randomness;
 using static TorchSharp.torch;
-
-using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Training;
 

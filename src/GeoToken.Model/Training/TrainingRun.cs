@@ -1,11 +1,11 @@
-using GeoToken.Progress;
 using System.Diagnostics;
 using GeoToken.Data;
+using GeoToken.Model.Common;
+using GeoToken.Progress;
+using GeoToken.Randomness;
 using GeoToken.Retrieval;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
-
-using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Training;
 

@@ -1,3 +1,4 @@
+using GeoToken.Decoding;
 using Microsoft.ML.OnnxRuntime;
 
 namespace GeoToken.Onnx.Inference;
@@ -10,10 +11,15 @@ namespace GeoToken.Onnx.Inference;
 /// </summary>
 /// <remarks>
 /// Rows are grouped by query: row <c>r</c> decodes query <c>r / RowsPerQuery</c>. Not thread-safe.
+/// A fresh state is also the <see cref="IDecoderSession"/> the runtime-neutral search (<see cref="TokenSearch"/>) drives
+/// (see <see cref="OnnxGeoTokenSearch"/>): its expand and reorder are applied as the next step's beam rows.
 /// </remarks>
-public sealed class OnnxDecodingState : IDisposable
+public sealed class OnnxDecodingState : IDisposable, IDecoderSession
 {
     private bool _disposed;
+
+    // The session's expand/reorder not yet applied: the next step's beam rows (null: continue every row as it is).
+    private long[]? _pendingRows;
 
     internal OnnxDecodingState(OnnxGeoTokenModel model, int queries, OrtValue[] encoderOutputs, OrtValue[] past, OrtValue? agrees, OrtValue? neighborTokens)
     {
@@ -65,6 +71,48 @@ public sealed class OnnxDecodingState : IDisposable
         Rows = rows;
         Position++;
     }
+
+    /// <summary>Rows after the pending expand/reorder.</summary>
+    int IDecoderSession.Rows => _pendingRows?.Length ?? Rows;
+
+    /// <inheritdoc/>
+    void IDecoderSession.Expand(int copies)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(copies, 1);
+        int current = ((IDecoderSession)this).Rows;
+        var rows = new long[(long)current * copies];
+        for (int i = 0; i < rows.Length; i++) rows[i] = Pending(i / copies);
+        _pendingRows = rows;
+    }
+
+    /// <inheritdoc/>
+    void IDecoderSession.Reorder(ReadOnlySpan<long> rows)
+    {
+        int current = ((IDecoderSession)this).Rows;
+        if (rows.IsEmpty) throw new ArgumentException("rows is empty; at least one row must remain.", nameof(rows));
+        var composed = new long[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if ((ulong)rows[i] >= (ulong)current) throw new ArgumentException($"rows holds {rows[i]} (element {i}); rows are 0..{current - 1}.", nameof(rows));
+            composed[i] = Pending((int)rows[i]);
+        }
+
+        _pendingRows = composed;
+    }
+
+    /// <inheritdoc/>
+    float[] IDecoderSession.Step(ReadOnlySpan<long> previousTokens)
+    {
+        var scores = Model.StepFlat(this, previousTokens, _pendingRows, out _);
+        _pendingRows = null;
+        return scores;
+    }
+
+    /// <summary>Whether a session expand/reorder waits for the next step.</summary>
+    internal bool HasPendingRows => _pendingRows is not null;
+
+    /// <summary>The current row that pending row <paramref name="row"/> continues.</summary>
+    private long Pending(int row) => _pendingRows is null ? row : _pendingRows[row];
 
     /// <summary>Releases the ONNX Runtime values.</summary>
     public void Dispose()

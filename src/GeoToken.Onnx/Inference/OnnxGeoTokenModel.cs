@@ -13,8 +13,8 @@ namespace GeoToken.Onnx.Inference;
 /// The GeoToken transformer on ONNX Runtime (no libtorch): runs a folder written by <c>geotoken export onnx</c>
 /// (<see cref="OnnxModelConfig"/>). <see cref="Encode"/> runs the encoder once per batch; <see cref="Step"/> decodes
 /// one position for every row with the cached keys and values and returns its log-probabilities. Greedy decoding,
-/// beam search and sampling are written on top: the step can continue any rows of the same query (reorder, drop or
-/// repeat them). Disposable: owns the two inference sessions.
+/// beam search, sampling and candidate pools run on top (<see cref="OnnxGeoTokenSearch"/>): the step can continue any
+/// rows of the same query (reorder, drop or repeat them). Disposable: owns the two inference sessions.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -61,6 +61,7 @@ public sealed class OnnxGeoTokenModel : IDisposable
         Config = ReadConfig(Path.Combine(Directory, OnnxModelConfig.FileName));
         var m = Config.Model;
         _vocab = Config.VocabularySizes.ToArray();
+        Tokenizer = new GeoTokenizer(m.Tokenizer);
         _encoderInputs = N.EncoderInputs();
         _encoderOutputs = N.EncoderOutputs(m.DecoderLayers, m.NeighborCopy);
         _stepInputs = N.StepInputs(m.DecoderLayers, m.NeighborCopy);
@@ -85,6 +86,12 @@ public sealed class OnnxGeoTokenModel : IDisposable
 
     /// <summary>The session settings.</summary>
     public OnnxGeoTokenModelOptions Options { get; }
+
+    /// <summary>The model's tokenizer (from the config).</summary>
+    public GeoTokenizer Tokenizer { get; }
+
+    /// <summary>The lock that serializes searches on this model (<see cref="OnnxGeoTokenSearch"/>).</summary>
+    internal object InferenceGate { get; } = new();
 
     /// <summary>Tokens per sequence, <c>T</c>.</summary>
     public int SequenceLength => Config.SequenceLength;
@@ -189,12 +196,24 @@ public sealed class OnnxGeoTokenModel : IDisposable
     /// <exception cref="InvalidOperationException">The sequence is complete, or the state belongs to another model.</exception>
     public float[,] Step(OnnxDecodingState state, ReadOnlySpan<long> previousTokens, ReadOnlySpan<long> beamRows = default)
     {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.HasPendingRows) throw new InvalidOperationException("The decoding state is being driven as a search session (IDecoderSession) with an expand or reorder pending; step it through the session.");
+        var flat = StepFlat(state, previousTokens, beamRows, out int rows);
+        var result = new float[rows, flat.Length / rows];
+        flat.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(result)), result.Length));
+        return result;
+    }
+
+    /// <summary>As <see cref="Step"/>, the log-probabilities row-major in one array (<paramref name="rows"/> rows).</summary>
+    internal float[] StepFlat(OnnxDecodingState state, ReadOnlySpan<long> previousTokens, ReadOnlySpan<long> beamRows, out int rows)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(state);
         state.ThrowIfDisposed();
         if (!ReferenceEquals(state.Model, this)) throw new InvalidOperationException("The decoding state was created by another OnnxGeoTokenModel.");
         if (state.IsComplete) throw new InvalidOperationException($"All {SequenceLength} positions have been decoded.");
-        int position = state.Position, rows = beamRows.IsEmpty ? state.Rows : beamRows.Length;
+        int position = state.Position;
+        rows = beamRows.IsEmpty ? state.Rows : beamRows.Length;
         var rowIndex = CheckRows(state, beamRows);
         var tokens = new long[rows];
         if (position == 0)
@@ -228,13 +247,8 @@ public sealed class OnnxGeoTokenModel : IDisposable
 
         using var runOptions = new RunOptions();
         var outputs = _step.Run(runOptions, _stepInputs, inputs, _stepOutputs).ToArray();
-        float[,] result;
-        using (var logProbs = outputs[0])
-        {
-            var shape = logProbs.GetTensorTypeAndShape().Shape;
-            result = new float[shape[0], shape[1]];
-            logProbs.GetTensorDataAsSpan<float>().CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(result)), result.Length));
-        }
+        float[] result;
+        using (var logProbs = outputs[0]) result = logProbs.GetTensorDataAsSpan<float>().ToArray();
 
         state.Advance(outputs[1..(1 + 2 * layers)], Config.Model.NeighborCopy ? outputs[1 + 2 * layers] : null, rows);
         return result;

@@ -91,7 +91,7 @@ public class CandidatePoolBuilderTests
     }
 
     /// <summary>Asserts that <paramref name="pool"/> is the run's greedy, samples and beams merged by cell, in that order.</summary>
-    private static void AssertPoolOf(ImageResult run, IReadOnlyList<GeoCandidate> pool)
+    private static void AssertPoolOf(ImageSearchResult run, IReadOnlyList<GeoCandidate> pool)
     {
         var expected = CandidatePool.Merge(new[] { run.Greedy!.ToCandidate(CandidateSources.Greedy) }
             .Concat(run.Samples.Select(s => s.ToCandidate(CandidateSources.Sample)))
@@ -104,7 +104,7 @@ public class CandidatePoolBuilderTests
     /// every sample the draw of the image's stream (the same as the other path's unless a draw lay within rounding of a
     /// boundary), and the beams scored like the other path's rank by rank.
     /// </summary>
-    private static void AssertSameSequences(GeoTokenModel model, TorchSharp.torch.Tensor memory, int image, (DecodedSequence Greedy, IReadOnlyList<DecodedSequence> Samples, IReadOnlyList<DecodedSequence> Beams) other, ImageResult run, double temperature, ulong seed, long key)
+    private static void AssertSameSequences(GeoTokenModel model, TorchSharp.torch.Tensor memory, int image, (DecodedSequence Greedy, IReadOnlyList<DecodedSequence> Samples, IReadOnlyList<DecodedSequence> Beams) other, ImageSearchResult run, double temperature, ulong seed, long key)
     {
         AssertGreedy(model, memory, image, run.Greedy!);
         AssertSameUpToNearTie(model, memory, image, other.Greedy, run.Greedy!);

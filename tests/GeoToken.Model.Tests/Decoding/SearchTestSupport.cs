@@ -1,6 +1,6 @@
 using GeoToken.Decoding;
-using GeoToken.Model.Common;
 using GeoToken.Model.Training;
+using GeoToken.Randomness;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
 

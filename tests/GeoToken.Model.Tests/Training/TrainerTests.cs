@@ -1,8 +1,7 @@
 using GeoToken.Model.Training;
+using GeoToken.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
-
-using GeoToken.Model.Common;
 
 namespace GeoToken.Model.Tests.Training;
 

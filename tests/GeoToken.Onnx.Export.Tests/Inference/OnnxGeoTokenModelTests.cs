@@ -74,7 +74,7 @@ public class OnnxGeoTokenModelTests
         using var batch = ExportFixtures.Batch(options, b, seed: 22);
         var (query, neighbors, neighborTokens) = ExportFixtures.Flat(batch);
         using var state = onnx.Encode(query, neighbors, neighborTokens, b, Ct);
-        var ours = OnnxGreedy.Decode(onnx, state);
+        var ours = new OnnxGeoTokenSearch(onnx).Greedy(state, cancellationToken: Ct).Select(s => s.Tokens.ToArray()).ToArray();
         var theirs = new GeoTokenSearch(model).Greedy(batch, cancellationToken: Ct);
         int identical = 0;
         for (int i = 0; i < b; i++)
@@ -168,6 +168,17 @@ public class OnnxGeoTokenModelTests
     }
 
     [Fact]
+    public void An_export_folder_given_where_a_TorchSharp_model_is_needed_is_refused_saying_what_it_is()
+    {
+        using var model = ExportFixtures.NewModel(ExportFixtures.Options("post-compact"), seed: 1);
+        using var dir = new TempDir();
+        GeoTokenOnnxExporter.Export(model, dir.Path, cancellationToken: Ct);
+        var e = Assert.Throws<InvalidDataException>(() => GeoTokenModelFile.Load(dir.Path));
+        Assert.Contains("ONNX export", e.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(dir.Path, "config.json"), e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Export_refuses_to_replace_files_unless_told()
     {
         using var model = ExportFixtures.NewModel(ExportFixtures.Options("post-compact"), seed: 1);
@@ -180,7 +191,7 @@ public class OnnxGeoTokenModelTests
         Assert.Equal(17, again.Opset);
     }
 
-    private static float[] TorchLogProbabilities(GeoTokenModel model, GeoTokenBatch batch, int image, long[] prefix)
+    internal static float[] TorchLogProbabilities(GeoTokenModel model, GeoTokenBatch batch, int image, long[] prefix)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace GeoToken.Decoding;
 
 /// <summary>
-/// What goes into a candidate pool (<see cref="CandidatePoolBuilder"/>). The defaults are the paper's pool:
+/// What goes into a candidate pool (<see cref="TokenSearch.BuildPools"/>, and the runtimes' pool builders over it). The defaults are the paper's pool:
 /// the greedy sequence plus 30 samples at temperature 0.7, merged by cell.
 /// </summary>
 public sealed record CandidatePoolOptions

@@ -1,10 +1,8 @@
 using System.Globalization;
-using GeoToken.Model;
-using GeoToken.Model.Common;
 
 namespace GeoToken.Decoding;
 
-/// <summary>Settings of ancestral sampling (<see cref="GeoTokenSearch.Sample(GeoTokenBatch, SamplingOptions?, IReadOnlyList{long}?, CancellationToken)"/>).</summary>
+/// <summary>Settings of ancestral sampling (<see cref="TokenSearch.Sample"/>, and the runtimes' searches over it).</summary>
 /// <remarks>
 /// At each position the model's logits are restricted to the region's tokens, divided by
 /// <see cref="Temperature"/> and turned into probabilities; then only the <see cref="TopK"/> most likely

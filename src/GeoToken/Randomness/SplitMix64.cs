@@ -1,14 +1,22 @@
-namespace GeoToken.Model.Common;
+namespace GeoToken.Randomness;
 
 /// <summary>A small, fast, portable 64-bit generator (Steele, Lea &amp; Flood's SplitMix64) whose whole state is one <c>ulong</c>.</summary>
-internal struct SplitMix64
+/// <remarks>
+/// The library's one random generator: decoding's sampling streams (one per image, <c>SplitMix64(Mix(seed, key))</c>) and
+/// training's shuffles and initialisations draw from it, so results depend neither on the platform nor on a global
+/// generator. A mutable value type: pass it by <c>ref</c> to share one stream.
+/// </remarks>
+public struct SplitMix64
 {
     private ulong _state;
 
+    /// <summary>A generator whose state is <paramref name="seed"/>.</summary>
     public SplitMix64(ulong seed) => _state = seed;
 
-    public ulong State => _state;
+    /// <summary>The current state (a generator made from it continues this one's stream).</summary>
+    public readonly ulong State => _state;
 
+    /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {
         ulong z = _state += 0x9E3779B97F4A7C15UL;
@@ -42,7 +50,7 @@ internal struct SplitMix64
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 
-    /// <summary>Mixes several values into one seed.</summary>
+    /// <summary>Mixes two values into one seed (e.g. a seed and an image key into that image's stream).</summary>
     public static ulong Mix(ulong a, ulong b)
     {
         var g = new SplitMix64(a ^ (b * 0xD1B54A32D192ED03UL));

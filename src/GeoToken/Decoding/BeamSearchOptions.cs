@@ -1,9 +1,8 @@
 using System.Globalization;
-using GeoToken.Model;
 
 namespace GeoToken.Decoding;
 
-/// <summary>Settings of beam search (<see cref="GeoTokenSearch.BeamSearch(GeoTokenBatch, BeamSearchOptions?, CancellationToken)"/>).</summary>
+/// <summary>Settings of beam search (<see cref="TokenSearch.BeamSearch"/>, and the runtimes' searches over it).</summary>
 /// <remarks>
 /// Beams are ranked by their summed model log-probability (no length normalisation: all sequences have the
 /// same length), or coarse to fine (see <see cref="BeamRanking.CoarseToFine"/>), optionally in two stages (see

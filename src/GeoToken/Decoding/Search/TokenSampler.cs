@@ -1,4 +1,4 @@
-using GeoToken.Model.Common;
+using GeoToken.Randomness;
 
 namespace GeoToken.Decoding;
 

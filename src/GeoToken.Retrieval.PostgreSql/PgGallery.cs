@@ -13,7 +13,8 @@ namespace GeoToken.Retrieval;
 /// S2 tokens as <c>smallint[]</c>, each feature view as <c>halfvec(d)</c>, AUTHOR and SERIES), searched by cosine
 /// similarity through an HNSW index (<c>halfvec_cosine_ops</c>). Implements the retrieval contract, so the predictor, the
 /// evaluation and training neighbors can search it; photos can be added while it serves (<see cref="AddAsync"/>), and
-/// the next search finds them.
+/// the next search finds them. <see cref="SearchRowsAsync"/> returns the neighbors' coordinates, tokens and features with
+/// them (from the same rows, in the same round trip), so a predictor needs no local copy of the gallery.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -26,7 +27,7 @@ namespace GeoToken.Retrieval;
 /// 1e-3 (the float16 rounding of both vectors); neighbors whose similarities differ by less may swap places.
 /// </para>
 /// </remarks>
-public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
+public sealed class PgGallery : INeighborRowSearch, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -73,6 +74,12 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
 
     /// <inheritdoc/>
     public int Dimension => Info.Dimension;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<FeatureModality> Views => Info.Views;
+
+    /// <summary>The tokenizer of the <c>tokens</c> column (level 20, 2 levels per token; checked against the metadata when opened).</summary>
+    public GeoTokenizer Tokenizer { get; } = new();
 
     /// <summary>The table, the pushed dataset's content id and the row count: <c>pg:TABLE:CONTENT:ROWS</c>.</summary>
     public string? GalleryId => string.Create(CultureInfo.InvariantCulture, $"pg:{Table}:{Info.ContentId ?? "live"}:{GalleryRows}");
@@ -247,7 +254,37 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
 
     /// <summary>Searches with <see cref="SearchDefaults"/>; the request's ExcludeSelf skips gallery row r for query row r (an iterative index scan).</summary>
     /// <inheritdoc/>
-    public async ValueTask<NeighborResults> SearchAsync(NeighborQueries queries, CancellationToken cancellationToken = default)
+    public async ValueTask<NeighborResults> SearchAsync(NeighborQueries queries, CancellationToken cancellationToken = default) =>
+        (await SearchCoreAsync(queries, null, cancellationToken).ConfigureAwait(false)).Results;
+
+    /// <summary>
+    /// Searches as <see cref="SearchAsync"/> and reads each neighbor's coordinates, tokens and first <paramref name="views"/>
+    /// feature views (image, location, text; float16 in the table, returned as float) from the rows found, in the same round trip.
+    /// </summary>
+    /// <inheritdoc/>
+    public async ValueTask<NeighborRows> SearchRowsAsync(NeighborQueries queries, int views, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(views, 0);
+        var columns = new string[views];
+        for (int v = 0; v < views; v++)
+        {
+            var view = v < FeatureModalities.All.Count ? FeatureModalities.All[v] : throw new ArgumentOutOfRangeException(nameof(views), views, $"There are {FeatureModalities.All.Count} feature views (image, location, text).");
+            if (!Info.Views.Contains(view))
+            {
+                throw new ArgumentException($"The gallery table '{Table}' stores the views {string.Join(", ", Info.Views)}; {views} view(s) were asked for, including {view}.", nameof(views));
+            }
+
+            columns[v] = PgGallerySchema.Column(view);
+        }
+
+        var (results, content) = await SearchCoreAsync(queries, columns, cancellationToken).ConfigureAwait(false);
+        return NeighborRows.FromArrays(results, views, Dimension, Tokenizer.Length, content!.Locations, content.Tokens, content.Features);
+    }
+
+    /// <summary>The rows' content read with a search: per neighbor (query-major) coordinates, tokens and views.</summary>
+    private sealed record RowContent(LatLng[] Locations, short[] Tokens, float[] Features);
+
+    private async ValueTask<(NeighborResults Results, RowContent? Content)> SearchCoreAsync(NeighborQueries queries, string[]? columns, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -278,14 +315,15 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
         var vectors = ReadQueries(queries, n);
         var ids = new long[(long)n * k];
         var sims = new float[(long)n * k];
+        var content = columns is null ? null : new RowContent(new LatLng[(long)n * k], new short[(long)n * k * Tokenizer.Length], new float[(long)n * k * columns.Length * Dimension]);
         int block = options.QueriesPerRoundTrip;
         int blocks = (n + block - 1) / block;
         await Parallel.ForEachAsync(Enumerable.Range(0, blocks), new ParallelOptions { MaxDegreeOfParallelism = options.Connections, CancellationToken = cancellationToken }, async (b, ct) =>
         {
             int first = b * block, count = Math.Min(block, n - first);
-            await SearchBlockAsync(options, queries, vectors, first, count, k, rows, ids, sims, ct).ConfigureAwait(false);
+            await SearchBlockAsync(options, queries, vectors, first, count, k, rows, ids, sims, columns, content, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
-        return NeighborResults.FromArrays(k, ids, sims);
+        return (NeighborResults.FromArrays(k, ids, sims), content);
     }
 
     private static HalfVector[] ReadQueries(NeighborQueries queries, int n)
@@ -342,13 +380,14 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
         return false;
     }
 
-    private async Task SearchBlockAsync(PgSearchOptions options, NeighborQueries queries, HalfVector[] vectors, int first, int count, int k, long rows, long[] ids, float[] sims, CancellationToken cancellationToken)
+    private async Task SearchBlockAsync(PgSearchOptions options, NeighborQueries queries, HalfVector[] vectors, int first, int count, int k, long rows, long[] ids, float[] sims, string[]? columns, RowContent? content, CancellationToken cancellationToken)
     {
+        string extra = columns is null ? "" : ", lat, lon, tokens" + string.Concat(columns.Select(c => ", " + c));
         bool filtered = queries.ExcludeSelf || options.RowLimit is not null;
         var where = new List<string>();
         if (queries.ExcludeSelf) where.Add("row_no <> $2");
         if (options.RowLimit is not null) where.Add("row_no < $3");
-        string sql = $"SELECT row_no, f_image <=> $1 FROM {Table}{(where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where))} ORDER BY f_image <=> $1{(options.Exact ? ", row_no" : "")} LIMIT $4";
+        string sql = $"SELECT row_no, f_image <=> $1{extra} FROM {Table}{(where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where))} ORDER BY f_image <=> $1{(options.Exact ? ", row_no" : "")} LIMIT $4";
 
         // One round trip, no transaction: the settings are the session's, set again by every search on this connection.
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -371,7 +410,7 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
         // Last, so that its snapshot (read committed: one per statement) includes every row the searches could see.
         if (options.RowLimit is null) batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT coalesce(max(row_no) + 1, 0) FROM {Table}"));
 
-        var found = new List<(long Row, float Similarity)>(k);
+        var found = new List<Hit>(k);
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             for (int i = 0; i < count; i++)
@@ -380,7 +419,7 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
                 found.Clear();
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    found.Add((reader.GetInt64(0), (float)(1 - reader.GetDouble(1))));
+                    found.Add(columns is null ? new Hit(reader.GetInt64(0), (float)(1 - reader.GetDouble(1)), null) : ReadHit(reader, columns));
                 }
 
                 long queryRow = queries.Start + first + i;
@@ -397,6 +436,7 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
                 {
                     ids[at + j] = found[j].Row;
                     sims[at + j] = found[j].Similarity;
+                    if (content is not null) found[j].Content!.CopyTo(content, at + j, Dimension);
                 }
             }
 
@@ -407,6 +447,52 @@ public sealed class PgGallery : INeighborSearch, IAsyncDisposable, IDisposable
                 UpdateRows(reader.GetInt64(0));
             }
         }
+    }
+
+    /// <summary>A row found by a search, with its content when asked for.</summary>
+    private readonly record struct Hit(long Row, float Similarity, HitContent? Content);
+
+    /// <summary>A found row's coordinates, tokens and views.</summary>
+    private sealed record HitContent(LatLng Location, short[] Tokens, HalfVector[] Views)
+    {
+        public void CopyTo(RowContent content, long slot, int dimension)
+        {
+            content.Locations[slot] = Location;
+            Tokens.CopyTo(content.Tokens.AsSpan(checked((int)(slot * Tokens.Length)), Tokens.Length));
+            var to = content.Features.AsSpan(checked((int)(slot * Views.Length * dimension)), Views.Length * dimension);
+            for (int v = 0; v < Views.Length; v++)
+            {
+                var half = Views[v].Memory.Span;
+                var dest = to.Slice(v * dimension, dimension);
+                for (int c = 0; c < dimension; c++) dest[c] = (float)half[c];
+            }
+        }
+    }
+
+    /// <summary>Reads a result row with its coordinates, tokens and views (columns 2, 3, 4, then the views), checked.</summary>
+    private HitContent ReadHitContent(NpgsqlDataReader reader, string[] columns, long row)
+    {
+        var tokens = reader.GetFieldValue<short[]>(4);
+        if (tokens.Length != Tokenizer.Length)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"Row {row} of gallery table '{Table}' has {tokens.Length} tokens; its tokenizer writes {Tokenizer.Length}."));
+        }
+
+        var views = new HalfVector[columns.Length];
+        for (int v = 0; v < columns.Length; v++)
+        {
+            if (reader.IsDBNull(5 + v)) throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"Row {row} of gallery table '{Table}' has no {columns[v]} vector (NULL); the model reads that view."));
+            views[v] = reader.GetFieldValue<HalfVector>(5 + v);
+            if (views[v].Memory.Length != Dimension) throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"Row {row} of gallery table '{Table}' has a {views[v].Memory.Length}-d {columns[v]} vector; the table has dimension {Dimension}."));
+        }
+
+        return new HitContent(new LatLng(reader.GetDouble(2), reader.GetDouble(3)), tokens, views);
+    }
+
+    private Hit ReadHit(NpgsqlDataReader reader, string[] columns)
+    {
+        long row = reader.GetInt64(0);
+        return new Hit(row, (float)(1 - reader.GetDouble(1)), ReadHitContent(reader, columns, row));
     }
 
     /// <summary>

@@ -321,7 +321,20 @@ public sealed class PgGallery : INeighborRowSearch, IAsyncDisposable, IDisposabl
         await Parallel.ForEachAsync(Enumerable.Range(0, blocks), new ParallelOptions { MaxDegreeOfParallelism = options.Connections, CancellationToken = cancellationToken }, async (b, ct) =>
         {
             int first = b * block, count = Math.Min(block, n - first);
-            await SearchBlockAsync(options, queries, vectors, first, count, k, rows, ids, sims, columns, content, ct).ConfigureAwait(false);
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await SearchBlockAsync(options, queries, vectors, first, count, k, rows, ids, sims, columns, content, ct).ConfigureAwait(false);
+                    break;
+                }
+                catch (NpgsqlException e) when (attempt == 1 && IsConnectionLost(e) && !ct.IsCancellationRequested)
+                {
+                    // The server restarted or dropped the connection: the pool's idle connections are dead too. Discard
+                    // them and search once more (a search writes nothing, so repeating it is safe).
+                    _dataSource.Clear();
+                }
+            }
         }).ConfigureAwait(false);
         return (NeighborResults.FromArrays(k, ids, sims), content);
     }
@@ -449,6 +462,13 @@ public sealed class PgGallery : INeighborRowSearch, IAsyncDisposable, IDisposabl
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> means the connection is gone (the server shut down, restarted or is unreachable) rather
+    /// than that the statement failed; such errors empty the pool (<see cref="NpgsqlDataSource.Clear"/>).
+    /// </summary>
+    internal static bool IsConnectionLost(NpgsqlException e) =>
+        e is PostgresException p ? p.SqlState is "57P01" or "57P02" or "57P03" || p.SqlState.StartsWith("08", StringComparison.Ordinal) : e.IsTransient || e.InnerException is IOException or System.Net.Sockets.SocketException;
+
     /// <summary>A row found by a search, with its content when asked for.</summary>
     private readonly record struct Hit(long Row, float Similarity, HitContent? Content);
 
@@ -540,7 +560,21 @@ public sealed class PgGallery : INeighborRowSearch, IAsyncDisposable, IDisposabl
             prepared[i] = (p, [.. tokens.Select(t => checked((short)t))], views);
         }
 
-        var result = new long?[photos.Count];
+        try
+        {
+            return await InsertAsync(prepared, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e) when (IsConnectionLost(e))
+        {
+            // Not repeated: the commit may have reached the server before the connection broke (the ids tell, on a retry).
+            _dataSource.Clear();
+            throw;
+        }
+    }
+
+    private async Task<IReadOnlyList<long?>> InsertAsync((PgGalleryRow Photo, short[] Tokens, HalfVector[] Views)[] prepared, CancellationToken cancellationToken)
+    {
+        var result = new long?[prepared.Length];
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, tx))

@@ -1,4 +1,5 @@
 using GeoToken.Cli;
+using GeoToken.Data;
 using Npgsql;
 
 namespace GeoToken.Retrieval.PostgreSql.Tests;
@@ -60,6 +61,60 @@ public sealed class DbCommandTests(PostgresServer server, SynthGallery data)
         }
         finally
         {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+    [Fact]
+    public async Task Predict_over_a_table_reads_its_neighbor_rows_from_the_database_and_answers_as_over_the_folder()
+    {
+        string dir = Directory.CreateTempSubdirectory("geotoken-pg-cli-predict-").FullName;
+        string model = PgPredictorTests.TinyModel("cli-predict");
+        try
+        {
+            await using (var source = server.CreateDataSource())
+            {
+                await PgGalleryPush.PushAsync(source, data.Train, new PgPushOptions { Table = "cli_predict" }, cancellationToken: TestContext.Current.CancellationToken);
+            }
+
+            string features = Path.Combine(Path.GetDirectoryName(data.Test.MetaPath)!, FeatureModality.Image.FileName());
+            string[] common = ["predict", "--model", model, "--features", features, "--rows", "30", "--reranker", "logprob", "--samples", "4"];
+            var viaDb = await RunAsync([.. common, "--gallery", Uri("cli_predict"), "--exact-search", "--json", Path.Combine(dir, "db.json")]);
+            Assert.True(viaDb.ExitCode == 0, viaDb.Error);
+            Assert.Contains("neighbor rows read from the database", viaDb.Error, StringComparison.Ordinal);
+            var viaFolder = await RunAsync([.. common, "--gallery", data.TrainDirectory, "--json", Path.Combine(dir, "folder.json")]);
+            Assert.True(viaFolder.ExitCode == 0, viaFolder.Error);
+
+            using var a = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "db.json")));
+            using var b = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "folder.json")));
+            var pa = a.RootElement.EnumerateArray().ToArray();
+            var pb = b.RootElement.EnumerateArray().ToArray();
+            Assert.Equal(30, pa.Length);
+            Assert.Equal(pb.Length, pa.Length);
+            int same = 0;
+            for (int i = 0; i < pa.Length; i++)
+            {
+                var na = pa[i].GetProperty("neighbors").EnumerateArray().ToArray();
+                var nb = pb[i].GetProperty("neighbors").EnumerateArray().ToArray();
+                bool identical = true;
+                for (int j = 0; j < na.Length; j++)
+                {
+                    if (na[j].GetProperty("gallery_row").GetInt64() == nb[j].GetProperty("gallery_row").GetInt64()) continue;
+                    identical = false;
+                    // Both exact over the same float16 values: rows may differ only where similarities tie within float32 rounding.
+                    Assert.True(Math.Abs(na[j].GetProperty("similarity").GetDouble() - nb[j].GetProperty("similarity").GetDouble()) <= 2e-5, $"query {i}, neighbor {j}");
+                }
+
+                if (!identical) continue;
+                same++;
+                // Same neighbors, read from the table (features float16 → float, tokens, coordinates) or from the folder: the same answer.
+                Assert.Equal(pb[i].GetProperty("locations").GetRawText(), pa[i].GetProperty("locations").GetRawText());
+            }
+
+            Assert.True(same >= 25, $"only {same} of 30 queries had identical neighbors");
+        }
+        finally
+        {
+            File.Delete(model);
             Directory.Delete(dir, recursive: true);
         }
     }

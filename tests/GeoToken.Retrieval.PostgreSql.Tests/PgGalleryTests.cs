@@ -265,6 +265,62 @@ public sealed class PgGalleryTests(PostgresServer server, SynthGallery data)
     }
 
     [Fact]
+    public async Task Rows_come_with_the_search_as_they_were_added_within_float16_rounding()
+    {
+        string table = NewTable("rows");
+        await using var source = server.CreateDataSource();
+        // Views in a non-canonical order: the search returns them as image, location, text whatever the table's column order.
+        await using var gallery = await PgGallery.CreateAsync(source, table, 16, [FeatureModality.Image, FeatureModality.Text, FeatureModality.Location], Ct);
+        var rng = new Random(3);
+        float[] Vector() => [.. Enumerable.Range(0, 16).Select(_ => (float)(rng.NextDouble() * 2 - 1))];
+        var photos = Enumerable.Range(0, 20).Select(i => new PgGalleryRow
+        {
+            ImageId = $"p{i}",
+            Location = new LatLng(rng.NextDouble() * 170 - 85, rng.NextDouble() * 360 - 180),
+            Features = [Vector(), Vector(), Vector()], // image, text, location (the table's order)
+        }).ToArray();
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (long?)i), await gallery.AddAsync(photos, Ct));
+        gallery.SearchDefaults = new PgSearchOptions { Exact = true };
+
+        var queries = new float[3 * 16];
+        for (int q = 0; q < 3; q++) photos[q * 5].Features[0].Span.CopyTo(queries.AsSpan(q * 16));
+        using var matrix = FeatureMatrix.FromArray(queries, 16);
+        var request = new NeighborQueries { Vectors = matrix, K = 4 };
+        var rows = await gallery.SearchRowsAsync(request, 3, Ct);
+        var plain = await gallery.SearchAsync(request, Ct);
+        Assert.Equal(plain.IndicesOf(0).ToArray(), rows.Results.IndicesOf(0).ToArray());
+        var tokenizer = new Tokens.GeoTokenizer();
+        for (int q = 0; q < 3; q++)
+        {
+            Assert.Equal(q * 5, rows.Results.IndicesOf(q)[0]); // the query is the photo itself
+            for (int j = 0; j < 4; j++)
+            {
+                var photo = photos[rows.Results.IndicesOf(q)[j]];
+                Assert.Equal(photo.Location, rows.GetLocation(q, j)); // double precision columns: exact
+                Assert.Equal(tokenizer.Encode(photo.Location.Latitude, photo.Location.Longitude), rows.GetTokens(q, j).ToArray().Select(t => (int)t));
+                int[] source2 = [0, 2, 1]; // canonical view v → the photo's feature index (image, location, text)
+                for (int v = 0; v < 3; v++)
+                {
+                    var want = photo.Features[source2[v]].Span;
+                    var got = rows.GetFeatures(q, j, v);
+                    for (int c = 0; c < 16; c++)
+                    {
+                        // halfvec stores float16: the value is the float16 rounding of what was added (relative error ≤ 2⁻¹¹,
+                        // absolute ≤ 2⁻²⁵ for subnormals), and converting it back to float is exact.
+                        Assert.Equal((float)(Half)want[c], got[c]);
+                        Assert.True(Math.Abs(got[c] - want[c]) <= Math.Abs(want[c]) * 0.00049 + 3e-8, $"query {q}, neighbor {j}, view {v}, column {c}: {got[c]} vs {want[c]}");
+                    }
+                }
+            }
+        }
+
+        await using var imageOnly = await PgGallery.CreateAsync(source, NewTable("rows_image"), 16, [FeatureModality.Image], Ct);
+        await imageOnly.AddAsync([.. photos.Take(5).Select(p => p with { Features = [p.Features[0]] })], Ct);
+        var e = await Assert.ThrowsAsync<ArgumentException>(async () => await imageOnly.SearchRowsAsync(request with { K = 2 }, 2, Ct));
+        Assert.Contains("Location", e.Message);
+    }
+
+    [Fact]
     public async Task A_snapshot_folder_holds_the_tables_rows_and_is_reused_until_rows_are_added()
     {
         string table = NewTable("snap");

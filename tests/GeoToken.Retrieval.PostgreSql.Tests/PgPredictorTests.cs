@@ -1,4 +1,5 @@
 using GeoToken.Decoding;
+using GeoToken.Geometry;
 using GeoToken.Model;
 using GeoToken.Model.Prediction;
 using GeoToken.Reranking;
@@ -12,10 +13,13 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task The_predictor_answers_the_same_through_PostgreSQL_where_the_neighbors_are_the_same()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_predictor_answers_the_same_through_PostgreSQL_where_the_neighbors_are_the_same(bool rowsFromDatabase)
     {
-        string table = "predictor";
+        // rowsFromDatabase: no gallery folder; the neighbors' features (halfvec → float) and tokens come with each search.
+        string table = rowsFromDatabase ? "predictor_rows" : "predictor";
         await using var source = server.CreateDataSource();
         await PgGalleryPush.PushAsync(source, data.Train, new PgPushOptions { Table = table }, cancellationToken: Ct);
         await using var gallery = await PgGallery.OpenAsync(source, table, Ct);
@@ -23,16 +27,7 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
 
         // A tiny untrained model: its answers depend on every neighbor's features and tokens, so equal answers mean the
         // pipeline read the same context from both searches.
-        random.manual_seed(11);
-        string modelPath = Path.Combine(Path.GetTempPath(), $"geotoken-pg-model-{Environment.ProcessId}.gtm");
-        using (var model = new GeoTokenModel(new GeoTokenModelOptions
-        {
-            ModelDimension = 32, HeadCount = 4, FeedForwardDimension = 64, EncoderLayers = 2, DecoderLayers = 2, Dropout = 0,
-            ModalityCount = 1, FeatureDimension = 64, NeighborCount = 5, Tokenizer = new GeoTokenizerOptions { Level = 20, GroupSize = 2 },
-        }))
-        {
-            GeoTokenModelFile.Save(model, modelPath);
-        }
+        string modelPath = TinyModel(table);
 
         try
         {
@@ -47,7 +42,7 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
                 Reranker = new LogProbReranker(),
             };
             using var folder = GeoTokenPredictor.Open(Options(null), Ct);
-            using var pg = GeoTokenPredictor.Open(Options(gallery), Ct);
+            using var pg = GeoTokenPredictor.Open(Options(gallery) with { GalleryDirectory = rowsFromDatabase ? null : data.TrainDirectory }, Ct);
             var queries = Enumerable.Range(0, 40).Select(r => GeoQuery.FromImageFeatures(SynthGallery.Features(data.Test, r), $"test {r}")).ToArray();
             var a = await folder.PredictAsync(queries, Ct);
             var b = await pg.PredictAsync(queries, Ct);
@@ -81,6 +76,69 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
         finally
         {
             File.Delete(modelPath);
+        }
+    }
+    /// <summary>A tiny untrained model (1 view of 64, k = 5) saved to a temporary file (the caller deletes it).</summary>
+    internal static string TinyModel(string name)
+    {
+        random.manual_seed(11);
+        string modelPath = Path.Combine(Path.GetTempPath(), $"geotoken-pg-model-{name}-{Environment.ProcessId}.gtm");
+        using var model = new GeoTokenModel(new GeoTokenModelOptions
+        {
+            ModelDimension = 32, HeadCount = 4, FeedForwardDimension = 64, EncoderLayers = 2, DecoderLayers = 2, Dropout = 0,
+            ModalityCount = 1, FeatureDimension = 64, NeighborCount = 5, Tokenizer = new GeoTokenizerOptions { Level = 20, GroupSize = 2 },
+        });
+        GeoTokenModelFile.Save(model, modelPath);
+        return modelPath;
+    }
+
+    [Fact]
+    public async Task A_photo_added_while_the_predictor_is_open_is_the_next_querys_neighbor_with_its_features_and_tokens()
+    {
+        string table = "predictor_live";
+        await using var source = server.CreateDataSource();
+        await PgGalleryPush.PushAsync(source, data.Train, new PgPushOptions { Table = table }, cancellationToken: Ct);
+        await using var gallery = await PgGallery.OpenAsync(source, table, Ct);
+        gallery.SearchDefaults = new PgSearchOptions { Exact = true };
+        string modelPath = TinyModel(table);
+        string cache = Directory.CreateTempSubdirectory("geotoken-pg-live-").FullName;
+        try
+        {
+            var options = new GeoTokenPredictorOptions { ModelPath = modelPath, NeighborSearch = gallery, Pool = new CandidatePoolOptions { Samples = 6 }, Reranker = new LogProbReranker() };
+            using var live = GeoTokenPredictor.Open(options, Ct);
+            long before = live.GalleryRows;
+            Assert.Equal(data.Train.Rows, before);
+
+            // A new photo whose features are a test query's own (the gallery's nearest row to that query is then the photo
+            // itself, similarity 1), placed far from every gallery row's answer: Antarctica.
+            var features = SynthGallery.Features(data.Test, 3);
+            var place = new LatLng(-77.846, 166.676);
+            var added = await gallery.AddAsync([new PgGalleryRow { ImageId = "live-upload-1", Location = place, Features = [features] }], Ct);
+            Assert.Equal(before, added[0]);
+
+            var query = GeoQuery.FromImageFeatures(features, "test 3");
+            var p = await live.PredictAsync(query, Ct);
+            Assert.Equal(before + 1, live.GalleryRows);
+            Assert.Equal(before, p.Neighbors[0].Row);
+            Assert.Equal(place, p.Neighbors[0].Position); // stored as double precision: exact
+            Assert.True(Math.Abs(p.Neighbors[0].Similarity - 1) <= 1e-3, $"similarity {p.Neighbors[0].Similarity}"); // float16 rounding of both vectors
+
+            // The pipeline read the added row's features and tokens: a predictor over a folder copy of the table taken
+            // after the addition (float16 features, as the table stores them) answers bit-identically.
+            var (folder, rows) = await PgGalleryExport.SnapshotAsync(gallery, cache, Ct);
+            Assert.Equal(before + 1, rows);
+            await using var snapshotSearch = await PgGallery.OpenAsync(source, table, Ct);
+            snapshotSearch.SearchDefaults = new PgSearchOptions { Exact = true, RowLimit = rows };
+            using var snapshot = GeoTokenPredictor.Open(options with { GalleryDirectory = folder, NeighborSearch = snapshotSearch }, Ct);
+            var q = await snapshot.PredictAsync(query, Ct);
+            Assert.Equal(p.Neighbors.Select(n => n.Row), q.Neighbors.Select(n => n.Row));
+            Assert.Equal(p.Neighbors.Select(n => n.Position), q.Neighbors.Select(n => n.Position));
+            Assert.Equal(p.Locations.Select(l => (l.Position, l.LogProbability)), q.Locations.Select(l => (l.Position, l.LogProbability)));
+        }
+        finally
+        {
+            File.Delete(modelPath);
+            Directory.Delete(cache, recursive: true);
         }
     }
 }

@@ -54,7 +54,7 @@ internal static class EvalCommand
             var options = new EvaluationRunOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
-                GalleryDirectory = opened.Directory,
+                GalleryDirectory = opened.Directory!, // eval reads rows from the snapshot (rowsFromSearch: false)
                 Neighbors = new NeighborCacheOptions { Search = opened.Search },
                 QueryDirectory = parse.GetValue(query)!.FullName,
                 MaxQueries = parse.GetValue(maxQueries),

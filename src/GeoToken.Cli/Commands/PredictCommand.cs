@@ -55,7 +55,7 @@ internal static class PredictCommand
             var chosen = RecipeSetting.Resolve(parse, recipe);
             IReranker rerank = judge.Create(parse, chosen) ?? Reranker(parse.GetValue(reranker)!, parse.GetValue(reward) is not null, chosen.RewardSelection);
             if (parse.GetValue(index) is not null && PgGalleryAddress.IsUri(gallery.Value(parse))) throw new CliUsageException("--index is a cluster index of a gallery folder; a postgresql:// gallery is searched through its HNSW index.");
-            await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct).ConfigureAwait(false);
+            await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct, rowsFromSearch: true).ConfigureAwait(false);
             var options = new GeoTokenPredictorOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,

@@ -30,7 +30,7 @@ internal static class RetrieveCommand
         {
             if (parse.GetValue(index) is not null && PgGalleryAddress.IsUri(gallery.Value(parse))) throw new CliUsageException("--index is a cluster index of a gallery folder; a postgresql:// gallery is searched through its HNSW index.");
             await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct).ConfigureAwait(false);
-            string g = opened.Directory, q = parse.GetValue(query)!.FullName, prefix = Path.GetFullPath(parse.GetValue(output)!);
+            string g = opened.Directory!, q = parse.GetValue(query)!.FullName, prefix = Path.GetFullPath(parse.GetValue(output)!);
             var options = new SearchOptions { K = parse.GetValue(k), ExcludeSelf = parse.GetValue(excludeSelf) };
             // Search into temporary files and check them (the 1-NN metrics read every query's and neighbor's
             // coordinates); only then move both into place, so a failure leaves no partial output.

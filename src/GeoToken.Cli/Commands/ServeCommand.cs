@@ -47,7 +47,7 @@ internal static class ServeCommand
 
             if (parse.GetValue(index) is not null && PgGalleryAddress.IsUri(gallery.Value(parse))) throw new CliUsageException("--index is a cluster index of a gallery folder; a postgresql:// gallery is searched through its HNSW index.");
             var rerank = PredictCommand.Reranker(parse.GetValue(reranker)!, haveReward: false);
-            await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct).ConfigureAwait(false);
+            await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct, rowsFromSearch: true).ConfigureAwait(false);
             using var onnx = encoder.Create(parse);
             using var predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions
             {

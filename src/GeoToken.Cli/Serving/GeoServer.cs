@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
@@ -121,6 +122,14 @@ internal sealed class GeoServer : IAsyncDisposable
             // Whatever failed (the body read, the prediction), the client has gone: nobody is waiting for an answer.
             log.LogInformation("predict cancelled after {ElapsedMs} ms: the client disconnected ({Images} images)", clock.ElapsedMilliseconds, images);
             return Results.Empty;
+        }
+        catch (DbException e)
+        {
+            // The gallery database failed (down, restarting, connection lost): one line, 503, and the client may retry.
+            string reason = e.Message.ReplaceLineEndings(" ");
+            log.LogWarning("predict failed → 503: the gallery database is unavailable: {Reason}", reason);
+            context.Response.Headers.RetryAfter = "1";
+            return Results.Json(new ErrorJson($"the gallery database is unavailable: {reason}"), JsonReport.Options, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
         catch (Exception e) when (e is ArgumentException or JsonException or InvalidDataException or BadHttpRequestException or ImageDecodeException)
         {

@@ -26,14 +26,20 @@ namespace GeoToken.Model.Prediction;
 /// </remarks>
 internal sealed class GeoTokenPipeline
 {
-    private readonly GeoDataset _gallery;
-    private readonly TokenTable _galleryTokens;
-    private readonly FeatureMatrix[] _galleryFeatures;
+    private readonly GeoDataset? _gallery;
+    private readonly TokenTable? _galleryTokens;
+    private readonly FeatureMatrix[]? _galleryFeatures;
     private readonly INeighborSearch _neighbors;
+    private readonly INeighborRowSearch? _rowSearch;
+    private readonly bool _rowTokens;
     private readonly GeoTokenPipelineOptions _options;
     private readonly ILogger _logger;
 
-    public GeoTokenPipeline(GeoTokenModel model, GeoDataset gallery, TokenTable galleryTokens, INeighborSearch neighbors, GeoTokenPipelineOptions options, ILogger logger)
+    /// <summary>
+    /// A pipeline over <paramref name="gallery"/>'s rows, or, when <paramref name="gallery"/> is null, over the rows that
+    /// <paramref name="neighbors"/> (then an <see cref="INeighborRowSearch"/>) returns with each search.
+    /// </summary>
+    public GeoTokenPipeline(GeoTokenModel model, GeoDataset? gallery, TokenTable? galleryTokens, INeighborSearch neighbors, GeoTokenPipelineOptions options, ILogger logger)
     {
         Model = model;
         _gallery = gallery;
@@ -46,18 +52,40 @@ internal sealed class GeoTokenPipeline
         D = o.FeatureDimension;
         K = o.NeighborCount;
         T = o.SequenceLength;
-        _galleryFeatures = DatasetFeatureViews.Read(gallery, M, D, "gallery");
-        if (gallery.Rows < K)
+        if (gallery is null)
         {
-            throw new ArgumentException($"The gallery {Path.GetDirectoryName(gallery.MetaPath)} has {gallery.Rows} rows; the model needs {K} neighbors per query.");
+            _rowSearch = neighbors as INeighborRowSearch
+                ?? throw new ArgumentException($"No gallery folder was given and the {neighbors.Method} search does not return its rows' features and coordinates (an INeighborRowSearch); give the gallery folder.");
+            for (int m = 0; m < M; m++)
+            {
+                if (!_rowSearch.Views.Contains(FeatureModalities.All[m]))
+                {
+                    throw new ArgumentException($"The model reads {M} feature view(s) but the {neighbors.Method} gallery stores only {string.Join(", ", _rowSearch.Views)} (no {FeatureModalities.All[m]} view).");
+                }
+            }
+
+            if (neighbors.Dimension != D) throw new ArgumentException($"The {neighbors.Method} gallery has dimension {neighbors.Dimension}; the model reads {D}.");
+            if (neighbors.GalleryRows < K) throw new ArgumentException($"The {neighbors.Method} gallery has {neighbors.GalleryRows} rows; the model needs {K} neighbors per query.");
+            // The search's own tokens serve when its tokenizer is the model's; otherwise they are computed from the coordinates.
+            _rowTokens = _rowSearch.Tokenizer.Level == model.Tokenizer.Level && _rowSearch.Tokenizer.GroupSize == model.Tokenizer.GroupSize && _rowSearch.Tokenizer.Length == T;
+        }
+        else
+        {
+            ArgumentNullException.ThrowIfNull(galleryTokens);
+            _galleryFeatures = DatasetFeatureViews.Read(gallery, M, D, "gallery");
+            if (gallery.Rows < K)
+            {
+                throw new ArgumentException($"The gallery {Path.GetDirectoryName(gallery.MetaPath)} has {gallery.Rows} rows; the model needs {K} neighbors per query.");
+            }
+
+            if (neighbors.GalleryRows != gallery.Rows || neighbors.Dimension != gallery.Dimension)
+            {
+                throw new ArgumentException($"The {neighbors.Method} search covers {neighbors.GalleryRows} gallery rows of dimension {neighbors.Dimension}, but the gallery {Path.GetDirectoryName(gallery.MetaPath)} has {gallery.Rows} rows of dimension {gallery.Dimension}.");
+            }
+
+            if (galleryTokens.Rows != gallery.Rows || galleryTokens.Length != T) throw new ArgumentException("The gallery token table does not match the gallery and model.", nameof(galleryTokens));
         }
 
-        if (neighbors.GalleryRows != gallery.Rows || neighbors.Dimension != gallery.Dimension)
-        {
-            throw new ArgumentException($"The {neighbors.Method} search covers {neighbors.GalleryRows} gallery rows of dimension {neighbors.Dimension}, but the gallery {Path.GetDirectoryName(gallery.MetaPath)} has {gallery.Rows} rows of dimension {gallery.Dimension}.");
-        }
-
-        if (galleryTokens.Rows != gallery.Rows || galleryTokens.Length != T) throw new ArgumentException("The gallery token table does not match the gallery and model.", nameof(galleryTokens));
         Search = new GeoTokenSearch(model);
         PoolBuilder = new CandidatePoolBuilder(model, options.Pool);
     }
@@ -86,32 +114,66 @@ internal sealed class GeoTokenPipeline
     /// <summary>Neighbors retrieved per query: the model's k, at least 1 (the nearest neighbor is reported even to a model without context).</summary>
     public int SearchK => Math.Max(1, K);
 
-    /// <summary>Stage 1: the neighbors of a batch of queries, checked against the contract.</summary>
-    public async Task<NeighborResults> NeighborsAsync(NeighborQueries queries, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stage 1: the neighbors of a batch of queries, checked against the contract; with a row search (no gallery folder),
+    /// with their rows' coordinates, tokens and features.
+    /// </summary>
+    public async Task<PipelineNeighbors> NeighborsAsync(NeighborQueries queries, CancellationToken cancellationToken)
     {
+        if (_rowSearch is not null)
+        {
+            var rows = await _rowSearch.SearchRowsAsync(queries, M, cancellationToken).ConfigureAwait(false);
+            rows.Results.CheckFrom(_neighbors, queries);
+            if (rows.Views != M || rows.Dimension != D || rows.TokenLength != _rowSearch.Tokenizer.Length)
+            {
+                throw new InvalidDataException($"The {_neighbors.Method} search returned rows of {rows.Views} view(s) × {rows.Dimension} and {rows.TokenLength} tokens; asked for {M} × {D} and {_rowSearch.Tokenizer.Length}.");
+            }
+
+            return new PipelineNeighbors(rows.Results, rows);
+        }
+
         var found = await _neighbors.SearchAsync(queries, cancellationToken).ConfigureAwait(false);
         found.CheckFrom(_neighbors, queries);
-        return found;
+        return new PipelineNeighbors(found, null);
     }
 
     /// <summary>
     /// Stages 2 and 3: assembles the batch of <paramref name="count"/> queries (features <c>[count, M, D]</c> row-major,
     /// with their neighbors) on the model's device and runs the encoder once.
     /// </summary>
-    public PipelineBatch Encode(float[] features, int count, NeighborResults neighbors)
+    public PipelineBatch Encode(float[] features, int count, PipelineNeighbors found)
     {
+        var neighbors = found.Results;
         var neighborFeatures = new float[(long)count * K * M * D];
         var neighborTokens = new long[(long)count * K * T];
+        var computed = found.Rows is not null && !_rowTokens ? new int[T] : null;
         for (int i = 0; i < count; i++)
         {
             var ids = neighbors.IndicesOf(i);
             for (int j = 0; j < K; j++)
             {
                 int slot = i * K + j;
-                for (int m = 0; m < M; m++) _galleryFeatures[m].ReadRow(ids[j], neighborFeatures.AsSpan((slot * M + m) * D, D));
-                var tokens = _galleryTokens[ids[j]];
                 var dest = neighborTokens.AsSpan(slot * T, T);
-                for (int p = 0; p < T; p++) dest[p] = tokens[p];
+                if (found.Rows is { } rows)
+                {
+                    for (int m = 0; m < M; m++) rows.GetFeatures(i, j, m).CopyTo(neighborFeatures.AsSpan((slot * M + m) * D, D));
+                    if (computed is null)
+                    {
+                        var tokens = rows.GetTokens(i, j);
+                        for (int p = 0; p < T; p++) dest[p] = tokens[p];
+                    }
+                    else
+                    {
+                        Model.Tokenizer.Encode(rows.GetLocation(i, j), computed);
+                        for (int p = 0; p < T; p++) dest[p] = computed[p];
+                    }
+                }
+                else
+                {
+                    for (int m = 0; m < M; m++) _galleryFeatures![m].ReadRow(ids[j], neighborFeatures.AsSpan((slot * M + m) * D, D));
+                    var tokens = _galleryTokens![ids[j]];
+                    for (int p = 0; p < T; p++) dest[p] = tokens[p];
+                }
             }
         }
 
@@ -120,7 +182,7 @@ internal sealed class GeoTokenPipeline
         {
             batch.To(Model.Device);
             _logger.LogDebug("Encoding a batch of {Count} queries with {K} neighbors each", count, K);
-            return new PipelineBatch(features, count, neighbors, batch, Model.EncodeBatch(batch));
+            return new PipelineBatch(features, count, found, batch, Model.EncodeBatch(batch));
         }
         catch
         {
@@ -154,7 +216,7 @@ internal sealed class GeoTokenPipeline
         var ids = batch.Neighbors.IndicesOf(index);
         var sims = batch.Neighbors.SimilaritiesOf(index);
         var list = new Neighbor[ids.Length];
-        for (int j = 0; j < list.Length; j++) list[j] = new Neighbor(ids[j], sims[j], _gallery.GetLocation(ids[j]));
+        for (int j = 0; j < list.Length; j++) list[j] = new Neighbor(ids[j], sims[j], batch.Rows is { } rows ? rows.GetLocation(index, j) : _gallery!.GetLocation(ids[j]));
         var features = new ReadOnlyMemory<float>[M];
         for (int m = 0; m < M; m++) features[m] = batch.Features.AsMemory((index * M + m) * D, D);
         return new RerankQuery { Id = id, Features = features, Neighbors = list, Image = image, PoolScores = scores };

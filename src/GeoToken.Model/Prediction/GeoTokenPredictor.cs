@@ -24,7 +24,8 @@ public sealed class GeoTokenPredictor : IDisposable
 {
     private readonly GeoTokenPredictorOptions _options;
     private readonly GeoTokenModel _model;
-    private readonly GeoDataset _gallery;
+    private readonly GeoDataset? _gallery;
+    private readonly INeighborSearch _search;
     private readonly NeighborIndex? _ownedIndex;
     private readonly GeoTokenPipeline _pipeline;
     private readonly IReranker _reranker;
@@ -33,11 +34,12 @@ public sealed class GeoTokenPredictor : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _disposed;
 
-    private GeoTokenPredictor(GeoTokenPredictorOptions options, GeoTokenModel model, GeoDataset gallery, NeighborIndex? ownedIndex, GeoTokenPipeline pipeline, Reranking.RewardHead? reward)
+    private GeoTokenPredictor(GeoTokenPredictorOptions options, GeoTokenModel model, GeoDataset? gallery, INeighborSearch search, NeighborIndex? ownedIndex, GeoTokenPipeline pipeline, Reranking.RewardHead? reward)
     {
         _options = options;
         _model = model;
         _gallery = gallery;
+        _search = search;
         _ownedIndex = ownedIndex;
         _pipeline = pipeline;
         _reward = reward;
@@ -48,8 +50,8 @@ public sealed class GeoTokenPredictor : IDisposable
     /// <summary>The model's settings (modalities, feature dimension, k, tokenizer).</summary>
     public GeoTokenModelOptions Model => _model.Options;
 
-    /// <summary>The gallery's size.</summary>
-    public long GalleryRows => _gallery.Rows;
+    /// <summary>The gallery's size (without a gallery folder: the search's, which grows with live additions).</summary>
+    public long GalleryRows => _gallery?.Rows ?? _search.GalleryRows;
 
     /// <summary>How often the model's encoder has run (one pass per batch), for tests.</summary>
     internal long EncoderRuns => _model.EncoderRuns;
@@ -73,11 +75,16 @@ public sealed class GeoTokenPredictor : IDisposable
             var o = model.Options;
             logger.LogInformation("Loaded the model {ModelPath} ({Parameters} parameters, {Modalities} modalities of {Dimension}, k = {K}) on {Device}",
                 options.ModelPath, model.ParameterCount, o.ModalityCount, o.FeatureDimension, o.NeighborCount, options.Device);
-            gallery = GeoDataset.Open(options.GalleryDirectory);
-            if (options.NeighborSearch is null) index = NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken);
+            TokenTable? tokens = null;
+            if (options.GalleryDirectory is not null)
+            {
+                gallery = GeoDataset.Open(options.GalleryDirectory);
+                if (options.NeighborSearch is null) index = NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken);
+                tokens = TokenTable.Build(gallery, model.Tokenizer, cancellationToken);
+            }
+
             INeighborSearch search = options.NeighborSearch ?? index!;
-            var tokens = TokenTable.Build(gallery, model.Tokenizer, cancellationToken);
-            logger.LogInformation("Opened the gallery {Gallery} ({Rows} rows), searched by {Method}", options.GalleryDirectory, gallery.Rows, search.Method);
+            logger.LogInformation("Opened the gallery {Gallery} ({Rows} rows), searched by {Method}", options.GalleryDirectory ?? search.GalleryId, gallery?.Rows ?? search.GalleryRows, search.Method);
             reward = options.RewardHeadPath is null ? null : Reranking.RewardHeadFile.Load(options.RewardHeadPath, model.Device);
             if (reward is not null && reward.ModelDimension != o.ModelDimension)
             {
@@ -93,7 +100,7 @@ public sealed class GeoTokenPredictor : IDisposable
                 Calibration = options.Calibration,
                 Places = options.NamePlaces ? options.Places ?? GeoNamesCities.Default : null,
             }, logger);
-            return new GeoTokenPredictor(options, model, gallery, index, pipeline, reward);
+            return new GeoTokenPredictor(options, model, gallery, search, index, pipeline, reward);
         }
         catch
         {
@@ -205,7 +212,7 @@ public sealed class GeoTokenPredictor : IDisposable
             _model.Dispose();
             _reward?.Dispose();
             _ownedIndex?.Dispose();
-            _gallery.Dispose();
+            _gallery?.Dispose();
         }
         finally
         {

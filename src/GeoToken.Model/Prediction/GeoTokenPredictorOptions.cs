@@ -8,14 +8,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GeoToken.Model.Prediction;
 
-/// <summary>What a <see cref="GeoTokenPredictor"/> is made of. Only the model and the gallery are required.</summary>
+/// <summary>What a <see cref="GeoTokenPredictor"/> is made of. Only the model and the gallery (a folder, or a search that returns its rows) are required.</summary>
 public sealed record GeoTokenPredictorOptions
 {
     /// <summary>The model (<c>geotoken train</c>): a model folder, its <c>config.json</c>, or a <c>.gtm</c> file.</summary>
     public required string ModelPath { get; init; }
 
-    /// <summary>The gallery dataset folder the model retrieves its context from (normally its training set).</summary>
-    public required string GalleryDirectory { get; init; }
+    /// <summary>
+    /// The gallery dataset folder the model retrieves its context from (normally its training set). May be null when
+    /// <see cref="NeighborSearch"/> is an <see cref="INeighborRowSearch"/> (e.g. a PostgreSQL gallery): the neighbors'
+    /// features, tokens and coordinates then come with each search, including rows added since the predictor opened.
+    /// </summary>
+    public string? GalleryDirectory { get; init; }
 
     /// <summary>A cluster index of the gallery (<c>geotoken index</c>); null searches the gallery exhaustively.</summary>
     public string? IndexPath { get; init; }
@@ -73,7 +77,11 @@ public sealed record GeoTokenPredictorOptions
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("GeoTokenPredictorOptions.ModelPath is empty.");
-        if (string.IsNullOrWhiteSpace(GalleryDirectory)) throw new ArgumentException("GeoTokenPredictorOptions.GalleryDirectory is empty.");
+        if (GalleryDirectory is null ? NeighborSearch is not INeighborRowSearch : string.IsNullOrWhiteSpace(GalleryDirectory))
+        {
+            throw new ArgumentException("GeoTokenPredictorOptions.GalleryDirectory is empty; it is needed unless NeighborSearch returns its rows (an INeighborRowSearch such as a PostgreSQL gallery).");
+        }
+
         if (NeighborSearch is not null && IndexPath is not null) throw new ArgumentException("GeoTokenPredictorOptions.NeighborSearch and IndexPath are both set; give one.");
         if (BatchSize is < 1) throw new ArgumentException($"GeoTokenPredictorOptions.BatchSize is {BatchSize}; it must be at least 1.");
         if (Logger is null) throw new ArgumentException("GeoTokenPredictorOptions.Logger is null; leave it unset for no logging.");

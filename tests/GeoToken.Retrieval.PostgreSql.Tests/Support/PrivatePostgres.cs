@@ -18,6 +18,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
     private readonly string _dir;
     private readonly bool _root;
     private bool _started;
+    private string _options = "";
 
     private PrivatePostgres(string dir, bool root)
     {
@@ -68,14 +69,30 @@ public sealed class PrivatePostgres : IAsyncDisposable
         if (_root) await RunAsync("chown", ["-R", "postgres:postgres", _dir], asPostgres: false).ConfigureAwait(false);
         Port = FreePort();
         await RunAsync(Path.Combine(BinDirectory, "initdb"), ["-D", data, "-U", "geotoken", "--auth=trust", "-E", "UTF8", "--no-sync"], _root).ConfigureAwait(false);
-        string options = $"-p {Port.ToString(CultureInfo.InvariantCulture)} -k {SocketDirectory} -c listen_addresses='' -c fsync=off" + string.Concat(settings.Select(s => " -c " + s));
-        await RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", data, "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60", "-o", options, "start"], _root).ConfigureAwait(false);
-        _started = true;
+        _options = $"-p {Port.ToString(CultureInfo.InvariantCulture)} -k {SocketDirectory} -c listen_addresses='' -c fsync=off" + string.Concat(settings.Select(s => " -c " + s));
+        await StartAgainAsync().ConfigureAwait(false);
         ConnectionString = new NpgsqlConnectionStringBuilder { Host = SocketDirectory, Port = Port, Username = "geotoken", Database = "postgres", MaxPoolSize = 64 }.ConnectionString;
         await using var ds = PgGallery.CreateDataSource(ConnectionString);
         await using var conn = await ds.OpenConnectionAsync().ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS vector", conn);
         await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the stopped server again (same folder, socket and settings); returns when it accepts connections.</summary>
+    public async Task StartAgainAsync()
+    {
+        await RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60", "-o", _options, "start"], _root).ConfigureAwait(false);
+        _started = true;
+    }
+
+    /// <summary>
+    /// Stops the server as <c>pg_ctl stop -m <paramref name="mode"/></c> does (<c>fast</c>: open sessions are terminated,
+    /// transactions rolled back; <c>immediate</c>: a crash, recovered at the next start); returns when it is down.
+    /// </summary>
+    public async Task StopAsync(string mode = "fast")
+    {
+        await RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-m", mode, "-w", "-t", "60", "stop"], _root).ConfigureAwait(false);
+        _started = false;
     }
 
     /// <summary>Stops the server (immediately) and deletes its folder.</summary>

@@ -27,7 +27,7 @@ using System.Text.Json;
 using GeoToken.Cli.Serving;
 using GeoToken.Data;
 using GeoToken.Model;
-using GeoToken.Model.Decoding;
+using GeoToken.Decoding;
 using GeoToken.Model.Prediction;
 using GeoToken.Retrieval;
 using GeoToken.Retrieval.PostgreSql.Tests;

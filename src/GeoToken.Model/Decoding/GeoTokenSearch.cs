@@ -105,7 +105,7 @@ public sealed class GeoTokenSearch
     }
 
     /// <summary>As <see cref="Run(EncodedBatch, SearchPlan, IReadOnlyList{long}?, CancellationToken)"/>, encoding the batch first.</summary>
-    public IReadOnlyList<ImageSearchResult> Run(GeoTokenBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default)
+    public IReadOnlyList<ImageSearchResult> Run(GeoTokenBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys, CancellationToken cancellationToken)
     {
         using var encoded = Encode(batch);
         return Run(encoded, plan, imageKeys, cancellationToken);
@@ -119,7 +119,7 @@ public sealed class GeoTokenSearch
     /// <param name="plan">What to decode.</param>
     /// <param name="imageKeys">One key per image naming its random stream with the seed (null: the image's index in the batch).</param>
     /// <param name="cancellationToken">Checked before every position.</param>
-    public IReadOnlyList<ImageSearchResult> Run(EncodedBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys = null, CancellationToken cancellationToken = default) =>
+    public IReadOnlyList<ImageSearchResult> Run(EncodedBatch batch, SearchPlan plan, IReadOnlyList<long>? imageKeys, CancellationToken cancellationToken) =>
         Locked(batch, session => _search.Run(session, plan, imageKeys, cancellationToken), cancellationToken);
 
     /// <summary>

@@ -1,47 +1,32 @@
-using GeoToken.Cli;
+using GeoToken.Cli.Tests;
 using GeoToken.Data;
-using Npgsql;
 
 namespace GeoToken.Retrieval.PostgreSql.Tests;
 
 /// <summary><c>geotoken db push</c> and <c>--gallery postgresql://…</c> through the real command tree.</summary>
 public sealed class DbCommandTests(PostgresServer server, SynthGallery data)
 {
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await GeoTokenCli.RunAsync(args, output, error, TestContext.Current.CancellationToken);
-        return (code, output.ToString(), error.ToString());
-    }
-
-    private string Uri(string table)
-    {
-        var b = new NpgsqlConnectionStringBuilder(server.ConnectionString);
-        return $"postgresql://{b.Username}@{System.Uri.EscapeDataString(b.Host!)}:{b.Port}/{b.Database}?table={table}";
-    }
-
     [Fact]
     public async Task Push_twice_then_retrieve_through_the_table_as_through_the_folder()
     {
         string dir = Directory.CreateTempSubdirectory("geotoken-pg-cli-").FullName;
         try
         {
-            var push = await RunAsync("db", "push", "--gallery", data.TrainDirectory, "--connection", Uri("cli"), "--chunk-rows", "1000");
+            var push = await CliRunner.RunAsync("db", "push", "--gallery", data.TrainDirectory, "--connection", server.GalleryUri("cli"), "--chunk-rows", "1000");
             Assert.True(push.ExitCode == 0, push.Error);
             Assert.Contains("3,000 rows added (3 chunks copied, 0 already present)", push.Output, StringComparison.Ordinal);
             Assert.Contains("HNSW index built", push.Output, StringComparison.Ordinal);
-            var again = await RunAsync("db", "push", "--gallery", data.TrainDirectory, "--connection", Uri("cli"), "--chunk-rows", "1000");
+            var again = await CliRunner.RunAsync("db", "push", "--gallery", data.TrainDirectory, "--connection", server.GalleryUri("cli"), "--chunk-rows", "1000");
             Assert.True(again.ExitCode == 0, again.Error);
             Assert.Contains("0 rows added (0 chunks copied, 3 already present)", again.Output, StringComparison.Ordinal);
-            var info = await RunAsync("db", "info", "--connection", Uri("cli"));
+            var info = await CliRunner.RunAsync("db", "info", "--connection", server.GalleryUri("cli"));
             Assert.Contains(data.Train.ContentId, info.Output, StringComparison.Ordinal);
 
             string test = Path.GetDirectoryName(data.Test.MetaPath)!;
-            var viaDb = await RunAsync("retrieve", "--gallery", Uri("cli"), "--gallery-cache", Path.Combine(dir, "cache"), "--exact-search",
+            var viaDb = await CliRunner.RunAsync("retrieve", "--gallery", server.GalleryUri("cli"), "--gallery-cache", Path.Combine(dir, "cache"), "--exact-search",
                 "--query", test, "--k", "10", "--out", Path.Combine(dir, "db"));
             Assert.True(viaDb.ExitCode == 0, viaDb.Error);
-            var viaFolder = await RunAsync("retrieve", "--gallery", data.TrainDirectory, "--query", test, "--k", "10", "--out", Path.Combine(dir, "folder"));
+            var viaFolder = await CliRunner.RunAsync("retrieve", "--gallery", data.TrainDirectory, "--query", test, "--k", "10", "--out", Path.Combine(dir, "folder"));
             Assert.True(viaFolder.ExitCode == 0, viaFolder.Error);
             using var a = NeighborFile.Open(Path.Combine(dir, "db"));
             using var b = NeighborFile.Open(Path.Combine(dir, "folder"));
@@ -55,7 +40,7 @@ public sealed class DbCommandTests(PostgresServer server, SynthGallery data)
                 }
             }
 
-            var bad = await RunAsync("retrieve", "--gallery", Uri("cli") + "&tabel=x", "--query", test, "--out", Path.Combine(dir, "x"));
+            var bad = await CliRunner.RunAsync("retrieve", "--gallery", server.GalleryUri("cli") + "&tabel=x", "--query", test, "--out", Path.Combine(dir, "x"));
             Assert.Equal(2, bad.ExitCode);
             Assert.Contains("unknown parameter 'tabel'", bad.Error, StringComparison.Ordinal);
         }
@@ -78,10 +63,10 @@ public sealed class DbCommandTests(PostgresServer server, SynthGallery data)
 
             string features = Path.Combine(Path.GetDirectoryName(data.Test.MetaPath)!, FeatureModality.Image.FileName());
             string[] common = ["predict", "--model", model, "--features", features, "--rows", "30", "--reranker", "logprob", "--samples", "4"];
-            var viaDb = await RunAsync([.. common, "--gallery", Uri("cli_predict"), "--exact-search", "--json", Path.Combine(dir, "db.json")]);
+            var viaDb = await CliRunner.RunAsync([.. common, "--gallery", server.GalleryUri("cli_predict"), "--exact-search", "--json", Path.Combine(dir, "db.json")]);
             Assert.True(viaDb.ExitCode == 0, viaDb.Error);
             Assert.Contains("neighbor rows read from the database", viaDb.Error, StringComparison.Ordinal);
-            var viaFolder = await RunAsync([.. common, "--gallery", data.TrainDirectory, "--json", Path.Combine(dir, "folder.json")]);
+            var viaFolder = await CliRunner.RunAsync([.. common, "--gallery", data.TrainDirectory, "--json", Path.Combine(dir, "folder.json")]);
             Assert.True(viaFolder.ExitCode == 0, viaFolder.Error);
 
             using var a = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "db.json")));

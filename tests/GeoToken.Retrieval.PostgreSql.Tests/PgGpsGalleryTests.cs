@@ -1,26 +1,11 @@
-using GeoToken.Cli;
+using GeoToken.Cli.Tests;
 using GeoToken.Reranking;
-using Npgsql;
 
 namespace GeoToken.Retrieval.PostgreSql.Tests;
 
 /// <summary>A GPS gallery in PostgreSQL (<c>geotoken db push-gps</c>) answers as the in-memory gallery of the same coordinates.</summary>
 public sealed class PgGpsGalleryTests(PostgresServer server, SynthGallery data)
 {
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await GeoTokenCli.RunAsync(args, output, error, TestContext.Current.CancellationToken);
-        return (code, output.ToString(), error.ToString());
-    }
-
-    private string Uri(string table)
-    {
-        var b = new NpgsqlConnectionStringBuilder(server.ConnectionString);
-        return $"postgresql://{b.Username}@{System.Uri.EscapeDataString(b.Host!)}:{b.Port}/{b.Database}?table={table}";
-    }
-
     [Fact]
     public async Task A_pushed_gps_gallery_ranks_as_the_flat_gallery_and_refuses_another_model()
     {
@@ -34,17 +19,17 @@ public sealed class PgGpsGalleryTests(PostgresServer server, SynthGallery data)
             string modelPath = Path.Combine(dir, "sim.gts");
             SimilarityModelFile.Save(model, modelPath);
 
-            var push = await RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--gallery", data.TrainDirectory, "--connection", Uri("gps"), "--chunk-rows", "1000");
+            var push = await CliRunner.RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--gallery", data.TrainDirectory, "--connection", server.GalleryUri("gps"), "--chunk-rows", "1000");
             Assert.True(push.ExitCode == 0, push.Error);
             Assert.Contains("3,000 rows added (3 chunks copied, 0 already present)", push.Output, StringComparison.Ordinal);
-            var again = await RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--gallery", data.TrainDirectory, "--connection", Uri("gps"), "--chunk-rows", "1000");
+            var again = await CliRunner.RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--gallery", data.TrainDirectory, "--connection", server.GalleryUri("gps"), "--chunk-rows", "1000");
             Assert.True(again.ExitCode == 0, again.Error);
             Assert.Contains("0 rows added (0 chunks copied, 3 already present)", again.Output, StringComparison.Ordinal);
-            var noGallery = await RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--connection", Uri("gps"));
+            var noGallery = await CliRunner.RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--connection", server.GalleryUri("gps"));
             Assert.Equal(2, noGallery.ExitCode);
             Assert.Contains("--coordinates train needs --gallery", noGallery.Error, StringComparison.Ordinal);
 
-            await using var table = await PgGallery.OpenAsync(PgGalleryAddress.Parse(Uri("gps")), ct);
+            await using var table = await PgGallery.OpenAsync(PgGalleryAddress.Parse(server.GalleryUri("gps")), ct);
             table.SearchDefaults = table.SearchDefaults with { Exact = true };
             var coordinates = await PgGalleryLocations.ReadAsync(table, table.GalleryRows, ct);
             Assert.Equal(data.Train.GetLocations(0, (int)data.Train.Rows).ToArray(), coordinates);

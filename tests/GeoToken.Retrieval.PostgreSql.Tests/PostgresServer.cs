@@ -18,6 +18,13 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>A data source knowing pgvector's types (the caller disposes it).</summary>
     public NpgsqlDataSource CreateDataSource() => PgGallery.CreateDataSource(ConnectionString);
 
+    /// <summary>The <c>postgresql://</c> address of <paramref name="table"/> on this server, as the CLI takes it.</summary>
+    public string GalleryUri(string table)
+    {
+        var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+        return $"postgresql://{b.Username}@{Uri.EscapeDataString(b.Host!)}:{b.Port}/{b.Database}?table={table}";
+    }
+
     public async ValueTask InitializeAsync() => _server = await PrivatePostgres.StartAsync("shared_buffers=128MB").ConfigureAwait(false);
 
     public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;

@@ -157,6 +157,9 @@ public sealed class GpsGallery : IDisposable
 
         if (coordinates.Count == 0) throw new ArgumentException("The GPS gallery is empty.", nameof(coordinates));
         var coords = coordinates.ToArray();
+        if (options.ClusterIndex is not null) return CreateIndexed(model, coords, options, cancellationToken);
+
+        // Flat: the embeddings stay a tensor on the model's device, searched by one matrix product per batch.
         Tensor all;
         lock (model.Gate)
         {
@@ -180,19 +183,16 @@ public sealed class GpsGallery : IDisposable
             }
         }
 
-        if (options.ClusterIndex is null) return new GpsGallery(model, coords, all, null, null, null);
+        return new GpsGallery(model, coords, all, null, null, null);
+    }
 
-        // Indexed: the embeddings move to a CPU matrix the index searches; the flat tensor is not kept.
-        FeatureMatrix matrix;
-        using (all)
-        using (var cpu = all.cpu())
-        {
-            matrix = FeatureMatrix.FromArray(cpu.data<float>().ToArray(), (int)all.shape[1]);
-        }
-
+    /// <summary>Indexed: the embeddings as a CPU matrix (<see cref="EmbedCoordinates"/>) and the hierarchical index over them.</summary>
+    private static GpsGallery CreateIndexed(SimilarityModel model, LatLng[] coords, GpsGalleryOptions options, CancellationToken cancellationToken)
+    {
+        var matrix = EmbedCoordinates(model, coords, options.ChunkSize, cancellationToken);
         try
         {
-            var index = ClusterIndex.Build(matrix, options.ClusterIndex, cancellationToken: cancellationToken);
+            var index = ClusterIndex.Build(matrix, options.ClusterIndex!, cancellationToken: cancellationToken);
             try
             {
                 var probes = options.Probes ?? index.ProbesForLeafBeam((int)Math.Ceiling(options.LeafBeamFraction * index.NodesPerLevel[^1]));

@@ -28,7 +28,7 @@ using GeoToken.Cli.Serving;
 using GeoToken.Data;
 using GeoToken.Model;
 using GeoToken.Decoding;
-using GeoToken.Model.Prediction;
+using GeoToken.Prediction;
 using GeoToken.Retrieval;
 using GeoToken.Retrieval.PostgreSql.Tests;
 using GeoToken.SynthGeo;
@@ -391,6 +391,7 @@ internal static class ServerChild
             using var predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions
             {
                 ModelPath = a.Get("model")!,
+                Runtimes = [TorchGeoTokenRuntime.Cpu],
                 GalleryDirectory = folder,
                 NeighborSearch = gallery,
                 Pool = new CandidatePoolOptions { Samples = 4 },

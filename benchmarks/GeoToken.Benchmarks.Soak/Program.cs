@@ -14,7 +14,7 @@ using GeoToken.Data;
 using GeoToken.Model;
 using GeoToken.Decoding;
 using GeoToken.IO;
-using GeoToken.Model.Prediction;
+using GeoToken.Prediction;
 using GeoToken.SynthGeo;
 using TorchSharp;
 
@@ -33,6 +33,7 @@ try
     using var predictor = GeoTokenPredictor.Open(new GeoTokenPredictorOptions
     {
         ModelPath = model,
+        Runtimes = [TorchGeoTokenRuntime.Cpu],
         GalleryDirectory = Path.Combine(dir, "train"),
         Pool = new CandidatePoolOptions { Greedy = true, Samples = samples },
         NamePlaces = false,

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using BenchmarkDotNet.Running;
+using GeoToken.Benchmarks.SynthGeo.Simulation;
 using GeoToken.Data;
 using GeoToken.Evaluation;
 using GeoToken.Geometry;
-using BenchmarkDotNet.Running;
-using GeoToken.Benchmarks.SynthGeo.Simulation;
 using GeoToken.SynthGeo;
 
 // SynthGeo speed measurement and calibration.

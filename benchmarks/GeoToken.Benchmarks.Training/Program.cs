@@ -15,7 +15,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeoToken.Model;
-using GeoToken.Model.Common;
+using GeoToken.Data;
 using GeoToken.IO;
 using GeoToken.Model.Training;
 using TorchSharp;

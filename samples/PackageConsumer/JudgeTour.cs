@@ -2,7 +2,7 @@ using GeoToken.AI.Judging;
 using GeoToken.Data;
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Prediction;
+using GeoToken.Prediction;
 using GeoToken.Reranking;
 using GeoToken.SynthGeo;
 

@@ -1,6 +1,7 @@
 using GeoToken.Data;
 using GeoToken.Decoding;
-using GeoToken.Model.Prediction;
+using GeoToken.Model;
+using GeoToken.Prediction;
 using GeoToken.Retrieval;
 using GeoToken.SynthGeo;
 using Npgsql;
@@ -54,6 +55,7 @@ internal static class PostgresTour
         using var predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions
         {
             ModelPath = modelPath,
+            Runtimes = [TorchGeoTokenRuntime.Cpu],
             GalleryDirectory = synth.TrainDirectory,
             NeighborSearch = gallery,
             Pool = new CandidatePoolOptions { Samples = 4 },

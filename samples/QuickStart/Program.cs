@@ -11,7 +11,7 @@ using GeoToken.Evaluation;
 using GeoToken.Geometry;
 using GeoToken.Model;
 using GeoToken.Decoding;
-using GeoToken.Model.Prediction;
+using GeoToken.Prediction;
 using GeoToken.Model.Training;
 using GeoToken.SynthGeo;
 using Spectre.Console;
@@ -68,6 +68,7 @@ AnsiConsole.MarkupLine("[bold]3. Test-time strategies[/] on 300 test images (the
 var evaluation = await EvaluationRun.RunAsync(new EvaluationRunOptions
 {
     ModelPath = modelPath,
+    Runtimes = [TorchGeoTokenRuntime.Cpu],
     GalleryDirectory = synth.TrainDirectory,
     QueryDirectory = synth.TestDirectory,
     MaxQueries = 300,
@@ -88,6 +89,7 @@ AnsiConsole.MarkupLine("[bold]4. Predictions[/] for held-out test images (GeoTok
 using var predictor = GeoTokenPredictor.Open(new GeoTokenPredictorOptions
 {
     ModelPath = modelPath,
+    Runtimes = [TorchGeoTokenRuntime.Cpu],
     GalleryDirectory = synth.TrainDirectory,
     Calibration = evaluation.UncertaintyCalibration,
 }, ct);

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using GeoToken.Onnx;
 using GeoToken.Hosting.Locating;
+using GeoToken.Onnx;
 
 namespace GeoToken.Cli;
 

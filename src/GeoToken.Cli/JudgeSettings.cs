@@ -1,7 +1,7 @@
 using System.ClientModel;
 using System.CommandLine;
-using GeoToken.Model.Recipes;
 using GeoToken.AI.Judging;
+using GeoToken.Model.Recipes;
 using GeoToken.Reranking;
 using Microsoft.Extensions.AI;
 using OpenAI;

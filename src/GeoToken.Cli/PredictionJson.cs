@@ -1,4 +1,4 @@
-using GeoToken.Model.Prediction;
+using GeoToken.Prediction;
 
 namespace GeoToken.Cli;
 

@@ -1,7 +1,7 @@
 using GeoToken.Decoding;
 using GeoToken.Geometry;
 using GeoToken.Model;
-using GeoToken.Model.Prediction;
+using GeoToken.Prediction;
 using GeoToken.Reranking;
 using GeoToken.Tokens;
 using static TorchSharp.torch;
@@ -104,7 +104,7 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
         string cache = Directory.CreateTempSubdirectory("geotoken-pg-live-").FullName;
         try
         {
-            var options = new GeoTokenPredictorOptions { ModelPath = modelPath, NeighborSearch = gallery, Pool = new CandidatePoolOptions { Samples = 6 }, Reranker = new LogProbReranker() };
+            var options = new GeoTokenPredictorOptions { ModelPath = modelPath, Runtimes = [TorchGeoTokenRuntime.Cpu], NeighborSearch = gallery, Pool = new CandidatePoolOptions { Samples = 6 }, Reranker = new LogProbReranker() };
             using var live = GeoTokenPredictor.Open(options, Ct);
             long before = live.GalleryRows;
             Assert.Equal(data.Train.Rows, before);

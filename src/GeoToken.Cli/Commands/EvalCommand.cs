@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using GeoToken.Decoding;
 using GeoToken.Evaluation;
+using GeoToken.Model;
 using GeoToken.IO;
 using GeoToken.Reports;
 using GeoToken.Reranking;
@@ -16,7 +17,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = ModelSetting.Create();
+        var model = ModelSetting.CreateForInference();
         var gallery = new GallerySetting("Gallery dataset folder (the training set).");
         var query = new Option<DirectoryInfo>("--query") { HelpName = "DIR", Description = "Query dataset folder with true locations.", Required = true };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE|-", Description = "Write a list of {strategy, metrics…, ms_per_image} as JSON. - writes it to standard output (the report then goes to standard error)." };
@@ -54,6 +55,7 @@ internal static class EvalCommand
             var options = new EvaluationRunOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
+                Runtimes = ModelSetting.Runtimes(parse.GetValue(device)!),
                 GalleryDirectory = opened.Directory!, // eval reads rows from the snapshot (rowsFromSearch: false)
                 Neighbors = new NeighborCacheOptions { Search = opened.Search },
                 QueryDirectory = parse.GetValue(query)!.FullName,
@@ -63,9 +65,9 @@ internal static class EvalCommand
                 // Both beams are reported with either recipe: beam (two-stage, ours) and beam-paper (the reference's one stage).
                 BeamSearches = EvaluationRunOptions.DefaultBeamSearches(parse.GetValue(commitLevel), ParseCommitScore(parse.GetValue(commitScore)!)),
                 Pool = chosen.Pool with { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed) },
-                Device = parse.GetValue(device)!,
-                RewardHeadPath = parse.GetValue(reward)?.FullName,
             };
+            using var rewardScorer = parse.GetValue(reward) is { } rewardFile ? RewardScorer.Open(rewardFile.FullName, parse.GetValue(device)!) : null;
+            if (rewardScorer is not null) options = options with { Scorers = [rewardScorer] };
             using var similarityModel = parse.GetValue(similarity) is { } sim ? SimilarityModelFile.Load(sim.FullName) : null;
             await using var gps = similarityModel is null ? null : await GpsGallerySource.OpenAsync(similarityModel, parse.GetValue(gpsGallery)!, options.GalleryDirectory, parse.GetValue(gpsIndex), ct).ConfigureAwait(false);
             if (similarityModel is not null)
@@ -77,7 +79,7 @@ internal static class EvalCommand
                 options = options with { Rerankers = [.. options.Rerankers, .. added], Generators = [new GpsGalleryGenerator(gps!.Gallery)] };
             }
 
-            if (options.RewardHeadPath is not null && chosen.IsPaper) options = options with { Rerankers = [.. options.Rerankers, new RewardReranker(chosen.RewardSelection)] };
+            if (rewardScorer is not null && chosen.IsPaper) options = options with { Rerankers = [.. options.Rerankers, new RewardReranker(chosen.RewardSelection)] };
             if (judge.Create(parse, chosen) is { } judgeReranker) options = options with { Rerankers = [.. options.Rerankers, judgeReranker] };
             var err = parse.InvocationConfiguration.Error;
             var result = await ProgressDisplay.RunAsync(err, p => EvaluationRun.RunAsync(options, new Progress<(int Done, int Total)>(x => p.Report(new("evaluate", x.Done, x.Total))), ct)).ConfigureAwait(false);
@@ -85,6 +87,7 @@ internal static class EvalCommand
             MetricsTable.Write(output, result.Strategies.Select(s => (s.MillisecondsPerImage is { } ms ? string.Create(CultureInfo.InvariantCulture, $"{s.Name} ({ms:F1} ms/img)") : s.Name, s.Metrics)));
             foreach (var (reason, count) in result.FallbackReasons.OrderByDescending(kv => kv.Value).Take(5)) err.WriteLine($"fallback ×{count}: {reason}");
             output.WriteLine($"uncertainty (consensus pool radius): {result.UncertaintyCalibration}");
+            output.WriteLine($"model: {options.ModelPath} on {result.Runtime} ({result.Model.Description})");
 
             if (parse.GetValue(json) is { } j)
             {
@@ -98,7 +101,7 @@ internal static class EvalCommand
                 string html = EvaluationReport.Write(r.FullName, result.Truth, result.Strategies, new EvaluationReportOptions
                 {
                     Title = "GeoToken evaluation",
-                    Notes = [$"model {options.ModelPath}", $"gallery {options.GalleryDirectory}", $"queries {options.QueryDirectory} ({result.Truth.Count} images)"],
+                    Notes = [$"model {options.ModelPath} ({result.Runtime})", $"gallery {options.GalleryDirectory}", $"queries {options.QueryDirectory} ({result.Truth.Count} images)"],
                     MapStrategies = result.Strategies.Select(s => s.Name).Where(n => n is "knn" or "greedy" or "consensus" or "reward" or "oracle").ToArray(),
                 }, ct);
                 output.WriteLine($"report: {html}");

@@ -4,9 +4,10 @@ using System.Text.Json;
 using GeoToken.Data;
 using GeoToken.Decoding;
 using GeoToken.Embeddings;
-using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
 using GeoToken.Photos;
+using GeoToken.Model;
+using GeoToken.Prediction;
 using GeoToken.Progress;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
@@ -20,7 +21,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = ModelSetting.Create();
+        var model = ModelSetting.CreateForInference();
         var gallery = new GallerySetting("Gallery dataset folder the model retrieves from (its training set).");
         var index = new Option<FileInfo?>("--index") { HelpName = "FILE", Description = "Cluster index of the gallery (default: exact search)." };
         var features = new Option<FileInfo[]>("--features") { HelpName = "FILE.npy", Description = "Query features as .npy (rows × d), one file per modality in order image, loc, text.", AllowMultipleArgumentsPerToken = true };
@@ -56,17 +57,18 @@ internal static class PredictCommand
             IReranker rerank = judge.Create(parse, chosen) ?? Reranker(parse.GetValue(reranker)!, parse.GetValue(reward) is not null, chosen.RewardSelection);
             if (parse.GetValue(index) is not null && PgGalleryAddress.IsUri(gallery.Value(parse))) throw new CliUsageException("--index is a cluster index of a gallery folder; a postgresql:// gallery is searched through its HNSW index.");
             await using var opened = await gallery.OpenAsync(parse, parse.InvocationConfiguration.Error, ct, rowsFromSearch: true).ConfigureAwait(false);
+            using var rewardScorer = parse.GetValue(reward) is { } rewardFile ? RewardScorer.Open(rewardFile.FullName, parse.GetValue(device)!) : null;
             var options = new GeoTokenPredictorOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
+                Runtimes = ModelSetting.Runtimes(parse.GetValue(device)!),
                 GalleryDirectory = opened.Directory,
                 NeighborSearch = opened.Search,
                 IndexPath = parse.GetValue(index)?.FullName,
-                RewardHeadPath = parse.GetValue(reward)?.FullName,
+                Scorers = rewardScorer is null ? [] : [rewardScorer],
                 Pool = chosen.Pool with { Samples = parse.GetValue(samples), Temperature = parse.GetValue(temperature) },
                 Reranker = rerank,
                 Calibration = parse.GetValue(calibration) is { } c ? ReadCalibration(c.FullName) : null,
-                Device = parse.GetValue(device)!,
                 BatchSize = parse.GetValue(batch),
             };
             var err = parse.InvocationConfiguration.Error;
@@ -75,6 +77,7 @@ internal static class PredictCommand
                 : ReadFeatures(featureFiles, parse.GetValue(rows));
 
             using var predictor = await GeoTokenPredictor.OpenAsync(options, ct).ConfigureAwait(false);
+            err.WriteLine($"model: {options.ModelPath} on {predictor.Runtime} ({predictor.Model.Description})");
             var predictions = await ProgressDisplay.RunAsync(err, p =>
                 predictor.PredictAsync(queries, p.Map((PredictionProgress d) => new ProgressDisplay.Update("predict", d.Done, d.Total)), ct)).ConfigureAwait(false);
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using GeoToken.Cli.Serving;
 using GeoToken.Decoding;
-using GeoToken.Model.Prediction;
+using GeoToken.Model;
+using GeoToken.Prediction;
 using GeoToken.Retrieval;
 
 namespace GeoToken.Cli.Commands;
@@ -11,7 +12,7 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var model = ModelSetting.Create();
+        var model = ModelSetting.CreateForInference();
         var gallery = new GallerySetting("Gallery dataset folder the model retrieves from (its training set).");
         var index = new Option<FileInfo?>("--index") { HelpName = "FILE", Description = "Cluster index of a gallery folder (default: exact search)." };
         var encoder = new EncoderSettings(required: false);
@@ -52,12 +53,12 @@ internal static class ServeCommand
             using var predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions
             {
                 ModelPath = parse.GetValue(model)!.FullName,
+                Runtimes = ModelSetting.Runtimes(parse.GetValue(device)!),
                 GalleryDirectory = opened.Directory,
                 NeighborSearch = opened.Search,
                 IndexPath = parse.GetValue(index)?.FullName,
                 Reranker = rerank,
                 Calibration = parse.GetValue(calibration) is { } c ? PredictCommand.ReadCalibration(c.FullName) : null,
-                Device = parse.GetValue(device)!,
             }, ct).ConfigureAwait(false);
             await using var server = GeoServer.Create(options, predictor, onnx);
             await server.StartAsync(ct).ConfigureAwait(false);

@@ -1,6 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
 using GeoToken.Decoding;
-using GeoToken.Model.Prediction;
+using GeoToken.Model;
 using GeoToken.Onnx;
+using GeoToken.Onnx.Inference;
+using GeoToken.Prediction;
 using GeoToken.Reranking;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,11 +25,13 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
     private readonly OnnxImageEncoder[] _encoders;
     private readonly ILogger _logger;
     private readonly int _batchSize;
+    private readonly RewardScorer? _reward;
     private bool _disposed;
 
-    private GeoLocator(GeoTokenPredictor predictor, OnnxImageEncoder[] encoders, int batchSize, ILogger logger)
+    private GeoLocator(GeoTokenPredictor predictor, RewardScorer? reward, OnnxImageEncoder[] encoders, int batchSize, ILogger logger)
     {
         Predictor = predictor;
+        _reward = reward;
         _encoders = encoders;
         _batchSize = batchSize;
         _logger = logger;
@@ -50,6 +55,7 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
         var logger = loggerFactory.CreateLogger<GeoLocator>();
         var encoders = new List<OnnxImageEncoder>();
         GeoTokenPredictor? predictor = null;
+        RewardScorer? reward = null;
         try
         {
             foreach (var e in options.Encoders)
@@ -60,18 +66,19 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
 
             var reranker = StandardRerankers.Create(options.Reranker);
             if (reranker is PoolScoreReranker) reranker = new RerankerBuilder(reranker).UseFallback(new ConsensusReranker()).Build();
+            reward = options.RewardHeadPath is null ? null : RewardScorer.Open(options.RewardHeadPath, options.Device);
             predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions
             {
                 ModelPath = options.ModelPath,
+                Runtimes = [new TorchGeoTokenRuntime(options.Device), OnnxGeoTokenRuntime.Default],
                 GalleryDirectory = options.GalleryDirectory,
                 IndexPath = options.IndexPath,
-                RewardHeadPath = options.RewardHeadPath,
+                Scorers = reward is null ? [] : [reward],
                 Reranker = reranker,
                 Pool = new CandidatePoolOptions { Samples = options.Samples, Temperature = options.Temperature },
                 UncertaintyMass = options.UncertaintyMass,
                 Calibration = options.Calibration,
                 NamePlaces = options.NamePlaces,
-                Device = options.Device,
                 BatchSize = options.BatchSize,
                 Logger = loggerFactory.CreateLogger<GeoTokenPredictor>(),
             }, cancellationToken).ConfigureAwait(false);
@@ -89,11 +96,12 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
                 }
             }
 
-            return new GeoLocator(predictor, [.. encoders], options.BatchSize, logger);
+            return new GeoLocator(predictor, reward, [.. encoders], options.BatchSize, logger);
         }
         catch
         {
             predictor?.Dispose();
+            reward?.Dispose();
             foreach (var e in encoders) e.Dispose();
             throw;
         }
@@ -105,6 +113,7 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
 
     /// <summary>Locates the photo at <paramref name="path"/> (JPEG, PNG, WebP…; EXIF orientation applied); its file name is the answer's id.</summary>
     /// <exception cref="GeoToken.Imaging.ImageDecodeException">The photo cannot be decoded; the message names it.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "An optional trailing CancellationToken on every overload is the .NET convention; the overloads differ in their required parameters.")]
     public async Task<GeoPrediction> LocateAsync(string path, CancellationToken cancellationToken = default) =>
         (await LocateAsync([path ?? throw new ArgumentNullException(nameof(path))], null, cancellationToken).ConfigureAwait(false))[0];
 
@@ -113,6 +122,7 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
     /// <param name="progress">Photos answered so far.</param>
     /// <param name="cancellationToken">Cancels encoding and locating.</param>
     /// <exception cref="GeoToken.Imaging.ImageDecodeException">A photo cannot be decoded; the message names it.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "An optional trailing CancellationToken on every overload is the .NET convention; the overloads differ in their required parameters.")]
     public async Task<IReadOnlyList<GeoPrediction>> LocateAsync(IReadOnlyList<string> paths, IProgress<PredictionProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
@@ -139,6 +149,7 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
 
     /// <summary>Locates one photo read from <paramref name="photo"/> (encoded bytes); <paramref name="name"/> is its id and names it in errors.</summary>
     /// <exception cref="GeoToken.Imaging.ImageDecodeException">The data cannot be decoded.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "An optional trailing CancellationToken on every overload is the .NET convention; the overloads differ in their required parameters.")]
     public async Task<GeoPrediction> LocateAsync(Stream photo, string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(photo);
@@ -165,6 +176,7 @@ public sealed class GeoLocator : IAsyncDisposable, IDisposable
         if (_disposed) return;
         _disposed = true;
         Predictor.Dispose();
+        _reward?.Dispose();
         foreach (var e in _encoders) e.Dispose();
     }
 

@@ -29,7 +29,6 @@ namespace GeoToken.Decoding;
 /// </remarks>
 public sealed class GeoTokenSearch
 {
-    private readonly object _gate;
     private readonly TokenSearch _search;
 
     /// <summary>A search over <paramref name="model"/>.</summary>
@@ -37,15 +36,11 @@ public sealed class GeoTokenSearch
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
-        _gate = GateOf(model);
         _search = new TokenSearch(model.Tokenizer);
     }
 
     /// <summary>The model searched.</summary>
     public GeoTokenModel Model { get; }
-
-    /// <summary>The lock that serializes inference on <paramref name="model"/> across searches and rerankers.</summary>
-    internal static object GateOf(GeoTokenModel model) => model.InferenceGate;
 
     /// <summary>The most likely token at every position, one sequence per image.</summary>
     /// <param name="batch">The images (targets are ignored).</param>
@@ -130,18 +125,6 @@ public sealed class GeoTokenSearch
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (!ReferenceEquals(batch.Model, Model)) throw new ArgumentException("The batch was encoded by another model.", nameof(batch));
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-        {
-            if (Model.training)
-            {
-                throw new InvalidOperationException("The model is in training mode, so dropout would make decoding random; call model.eval() before searching.");
-            }
-
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            using var cache = batch.BeginDecoding();
-            return search(new TorchDecoderSession(cache, Model.Device));
-        }
+        return TorchEncodedBatch.Run(batch, search, cancellationToken);
     }
 }

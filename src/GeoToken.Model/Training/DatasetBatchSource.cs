@@ -3,8 +3,6 @@ using GeoToken.Data;
 using GeoToken.Retrieval;
 using static TorchSharp.torch;
 
-using GeoToken.Model.Common;
-
 namespace GeoToken.Model.Training;
 
 /// <summary>

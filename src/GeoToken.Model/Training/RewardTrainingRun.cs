@@ -1,6 +1,5 @@
 using GeoToken.Data;
 using GeoToken.Model;
-using GeoToken.Model.Common;
 using GeoToken.Progress;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;

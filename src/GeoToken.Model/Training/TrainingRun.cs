@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using GeoToken.Data;
-using GeoToken.Model.Common;
 using GeoToken.Progress;
 using GeoToken.Randomness;
 using GeoToken.Retrieval;

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Buffers;
+using System.Globalization;
 using SkiaSharp;
 
 namespace GeoToken.Imaging;

@@ -16,13 +16,15 @@ namespace GeoToken.Onnx.Inference;
 /// </remarks>
 public sealed class OnnxDecodingState : IDisposable, IDecoderSession
 {
+    private readonly bool _ownsEncoderOutputs;
     private bool _disposed;
 
     // The session's expand/reorder not yet applied: the next step's beam rows (null: continue every row as it is).
     private long[]? _pendingRows;
 
-    internal OnnxDecodingState(OnnxGeoTokenModel model, int queries, OrtValue[] encoderOutputs, OrtValue[] past, OrtValue? agrees, OrtValue? neighborTokens)
+    internal OnnxDecodingState(OnnxGeoTokenModel model, int queries, OrtValue[] encoderOutputs, OrtValue[] past, OrtValue? agrees, OrtValue? neighborTokens, bool ownsEncoderOutputs = true)
     {
+        _ownsEncoderOutputs = ownsEncoderOutputs;
         Model = model;
         Queries = queries;
         Rows = queries;
@@ -119,9 +121,10 @@ public sealed class OnnxDecodingState : IDisposable, IDecoderSession
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var v in EncoderOutputs) v.Dispose();
         foreach (var v in Past) v.Dispose();
         Agrees?.Dispose();
+        if (!_ownsEncoderOutputs) return;
+        foreach (var v in EncoderOutputs) v.Dispose();
         NeighborTokens?.Dispose();
     }
 }

@@ -1,8 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using GeoToken.Tokens;
-using System.Runtime.CompilerServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using N = GeoToken.Onnx.Inference.OnnxTensorNames;
@@ -36,7 +36,7 @@ namespace GeoToken.Onnx.Inference;
 /// </para>
 /// <para>Not thread-safe (one decoding at a time per state; sessions themselves may be shared).</para>
 /// </remarks>
-public sealed class OnnxGeoTokenModel : IDisposable
+public sealed partial class OnnxGeoTokenModel : IDisposable
 {
     private readonly InferenceSession _encoder;
     private readonly InferenceSession _step;
@@ -152,6 +152,36 @@ public sealed class OnnxGeoTokenModel : IDisposable
             throw;
         }
 
+        OrtValue[] past;
+        OrtValue? agrees;
+        try
+        {
+            (past, agrees) = EmptyPast(batch);
+        }
+        catch
+        {
+            foreach (var v in outputs) v.Dispose();
+            nt.Dispose();
+            throw;
+        }
+
+        if (!m.NeighborCopy) nt.Dispose();
+        return new OnnxDecodingState(this, batch, outputs, past, agrees, m.NeighborCopy ? nt : null);
+    }
+
+    /// <summary>A fresh state (position 0, one row per query) over <paramref name="encoded"/>'s encoder output, which it shares and does not own.</summary>
+    internal OnnxDecodingState Restart(OnnxDecodingState encoded)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        encoded.ThrowIfDisposed();
+        var (past, agrees) = EmptyPast(encoded.Queries);
+        return new OnnxDecodingState(this, encoded.Queries, encoded.EncoderOutputs, past, agrees, encoded.NeighborTokens, ownsEncoderOutputs: false);
+    }
+
+    /// <summary>The self-attention cache before position 0 (no positions) and, with the copy head, every neighbor agreeing.</summary>
+    private (OrtValue[] Past, OrtValue? Agrees) EmptyPast(int batch)
+    {
+        var m = Config.Model;
         var past = new OrtValue[2 * m.DecoderLayers];
         OrtValue? agrees = null;
         try
@@ -165,20 +195,18 @@ public sealed class OnnxGeoTokenModel : IDisposable
 
             if (m.NeighborCopy)
             {
-                agrees = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Bool, [batch, k]);
+                agrees = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Bool, [batch, m.NeighborCount]);
                 agrees.GetTensorMutableDataAsSpan<bool>().Fill(true);
             }
+
+            return (past, agrees);
         }
         catch
         {
-            foreach (var v in outputs.Concat(past)) v?.Dispose();
+            foreach (var v in past) v?.Dispose();
             agrees?.Dispose();
-            nt.Dispose();
             throw;
         }
-
-        if (!m.NeighborCopy) nt.Dispose();
-        return new OnnxDecodingState(this, batch, outputs, past, agrees, m.NeighborCopy ? nt : null);
     }
 
     /// <summary>

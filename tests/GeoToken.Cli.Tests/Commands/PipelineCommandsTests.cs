@@ -88,6 +88,26 @@ public sealed class PipelineCommandsTests
             Assert.Equal(15, first.GetProperty("neighbors").GetArrayLength());
         }
 
+        // The same commands on the model's ONNX export run on ONNX Runtime (the runtime follows from the --model given).
+        string onnx = Path.Combine(dir, "tiny-onnx");
+        var export = await CliRunner.RunAsync("export", "onnx", "--model", model, "--out", onnx);
+        Assert.True(export.ExitCode == 0, export.Error);
+        var onnxEval = await CliRunner.RunAsync("eval", "--model", onnx, "--gallery", Path.Combine(dir, "train"), "--query", Path.Combine(dir, "test"),
+            "--max-queries", "40", "--samples", "6", "--predictions", Path.Combine(dir, "pred-onnx.csv"));
+        Assert.True(onnxEval.ExitCode == 0, onnxEval.Error);
+        Assert.Contains("on ONNX Runtime", onnxEval.Output);
+        Assert.Contains("on TorchSharp", eval.Output);
+        Assert.Equal(File.ReadLines(Path.Combine(dir, "pred.csv")).First().Replace(",LAT_pred_gps-gallery,LON_pred_gps-gallery", "").Replace(",LAT_pred_similarity,LON_pred_similarity,LAT_pred_similarity>top3>logprob,LON_pred_similarity>top3>logprob", ""),
+            File.ReadLines(Path.Combine(dir, "pred-onnx.csv")).First());
+        Assert.Equal(41, File.ReadAllLines(Path.Combine(dir, "pred-onnx.csv")).Length);
+        var onnxPredict = await CliRunner.RunAsync("predict", "--model", onnx, "--gallery", Path.Combine(dir, "train"), "--features", Path.Combine(dir, "test", "image.npy"), "--rows", "3", "--samples", "6");
+        Assert.True(onnxPredict.ExitCode == 0, onnxPredict.Error);
+        Assert.Contains("on ONNX Runtime", onnxPredict.Error);
+        Assert.Contains("row 3", onnxPredict.Output);
+        var onnxReward = await CliRunner.RunAsync("predict", "--model", onnx, "--gallery", Path.Combine(dir, "train"), "--features", Path.Combine(dir, "test", "image.npy"), "--rows", "1", "--reward", Path.Combine(dir, "absent.gtr"));
+        Assert.Equal(1, onnxReward.ExitCode);
+        Assert.Contains("absent.gtr", onnxReward.Error);
+
         var both = await CliRunner.RunAsync("predict", "--model", model, "--gallery", Path.Combine(dir, "train"));
         Assert.Equal(2, both.ExitCode); // a usage error
         Assert.Contains("--features", both.Error);

@@ -9,8 +9,8 @@ using GeoToken.Decoding;
 using GeoToken.Geometry;
 using GeoToken.IO;
 using GeoToken.Model;
-using GeoToken.Model.Prediction;
 using GeoToken.Onnx;
+using GeoToken.Prediction;
 using GeoToken.Preprocessing;
 using GeoToken.Reports.Geography;
 using GeoToken.SynthGeo;
@@ -47,7 +47,7 @@ public sealed class PhotoServer : IAsyncLifetime
 
         // An untrained model puts nearly all the pool's probability on its first answer, so the radius holding 90% of it
         // is 0 km; the radius holding all of it (the farthest candidate with any) gives the page a circle to draw.
-        _predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions { ModelPath = model, GalleryDirectory = synth.TrainDirectory, Pool = new CandidatePoolOptions { Samples = 8 }, UncertaintyMass = 1 });
+        _predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions { ModelPath = model, Runtimes = [TorchGeoTokenRuntime.Cpu], GalleryDirectory = synth.TrainDirectory, Pool = new CandidatePoolOptions { Samples = 8 }, UncertaintyMass = 1 });
         _encoder = new OnnxImageEncoder(CliRunner.OnnxTestData("models", "squeezenet_snacks.onnx"), new OnnxImageEncoderOptions { Preprocessing = ImagePreprocessing.CaffeSqueezeNet, OutputName = "pool10_flattened" });
         Server = GeoServer.Create(new GeoServerOptions { Port = 0, Top = 5 }, _predictor, _encoder, l => l.SetMinimumLevel(LogLevel.None));
         await Server.StartAsync();

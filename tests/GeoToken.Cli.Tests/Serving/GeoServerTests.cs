@@ -7,7 +7,7 @@ using GeoToken.Cli.Serving;
 using GeoToken.Data;
 using GeoToken.Decoding;
 using GeoToken.Model;
-using GeoToken.Model.Prediction;
+using GeoToken.Prediction;
 using GeoToken.SynthGeo;
 using GeoToken.Tokens;
 using Microsoft.Extensions.Logging;
@@ -30,7 +30,7 @@ public sealed class ServedPredictor : IAsyncLifetime
         var synth = await SynthGeoGenerator.GenerateAsync(new SynthGeoOptions { OutputDirectory = _dir, TrainRows = 2000, TestRows = 20, Dimension = 32, Seed = 9 });
         string model = SaveUntrainedModel(Path.Combine(_dir, "m.gtm"), featureDimension: 32, seed: 5);
 
-        Predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions { ModelPath = model, GalleryDirectory = synth.TrainDirectory, Pool = new CandidatePoolOptions { Samples = 4 } });
+        Predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions { ModelPath = model, Runtimes = [TorchGeoTokenRuntime.Cpu], GalleryDirectory = synth.TrainDirectory, Pool = new CandidatePoolOptions { Samples = 4 } });
         Test = GeoDataset.Open(synth.TestDirectory);
     }
 

@@ -1,7 +1,7 @@
 using GeoToken.Data;
 using GeoToken.Geometry;
 using GeoToken.Hosting.Locating;
-using GeoToken.Model.Prediction;
+using GeoToken.Prediction;
 using Microsoft.Extensions.Options;
 
 namespace GeoToken.Hosting.Tests.Locating;

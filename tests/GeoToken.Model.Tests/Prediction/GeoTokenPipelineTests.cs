@@ -1,8 +1,9 @@
 using GeoToken.Data;
 using GeoToken.Decoding;
 using GeoToken.Evaluation;
-using GeoToken.Model.Prediction;
 using GeoToken.Model.Tests.Reranking;
+using GeoToken.Model;
+using GeoToken.Prediction;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using GeoToken.Tokens;
@@ -46,7 +47,7 @@ public sealed class GeoTokenPipelineTests(SynthGeoFixture data) : IClassFixture<
     public async Task A_search_of_another_kind_plugs_into_the_predictor_through_the_contract()
     {
         string model = SaveModel();
-        var options = new GeoTokenPredictorOptions { ModelPath = model, GalleryDirectory = Gallery, Pool = new CandidatePoolOptions { Samples = 6 } };
+        var options = new GeoTokenPredictorOptions { ModelPath = model, Runtimes = [TorchGeoTokenRuntime.Cpu], GalleryDirectory = Gallery, Pool = new CandidatePoolOptions { Samples = 6 } };
         var custom = new BruteForceSearch(data.Train.Image);
         using var builtIn = GeoTokenPredictor.Open(options, Ct);
         using var plugged = GeoTokenPredictor.Open(options with { NeighborSearch = custom, BatchSize = 4 }, Ct);
@@ -86,11 +87,11 @@ public sealed class GeoTokenPipelineTests(SynthGeoFixture data) : IClassFixture<
     public async Task Results_that_break_the_contract_are_refused_naming_the_search_and_the_query()
     {
         var broken = new BruteForceSearch(data.Train.Image) { Corrupt = true };
-        using var predictor = GeoTokenPredictor.Open(new GeoTokenPredictorOptions { ModelPath = SaveModel(), GalleryDirectory = Gallery, NeighborSearch = broken }, Ct);
+        using var predictor = GeoTokenPredictor.Open(new GeoTokenPredictorOptions { ModelPath = SaveModel(), Runtimes = [TorchGeoTokenRuntime.Cpu], GalleryDirectory = Gallery, NeighborSearch = broken }, Ct);
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => predictor.PredictAsync([Query(0), Query(1)], Ct));
         Assert.Contains("The brute force search returned, for query row 2 (index 1), neighbor 1 = gallery row index 4000", e.Message);
 
-        var tooSmall = new GeoTokenPredictorOptions { ModelPath = SaveModel(), GalleryDirectory = Gallery, NeighborSearch = new BruteForceSearch(FeatureMatrix.FromArray(new float[10 * 64], 64)) };
+        var tooSmall = new GeoTokenPredictorOptions { ModelPath = SaveModel(), Runtimes = [TorchGeoTokenRuntime.Cpu], GalleryDirectory = Gallery, NeighborSearch = new BruteForceSearch(FeatureMatrix.FromArray(new float[10 * 64], 64)) };
         Assert.Contains("covers 10 gallery rows of dimension 64, but the gallery", Assert.Throws<ArgumentException>(() => GeoTokenPredictor.Open(tooSmall, Ct)).Message);
         Assert.Contains("NeighborSearch and IndexPath are both set", Assert.Throws<ArgumentException>(() => GeoTokenPredictor.Open(tooSmall with { IndexPath = "x.gtci" }, Ct)).Message);
     }
@@ -98,11 +99,13 @@ public sealed class GeoTokenPipelineTests(SynthGeoFixture data) : IClassFixture<
     [Fact]
     public async Task The_encoder_runs_once_per_batch_in_the_predictor_with_a_reward_head()
     {
+        using var reward = RewardScorer.Open(SaveRewardHead());
         using var predictor = await GeoTokenPredictor.OpenAsync(new GeoTokenPredictorOptions
         {
             ModelPath = SaveModel(),
+            Runtimes = [TorchGeoTokenRuntime.Cpu],
             GalleryDirectory = Gallery,
-            RewardHeadPath = SaveRewardHead(),
+            Scorers = [reward],
             Reranker = new RerankerBuilder(new RewardReranker()).UseFallback(new ConsensusReranker()).Build(),
             Pool = new CandidatePoolOptions { Samples = 5 },
             BatchSize = 2,
@@ -121,15 +124,17 @@ public sealed class GeoTokenPipelineTests(SynthGeoFixture data) : IClassFixture<
     [Fact]
     public async Task The_encoder_runs_once_per_batch_in_the_evaluation()
     {
+        using var reward = RewardScorer.Open(SaveRewardHead());
         var result = await EvaluationRun.RunAsync(new EvaluationRunOptions
         {
             ModelPath = SaveModel(),
+            Runtimes = [TorchGeoTokenRuntime.Cpu],
             GalleryDirectory = Gallery,
             QueryDirectory = Path.GetDirectoryName(data.Test.MetaPath)!,
             MaxQueries = 10,
             BatchSize = 4,
             Pool = new CandidatePoolOptions { Samples = 4 },
-            RewardHeadPath = SaveRewardHead(),
+            Scorers = [reward],
             Neighbors = new NeighborCacheOptions { Directory = Path.GetDirectoryName(TestData.TempPath("nb"))! },
         }, cancellationToken: Ct);
 

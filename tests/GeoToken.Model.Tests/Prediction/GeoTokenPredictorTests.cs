@@ -1,7 +1,8 @@
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Prediction;
 using GeoToken.Model.Tests.Reranking;
+using GeoToken.Model;
+using GeoToken.Prediction;
 using GeoToken.Reranking;
 using GeoToken.Tokens;
 using GeoToken.Uncertainty;
@@ -31,6 +32,7 @@ public sealed class GeoTokenPredictorTests(SynthGeoFixture data) : IClassFixture
         var options = new GeoTokenPredictorOptions
         {
             ModelPath = SaveModel(),
+            Runtimes = [TorchGeoTokenRuntime.Cpu],
             GalleryDirectory = Path.GetDirectoryName(data.Train.MetaPath)!,
             Pool = new CandidatePoolOptions { Samples = 8 },
         };
@@ -110,7 +112,7 @@ public sealed class GeoTokenPredictorTests(SynthGeoFixture data) : IClassFixture
         e = await Assert.ThrowsAsync<ArgumentException>(() => predictor.PredictAsync(new GeoQuery { Features = [nan, nan] }, Ct));
         Assert.Contains("has 2 feature vector(s); the model reads 1", e.Message);
 
-        var wrongDim = new GeoTokenPredictorOptions { ModelPath = SaveModel(Options with { FeatureDimension = 32 }), GalleryDirectory = Path.GetDirectoryName(data.Train.MetaPath)! };
+        var wrongDim = new GeoTokenPredictorOptions { ModelPath = SaveModel(Options with { FeatureDimension = 32 }), Runtimes = [TorchGeoTokenRuntime.Cpu], GalleryDirectory = Path.GetDirectoryName(data.Train.MetaPath)! };
         Assert.Contains("dimension 64; the model", Assert.Throws<ArgumentException>(() => GeoTokenPredictor.Open(wrongDim, Ct)).Message);
         var missing = wrongDim with { ModelPath = Path.Combine(Path.GetTempPath(), "nope", "missing.gtm") };
         Assert.ThrowsAny<IOException>(() => GeoTokenPredictor.Open(missing, Ct));

@@ -1,6 +1,6 @@
+using GeoToken.Data;
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Common;
 using GeoToken.Model.Training;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
@@ -88,7 +88,7 @@ public sealed class RewardHeadTests(SynthGeoFixture data) : IClassFixture<SynthG
         using var encoded = model.EncodeBatch(batch);
         var pools = new CandidatePoolBuilder(model, Pool).Build(encoded, [3, 14, 15, 92], Ct);
         long runs = model.EncoderRuns;
-        var scores = new RewardScorer(head).Score(encoded, pools, Ct);
+        var scores = head.Score(encoded, pools);
         Assert.Equal(runs, model.EncoderRuns);
 
         // What RewardHead.Score computed before the pipeline: the encoder run again on the batch, each candidate decoded

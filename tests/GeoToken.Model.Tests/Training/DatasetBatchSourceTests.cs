@@ -3,8 +3,6 @@ using GeoToken.Model.Training;
 using GeoToken.Retrieval;
 using GeoToken.Tokens;
 
-using GeoToken.Model.Common;
-
 namespace GeoToken.Model.Tests.Training;
 
 public sealed class DatasetBatchSourceTests

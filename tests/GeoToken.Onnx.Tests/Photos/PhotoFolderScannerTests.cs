@@ -1,5 +1,5 @@
-using GeoToken.Imaging;
 using GeoToken.IO;
+using GeoToken.Imaging;
 using GeoToken.Onnx.Tests.Support;
 using GeoToken.Photos;
 using SkiaSharp;

@@ -5,7 +5,8 @@ using System.Text.Json;
 using GeoToken.Cli.Serving;
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Prediction;
+using GeoToken.Model;
+using GeoToken.Prediction;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -35,7 +36,7 @@ public sealed class PostgresRestartTests(SynthGallery data)
         try
         {
             // No gallery folder: every request reads its neighbors' rows from the database.
-            using var predictor = GeoTokenPredictor.Open(new GeoTokenPredictorOptions { ModelPath = model, NeighborSearch = gallery, Pool = new CandidatePoolOptions { Samples = 4 } }, Ct);
+            using var predictor = GeoTokenPredictor.Open(new GeoTokenPredictorOptions { ModelPath = model, Runtimes = [TorchGeoTokenRuntime.Cpu], NeighborSearch = gallery, Pool = new CandidatePoolOptions { Samples = 4 } }, Ct);
             await using var server = GeoServer.Create(new GeoServerOptions { Port = 0, MaxConcurrentRequests = 4, QueueLength = 64 }, predictor, encoder: null, l => l.SetMinimumLevel(LogLevel.None));
             await server.StartAsync(Ct);
             using var http = new HttpClient { BaseAddress = server.Address };

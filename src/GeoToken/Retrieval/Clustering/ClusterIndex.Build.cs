@@ -1,8 +1,8 @@
-using GeoToken.Progress;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using GeoToken.Data;
+using GeoToken.Progress;
 
 namespace GeoToken.Retrieval;
 

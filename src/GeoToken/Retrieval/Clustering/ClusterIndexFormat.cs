@@ -1,9 +1,9 @@
-using GeoToken.IO;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using GeoToken.Data;
+using GeoToken.IO;
 
 namespace GeoToken.Retrieval;
 

@@ -1,6 +1,6 @@
-using GeoToken.IO;
 using System.Runtime.CompilerServices;
 using GeoToken.Data;
+using GeoToken.IO;
 
 namespace GeoToken.Retrieval;
 

@@ -1,6 +1,6 @@
 using GeoToken.Reranking;
 
-namespace GeoToken.Model.Prediction;
+namespace GeoToken.Prediction;
 
 /// <summary>The predictor's answer for one query.</summary>
 public sealed record GeoPrediction

@@ -1,6 +1,6 @@
 using GeoToken.Reranking;
 
-namespace GeoToken.Model.Prediction;
+namespace GeoToken.Prediction;
 
 /// <summary>One image to locate: its feature vectors (one per modality the model reads, image first) and, optionally, the photo.</summary>
 public sealed record GeoQuery

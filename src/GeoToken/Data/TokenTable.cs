@@ -1,7 +1,7 @@
 using GeoToken.Data;
 using GeoToken.Tokens;
 
-namespace GeoToken.Model.Common;
+namespace GeoToken.Data;
 
 /// <summary>
 /// The GeoToken sequences of every row of a dataset, computed once (16 bits per token: rows × T × 2 bytes,

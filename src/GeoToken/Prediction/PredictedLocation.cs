@@ -1,7 +1,7 @@
 using GeoToken.Decoding;
 using GeoToken.Geometry;
 
-namespace GeoToken.Model.Prediction;
+namespace GeoToken.Prediction;
 
 /// <summary>One ranked answer for a query.</summary>
 public sealed record PredictedLocation

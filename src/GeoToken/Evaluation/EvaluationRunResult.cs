@@ -1,5 +1,5 @@
 using GeoToken.Geometry;
-using GeoToken.Model;
+using GeoToken.Decoding;
 using GeoToken.Uncertainty;
 
 namespace GeoToken.Evaluation;
@@ -28,6 +28,9 @@ public sealed record EvaluationRunResult
     /// <summary>How often the encoder ran (one pass per batch), for tests.</summary>
     internal long EncoderRuns { get; init; }
 
-    /// <summary>The model's shape.</summary>
-    public required GeoTokenModelOptions Model { get; init; }
+    /// <summary>What the model reads and writes.</summary>
+    public required RuntimeModelInfo Model { get; init; }
+
+    /// <summary>The runtime the model ran on (<see cref="IGeoTokenRuntime.Name"/>).</summary>
+    public required string Runtime { get; init; }
 }

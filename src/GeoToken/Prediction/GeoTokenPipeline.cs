@@ -1,23 +1,23 @@
 using GeoToken.Data;
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model.Common;
 using GeoToken.Places;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
+using GeoToken.Tokens;
 using GeoToken.Uncertainty;
 using Microsoft.Extensions.Logging;
-using static TorchSharp.torch;
 
-namespace GeoToken.Model.Prediction;
+namespace GeoToken.Prediction;
 
 /// <summary>
 /// The one staged pipeline from query features to answers, driven by both <see cref="GeoTokenPredictor"/> and
 /// <c>EvaluationRun</c>: (1) neighbors through the retrieval contract (<see cref="INeighborSearch"/>: live search or
 /// precomputed neighbor files); (2) batch assembly (query and neighbor features, neighbor tokens); (3) the encoder,
-/// once per batch, its output kept (<see cref="EncodedBatch"/>); (4) candidates (the pool; greedy and beams through
+/// once per batch, its output kept (<see cref="IEncodedBatch"/>); (4) candidates (the pool; greedy and beams through
 /// <see cref="Search"/>); (5) pool scorers reading the kept encoder output (<see cref="IPoolScorer"/>, e.g. the reward
-/// head); (6) the reranker; (7) the answer with its uncertainty radius and nearest place.
+/// head); (6) the reranker; (7) the answer with its uncertainty radius and nearest place. The model runs on any runtime
+/// (<see cref="IRuntimeModel"/>: TorchSharp or ONNX Runtime); stages 4–5 decode with the runtime-neutral <see cref="TokenSearch"/>.
 /// </summary>
 /// <remarks>
 /// Lives with prediction because the answer (<see cref="GeoPrediction"/>) is its output: a namespace of its own would
@@ -39,7 +39,7 @@ internal sealed class GeoTokenPipeline
     /// A pipeline over <paramref name="gallery"/>'s rows, or, when <paramref name="gallery"/> is null, over the rows that
     /// <paramref name="neighbors"/> (then an <see cref="INeighborRowSearch"/>) returns with each search.
     /// </summary>
-    public GeoTokenPipeline(GeoTokenModel model, GeoDataset? gallery, TokenTable? galleryTokens, INeighborSearch neighbors, GeoTokenPipelineOptions options, ILogger logger)
+    public GeoTokenPipeline(IRuntimeModel model, GeoDataset? gallery, TokenTable? galleryTokens, INeighborSearch neighbors, GeoTokenPipelineOptions options, ILogger logger)
     {
         Model = model;
         _gallery = gallery;
@@ -47,11 +47,13 @@ internal sealed class GeoTokenPipeline
         _neighbors = neighbors;
         _options = options;
         _logger = logger;
-        var o = model.Options;
+        var o = model.Info;
+        Tokenizer = new GeoTokenizer(o.Tokenizer);
         M = o.ModalityCount;
         D = o.FeatureDimension;
         K = o.NeighborCount;
-        T = o.SequenceLength;
+        T = Tokenizer.Length;
+        foreach (var scorer in options.Scorers) scorer.CheckUsableWith(model);
         if (gallery is null)
         {
             _rowSearch = neighbors as INeighborRowSearch
@@ -67,7 +69,7 @@ internal sealed class GeoTokenPipeline
             if (neighbors.Dimension != D) throw new ArgumentException($"The {neighbors.Method} gallery has dimension {neighbors.Dimension}; the model reads {D}.");
             if (neighbors.GalleryRows < K) throw new ArgumentException($"The {neighbors.Method} gallery has {neighbors.GalleryRows} rows; the model needs {K} neighbors per query.");
             // The search's own tokens serve when its tokenizer is the model's; otherwise they are computed from the coordinates.
-            _rowTokens = _rowSearch.Tokenizer.Level == model.Tokenizer.Level && _rowSearch.Tokenizer.GroupSize == model.Tokenizer.GroupSize && _rowSearch.Tokenizer.Length == T;
+            _rowTokens = _rowSearch.Tokenizer.Level == Tokenizer.Level && _rowSearch.Tokenizer.GroupSize == Tokenizer.GroupSize && _rowSearch.Tokenizer.Length == T;
         }
         else
         {
@@ -86,18 +88,25 @@ internal sealed class GeoTokenPipeline
             if (galleryTokens.Rows != gallery.Rows || galleryTokens.Length != T) throw new ArgumentException("The gallery token table does not match the gallery and model.", nameof(galleryTokens));
         }
 
-        Search = new GeoTokenSearch(model);
-        PoolBuilder = new CandidatePoolBuilder(model, options.Pool);
+        _poolPlan = SearchPlan.ForPool(options.Pool);
+        Search = new TokenSearch(Tokenizer);
     }
 
+    private readonly SearchPlan _poolPlan;
+
     /// <summary>The model.</summary>
-    public GeoTokenModel Model { get; }
+    public IRuntimeModel Model { get; }
 
-    /// <summary>Greedy decoding and beam searches over encoded batches (stage 4 besides the pool).</summary>
-    public GeoTokenSearch Search { get; }
+    /// <summary>The model's tokenizer.</summary>
+    public GeoTokenizer Tokenizer { get; }
 
-    /// <summary>The candidate pool builder (stage 4).</summary>
-    public CandidatePoolBuilder PoolBuilder { get; }
+    /// <summary>Greedy decoding, beam searches and pools over sessions of encoded batches (stage 4).</summary>
+    public TokenSearch Search { get; }
+
+    /// <summary>Encoder runs so far (one per batch).</summary>
+    public long EncoderRuns => Interlocked.Read(ref _encoderRuns);
+
+    private long _encoderRuns;
 
     /// <summary>Modalities, feature dimension, neighbors the model reads and tokens per sequence.</summary>
     public int M { get; }
@@ -139,9 +148,9 @@ internal sealed class GeoTokenPipeline
 
     /// <summary>
     /// Stages 2 and 3: assembles the batch of <paramref name="count"/> queries (features <c>[count, M, D]</c> row-major,
-    /// with their neighbors) on the model's device and runs the encoder once.
+    /// with their neighbors) and runs the encoder once.
     /// </summary>
-    public PipelineBatch Encode(float[] features, int count, PipelineNeighbors found)
+    public PipelineBatch Encode(float[] features, int count, PipelineNeighbors found, CancellationToken cancellationToken)
     {
         var neighbors = found.Results;
         var neighborFeatures = new float[(long)count * K * M * D];
@@ -164,7 +173,7 @@ internal sealed class GeoTokenPipeline
                     }
                     else
                     {
-                        Model.Tokenizer.Encode(rows.GetLocation(i, j), computed);
+                        Tokenizer.Encode(rows.GetLocation(i, j), computed);
                         for (int p = 0; p < T; p++) dest[p] = computed[p];
                     }
                 }
@@ -177,23 +186,23 @@ internal sealed class GeoTokenPipeline
             }
         }
 
-        var batch = new GeoTokenBatch(tensor(features, [count, M, D]), tensor(neighborFeatures, [count, K, M, D]), tensor(neighborTokens, [count, K, T]));
-        try
-        {
-            batch.To(Model.Device);
-            _logger.LogDebug("Encoding a batch of {Count} queries with {K} neighbors each", count, K);
-            return new PipelineBatch(features, count, found, batch, Model.EncodeBatch(batch));
-        }
-        catch
-        {
-            batch.Dispose();
-            throw;
-        }
+        _logger.LogDebug("Encoding a batch of {Count} queries with {K} neighbors each on {Runtime}", count, K, Model.Runtime);
+        var encoded = Model.Encode(new EncoderInputs { Count = count, QueryFeatures = features.AsMemory(0, count * M * D), NeighborFeatures = neighborFeatures, NeighborTokens = neighborTokens }, cancellationToken);
+        Interlocked.Increment(ref _encoderRuns);
+        return new PipelineBatch(features, count, found, encoded);
     }
 
     /// <summary>Stage 4: the candidate pools, one per query, decoded from the kept encoder output.</summary>
     public IReadOnlyList<IReadOnlyList<GeoCandidate>> Pools(PipelineBatch batch, IReadOnlyList<long> keys, CancellationToken cancellationToken) =>
-        PoolBuilder.Build(batch.Encoded, keys, cancellationToken);
+        batch.Encoded.Decode(s => Search.Run(s, _poolPlan, keys, cancellationToken), cancellationToken).Select(r => r.ToPool()).ToArray();
+
+    /// <summary>Stage 4 without the pool: the greedy sequence of every query.</summary>
+    public IReadOnlyList<DecodedSequence> Greedy(PipelineBatch batch, CancellationToken cancellationToken) =>
+        batch.Encoded.Decode(s => Search.Greedy(s, null, cancellationToken), cancellationToken);
+
+    /// <summary>Stage 4 without the pool: a beam search of every query.</summary>
+    public IReadOnlyList<IReadOnlyList<DecodedSequence>> BeamSearch(PipelineBatch batch, BeamSearchOptions options, CancellationToken cancellationToken) =>
+        batch.Encoded.Decode(s => Search.BeamSearch(s, options, cancellationToken), cancellationToken);
 
     /// <summary>Stage 5: every pool scorer's scores, per query (empty lists when there are no scorers).</summary>
     public IReadOnlyList<CandidateScores>[] Score(PipelineBatch batch, IReadOnlyList<IReadOnlyList<GeoCandidate>> pools, CancellationToken cancellationToken)

@@ -2,9 +2,8 @@ using System.Diagnostics;
 using GeoToken.Data;
 using GeoToken.Decoding;
 using GeoToken.Geometry;
-using GeoToken.Model;
-using GeoToken.Model.Common;
-using GeoToken.Model.Prediction;
+using GeoToken.Prediction;
+using GeoToken.Tokens;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using GeoToken.Uncertainty;
@@ -31,28 +30,28 @@ public static class EvaluationRun
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be positive.");
         var logger = options.Logger ?? throw new ArgumentException("EvaluationRunOptions.Logger is null; leave it unset for no logging.", nameof(options));
-        using var model = GeoTokenModelFile.Load(options.ModelPath, TorchDevices.Parse(options.Device));
-        model.eval();
-        logger.LogInformation("Loaded the model {ModelPath} ({Parameters} parameters) on {Device}", options.ModelPath, model.ParameterCount, options.Device);
+        using var model = GeoTokenRuntimes.Open(options.ModelPath, options.Runtimes, cancellationToken);
+        var info = model.Info;
+        logger.LogInformation("Loaded the model {ModelPath} ({Description}) on {Runtime}", options.ModelPath, info.Description, model.Runtime);
         using var gallery = GeoDataset.Open(options.GalleryDirectory);
         using var queries = GeoDataset.Open(options.QueryDirectory);
         queries.CheckCompatibleWith(gallery);
-        int k = model.Options.NeighborCount;
+        int k = info.NeighborCount;
         string prefix = NeighborCache.Ensure(queries, gallery, Math.Max(k, 1), options.Neighbors, null, cancellationToken);
         logger.LogInformation("Neighbors of {Queries} in {Gallery}: {Prefix}", options.QueryDirectory, options.GalleryDirectory, prefix);
         using var neighborFile = NeighborFile.Open(prefix);
         using var neighbors = new PrecomputedNeighborSearch(neighborFile, gallery);
-        var galleryTokens = TokenTable.Build(gallery, model.Tokenizer, cancellationToken);
-        var modalities = DatasetFeatureViews.Read(queries, model.Options.ModalityCount, model.Options.FeatureDimension, "query");
+        var galleryTokens = TokenTable.Build(gallery, new GeoTokenizer(info.Tokenizer), cancellationToken);
+        var modalities = DatasetFeatureViews.Read(queries, info.ModalityCount, info.FeatureDimension, "query");
         int n = (int)Math.Min(options.MaxQueries ?? int.MaxValue, queries.Rows);
         if (n == 0) throw new InvalidOperationException($"{options.QueryDirectory} has no queries to evaluate.");
 
-        using var reward = options.RewardHeadPath is null ? null : Reranking.RewardHeadFile.Load(options.RewardHeadPath, model.Device);
-        IReadOnlyList<IReranker> rerankers = reward is not null && !options.Rerankers.Any(r => r is RewardReranker) ? [.. options.Rerankers, new RewardReranker()] : options.Rerankers;
+        bool rewardScored = options.Scorers.Any(s => s.Name == RewardReranker.ScorerName);
+        IReadOnlyList<IReranker> rerankers = rewardScored && !options.Rerankers.Any(r => r is RewardReranker) ? [.. options.Rerankers, new RewardReranker()] : options.Rerankers;
         var pipeline = new GeoTokenPipeline(model, gallery, galleryTokens, neighbors, new GeoTokenPipelineOptions
         {
             Pool = options.Pool,
-            Scorers = reward is null ? [] : [new Reranking.RewardScorer(reward)],
+            Scorers = options.Scorers,
         }, logger);
         var names = new List<string> { "knn" };
         names.AddRange(options.Generators.Select(g => g.Name));
@@ -85,15 +84,15 @@ public static class EvaluationRun
             var rows = Enumerable.Range(done, b).ToArray();
             var keys = rows.Select(r => (long)r).ToArray();
             var clock = Stopwatch.StartNew();
-            using var batch = pipeline.Encode(flat, b, found);
+            using var batch = pipeline.Encode(flat, b, found, cancellationToken);
             double encodeSeconds = Lap(clock); // the encoder runs once per batch; every decoding strategy needs it
 
-            var greedy = pipeline.Search.Greedy(batch.Encoded, cancellationToken: cancellationToken);
+            var greedy = pipeline.Greedy(batch, cancellationToken);
             seconds["greedy"] += Lap(clock) + encodeSeconds;
             var beams = new IReadOnlyList<IReadOnlyList<DecodedSequence>>[beamNames.Length];
             for (int j = 0; j < beamNames.Length; j++)
             {
-                beams[j] = pipeline.Search.BeamSearch(batch.Encoded, beamNames[j].Options, cancellationToken);
+                beams[j] = pipeline.BeamSearch(batch, beamNames[j].Options, cancellationToken);
                 seconds[beamNames[j].Name] += Lap(clock) + encodeSeconds;
             }
 
@@ -148,8 +147,9 @@ public static class EvaluationRun
             ImageIds = ids,
             UncertaintyCalibration = RadiusCalibration.Fit(rawRadii, consensusErrors, options.UncertaintyMass),
             FallbackReasons = fallbacks,
-            Model = model.Options,
-            EncoderRuns = model.EncoderRuns,
+            Model = info,
+            Runtime = model.Runtime,
+            EncoderRuns = pipeline.EncoderRuns,
         };
     }
 

@@ -1,4 +1,4 @@
-namespace GeoToken.Model.Prediction;
+namespace GeoToken.Prediction;
 
 /// <summary>The populated place nearest a predicted position (offline GeoNames extract).</summary>
 /// <param name="Name">The place's name.</param>

@@ -1,5 +1,4 @@
 using GeoToken.Decoding;
-using GeoToken.Model;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using Microsoft.Extensions.Logging;
@@ -10,8 +9,14 @@ namespace GeoToken.Evaluation;
 /// <summary>What <see cref="EvaluationRun"/> evaluates (the <c>geotoken eval</c> command's options).</summary>
 public sealed record EvaluationRunOptions
 {
-    /// <summary>The model: a model folder, its <c>config.json</c>, or a <c>.gtm</c> file (see <see cref="GeoTokenModelFile.Load(string, TorchSharp.torch.Device?)"/>).</summary>
+    /// <summary>
+    /// The model: a model folder, its <c>config.json</c> or a <c>.gtm</c> file (TorchSharp), or a folder written by
+    /// <c>geotoken export onnx</c> (ONNX Runtime); the first of <see cref="Runtimes"/> that recognises it runs it.
+    /// </summary>
     public required string ModelPath { get; init; }
+
+    /// <summary>The runtimes the model may run on, tried in order (see <see cref="GeoTokenRuntimes.Open"/>). Required.</summary>
+    public IReadOnlyList<IGeoTokenRuntime> Runtimes { get; init; } = [];
 
     /// <summary>The gallery dataset folder (the training set the model was trained with).</summary>
     public required string GalleryDirectory { get; init; }
@@ -51,19 +56,16 @@ public sealed record EvaluationRunOptions
     public IReadOnlyList<IReranker> Rerankers { get; init; } = [new LogProbReranker(), new ConsensusReranker(), new MbrReranker()];
 
     /// <summary>
-    /// A reward head (<see cref="Reranking.RewardHeadFile"/>) whose pool scorer scores every pool; when set, the <c>reward</c>
-    /// strategy (<see cref="RewardReranker"/>) is evaluated too.
+    /// Pool scorers run on every batch (e.g. the reward head's <c>RewardScorer</c>, TorchSharp only; not owned). With a
+    /// scorer named <c>reward</c> the <c>reward</c> strategy (<see cref="RewardReranker"/>) is evaluated too.
     /// </summary>
-    public string? RewardHeadPath { get; init; }
+    public IReadOnlyList<IPoolScorer> Scorers { get; init; } = [];
 
     /// <summary>Direct predictors, each a strategy named after it (e.g. the GPS gallery).</summary>
     public IReadOnlyList<ICandidateGenerator> Generators { get; init; } = [];
 
     /// <summary>Where neighbor files are kept and how they are computed when absent.</summary>
     public NeighborCacheOptions Neighbors { get; init; } = new();
-
-    /// <summary>Torch device (default cpu).</summary>
-    public string Device { get; init; } = "cpu";
 
     /// <summary>Where the evaluation logs loading, neighbor files, batches and reranker fallbacks (default: nowhere).</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;

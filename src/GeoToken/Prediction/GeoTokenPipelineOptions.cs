@@ -2,7 +2,7 @@ using GeoToken.Decoding;
 using GeoToken.Places;
 using GeoToken.Uncertainty;
 
-namespace GeoToken.Model.Prediction;
+namespace GeoToken.Prediction;
 
 /// <summary>Settings of <see cref="GeoTokenPipeline"/>.</summary>
 internal sealed record GeoTokenPipelineOptions

@@ -1,40 +1,40 @@
+using System.Diagnostics.CodeAnalysis;
 using GeoToken.Data;
 using GeoToken.Decoding;
-using GeoToken.Model.Common;
 using GeoToken.Places;
 using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using Microsoft.Extensions.Logging;
 
-namespace GeoToken.Model.Prediction;
+namespace GeoToken.Prediction;
 
 /// <summary>
 /// Locates images from their features: retrieves each query's k nearest gallery images, decodes a candidate
 /// pool with the GeoToken model, lets the reranker pick the answer, and attaches an uncertainty radius and the
-/// nearest place's name.
+/// nearest place's name. The model runs on the runtime that recognises it among
+/// <see cref="GeoTokenPredictorOptions.Runtimes"/>: TorchSharp for model files, ONNX Runtime for ONNX exports.
 /// </summary>
 /// <remarks>
 /// Thread-safe: retrieval and decoding of concurrent calls are serialised (each call batches its own queries;
 /// pass many queries in one call for throughput), reranking runs concurrently. Sampling is seeded from each
 /// query's features, so the same query gets the same answer. Dispose to release the model's tensors, the
-/// gallery's memory maps and the index (a search passed in <see cref="GeoTokenPredictorOptions.NeighborSearch"/> is
-/// the caller's). The stages are those of the evaluation (<c>EvaluationRun</c>): one pipeline serves both.
+/// gallery's memory maps and the index (a search passed in <see cref="GeoTokenPredictorOptions.NeighborSearch"/> and the
+/// <see cref="GeoTokenPredictorOptions.Scorers"/> are the caller's). The stages are those of the evaluation (<c>EvaluationRun</c>): one pipeline serves both.
 /// </remarks>
 public sealed class GeoTokenPredictor : IDisposable
 {
     private readonly GeoTokenPredictorOptions _options;
-    private readonly GeoTokenModel _model;
+    private readonly IRuntimeModel _model;
     private readonly GeoDataset? _gallery;
     private readonly INeighborSearch _search;
     private readonly NeighborIndex? _ownedIndex;
     private readonly GeoTokenPipeline _pipeline;
     private readonly IReranker _reranker;
-    private readonly Reranking.RewardHead? _reward;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _disposed;
 
-    private GeoTokenPredictor(GeoTokenPredictorOptions options, GeoTokenModel model, GeoDataset? gallery, INeighborSearch search, NeighborIndex? ownedIndex, GeoTokenPipeline pipeline, Reranking.RewardHead? reward)
+    private GeoTokenPredictor(GeoTokenPredictorOptions options, IRuntimeModel model, GeoDataset? gallery, INeighborSearch search, NeighborIndex? ownedIndex, GeoTokenPipeline pipeline)
     {
         _options = options;
         _model = model;
@@ -42,69 +42,60 @@ public sealed class GeoTokenPredictor : IDisposable
         _search = search;
         _ownedIndex = ownedIndex;
         _pipeline = pipeline;
-        _reward = reward;
         _reranker = options.Reranker ?? new ConsensusReranker();
         _logger = options.Logger;
     }
 
-    /// <summary>The model's settings (modalities, feature dimension, k, tokenizer).</summary>
-    public GeoTokenModelOptions Model => _model.Options;
+    /// <summary>What the model reads and writes (modalities, feature dimension, k, tokenizer).</summary>
+    public RuntimeModelInfo Model => _model.Info;
+
+    /// <summary>The runtime the model runs on (<see cref="IGeoTokenRuntime.Name"/>).</summary>
+    public string Runtime => _model.Runtime;
 
     /// <summary>The gallery's size (without a gallery folder: the search's, which grows with live additions).</summary>
     public long GalleryRows => _gallery?.Rows ?? _search.GalleryRows;
 
     /// <summary>How often the model's encoder has run (one pass per batch), for tests.</summary>
-    internal long EncoderRuns => _model.EncoderRuns;
+    internal long EncoderRuns => _pipeline.EncoderRuns;
 
     /// <summary>Loads the model, opens the gallery and its index, and builds the gallery's token table.</summary>
-    /// <exception cref="ArgumentException">The options are unusable, or the model and gallery do not fit together; the message says how.</exception>
+    /// <exception cref="ArgumentException">The options are unusable, no runtime recognises the model, a scorer cannot read it, or the model and gallery do not fit together; the message says how.</exception>
     /// <exception cref="FileNotFoundException">The model, gallery or index file is missing.</exception>
     public static GeoTokenPredictor Open(GeoTokenPredictorOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var logger = options.Logger;
-        GeoTokenModel? model = null;
+        IRuntimeModel? model = null;
         GeoDataset? gallery = null;
         NeighborIndex? index = null;
-        Reranking.RewardHead? reward = null;
         try
         {
-            model = GeoTokenModelFile.Load(options.ModelPath, TorchDevices.Parse(options.Device));
-            model.eval();
-            var o = model.Options;
-            logger.LogInformation("Loaded the model {ModelPath} ({Parameters} parameters, {Modalities} modalities of {Dimension}, k = {K}) on {Device}",
-                options.ModelPath, model.ParameterCount, o.ModalityCount, o.FeatureDimension, o.NeighborCount, options.Device);
+            model = GeoTokenRuntimes.Open(options.ModelPath, options.Runtimes, cancellationToken);
+            var o = model.Info;
+            logger.LogInformation("Loaded the model {ModelPath} ({Description}) on {Runtime}", options.ModelPath, o.Description, model.Runtime);
             TokenTable? tokens = null;
             if (options.GalleryDirectory is not null)
             {
                 gallery = GeoDataset.Open(options.GalleryDirectory);
                 if (options.NeighborSearch is null) index = NeighborIndex.Open(gallery.Image, options.IndexPath, cancellationToken);
-                tokens = TokenTable.Build(gallery, model.Tokenizer, cancellationToken);
+                tokens = TokenTable.Build(gallery, new Tokens.GeoTokenizer(o.Tokenizer), cancellationToken);
             }
 
             INeighborSearch search = options.NeighborSearch ?? index!;
             logger.LogInformation("Opened the gallery {Gallery} ({Rows} rows), searched by {Method}", options.GalleryDirectory ?? search.GalleryId, gallery?.Rows ?? search.GalleryRows, search.Method);
-            reward = options.RewardHeadPath is null ? null : Reranking.RewardHeadFile.Load(options.RewardHeadPath, model.Device);
-            if (reward is not null && reward.ModelDimension != o.ModelDimension)
-            {
-                throw new ArgumentException($"The reward head {options.RewardHeadPath} reads {reward.ModelDimension}-d states; the model {options.ModelPath} has {o.ModelDimension}.");
-            }
-
-            if (reward is not null) logger.LogInformation("Loaded the reward head {RewardHeadPath}", options.RewardHeadPath);
             var pipeline = new GeoTokenPipeline(model, gallery, tokens, search, new GeoTokenPipelineOptions
             {
                 Pool = options.Pool,
-                Scorers = reward is null ? [] : [new Reranking.RewardScorer(reward)],
+                Scorers = options.Scorers,
                 UncertaintyMass = options.UncertaintyMass,
                 Calibration = options.Calibration,
                 Places = options.NamePlaces ? options.Places ?? GeoNamesCities.Default : null,
             }, logger);
-            return new GeoTokenPredictor(options, model, gallery, search, index, pipeline, reward);
+            return new GeoTokenPredictor(options, model, gallery, search, index, pipeline);
         }
         catch
         {
-            reward?.Dispose();
             index?.Dispose();
             gallery?.Dispose();
             model?.Dispose();
@@ -122,11 +113,13 @@ public sealed class GeoTokenPredictor : IDisposable
 
     /// <summary>Locates one image.</summary>
     /// <exception cref="ArgumentException">The query's features do not fit the model (count, dimension, non-finite values); the message names the query.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "An optional trailing CancellationToken on every overload is the .NET convention; the overloads differ in their required parameters.")]
     public async Task<GeoPrediction> PredictAsync(GeoQuery query, CancellationToken cancellationToken = default) =>
         (await PredictAsync([query ?? throw new ArgumentNullException(nameof(query))], cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>Locates a batch of images, in order (decoded together, or in batches of <see cref="GeoTokenPredictorOptions.BatchSize"/>).</summary>
     /// <exception cref="ArgumentException">A query's features do not fit the model; the message names the query and what is wrong.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "An optional trailing CancellationToken on every overload is the .NET convention; the overloads differ in their required parameters.")]
     public Task<IReadOnlyList<GeoPrediction>> PredictAsync(IReadOnlyList<GeoQuery> queries, CancellationToken cancellationToken = default) =>
         PredictAsync(queries, null, cancellationToken);
 
@@ -138,6 +131,7 @@ public sealed class GeoTokenPredictor : IDisposable
     /// <param name="progress">Images answered so far, of all (after each batch).</param>
     /// <param name="cancellationToken">Cancels between and within batches.</param>
     /// <exception cref="ArgumentException">A query's features do not fit the model; the message names the query and what is wrong.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "An optional trailing CancellationToken on every overload is the .NET convention; the overloads differ in their required parameters.")]
     public async Task<IReadOnlyList<GeoPrediction>> PredictAsync(IReadOnlyList<GeoQuery> queries, IProgress<PredictionProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
@@ -173,10 +167,10 @@ public sealed class GeoTokenPredictor : IDisposable
             for (int i = 0; i < b; i++) flat.AsSpan(i * m * d, d).CopyTo(image.AsSpan(i * d, d));
             using var imageMatrix = FeatureMatrix.FromArray(image, d);
             var neighbors = await _pipeline.NeighborsAsync(new NeighborQueries { Vectors = imageMatrix, K = _pipeline.SearchK }, cancellationToken).ConfigureAwait(false);
-            batch = _pipeline.Encode(flat, b, neighbors);
+            batch = _pipeline.Encode(flat, b, neighbors, cancellationToken);
             pools = _pipeline.Pools(batch, keys, cancellationToken);
             scores = _pipeline.Score(batch, pools, cancellationToken);
-            batch.Dispose(); // the tensors are done with; features and neighbors stay readable for the answers
+            batch.Dispose(); // the encoder output is done with; features and neighbors stay readable for the answers
         }
         catch
         {
@@ -210,7 +204,6 @@ public sealed class GeoTokenPredictor : IDisposable
             if (_disposed) return;
             _disposed = true;
             _model.Dispose();
-            _reward?.Dispose();
             _ownedIndex?.Dispose();
             _gallery?.Dispose();
         }

@@ -1,6 +1,6 @@
 using GeoToken.Data;
 
-namespace GeoToken.Model.Common;
+namespace GeoToken.Data;
 
 /// <summary>The feature views of a dataset that a model reads, checked against the model's shape.</summary>
 public static class DatasetFeatureViews

@@ -6,13 +6,23 @@ using GeoToken.Uncertainty;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace GeoToken.Model.Prediction;
+namespace GeoToken.Prediction;
 
 /// <summary>What a <see cref="GeoTokenPredictor"/> is made of. Only the model and the gallery (a folder, or a search that returns its rows) are required.</summary>
 public sealed record GeoTokenPredictorOptions
 {
-    /// <summary>The model (<c>geotoken train</c>): a model folder, its <c>config.json</c>, or a <c>.gtm</c> file.</summary>
+    /// <summary>
+    /// The model: a model folder, its <c>config.json</c> or a <c>.gtm</c> file (<c>geotoken train</c>; TorchSharp), or a folder
+    /// written by <c>geotoken export onnx</c> (ONNX Runtime). The first of <see cref="Runtimes"/> that recognises it runs it.
+    /// </summary>
     public required string ModelPath { get; init; }
+
+    /// <summary>
+    /// The runtimes the model may run on, tried in order (<see cref="GeoTokenRuntimes.Open"/>): <c>TorchGeoTokenRuntime</c>
+    /// (package GeoToken.Model; its options choose the device) and/or <c>OnnxGeoTokenRuntime</c> (package GeoToken.Onnx; no
+    /// libtorch). Required: the core package has no runtime of its own.
+    /// </summary>
+    public IReadOnlyList<IGeoTokenRuntime> Runtimes { get; init; } = [];
 
     /// <summary>
     /// The gallery dataset folder the model retrieves its context from (normally its training set). May be null when
@@ -49,10 +59,10 @@ public sealed record GeoTokenPredictorOptions
     public IReranker? Reranker { get; init; }
 
     /// <summary>
-    /// A reward head file (<c>geotoken reward</c>) whose pool scorer (<c>RewardScorer</c>) scores every pool from the
-    /// kept encoder output, so that <see cref="RewardReranker"/> can rank it; null: pools carry no reward scores.
+    /// Pool scorers run on every batch between decoding and reranking, e.g. the reward head (<c>RewardScorer</c>, TorchSharp
+    /// only), whose scores <see cref="RewardReranker"/> ranks by. The predictor does not own them. Default: none.
     /// </summary>
-    public string? RewardHeadPath { get; init; }
+    public IReadOnlyList<IPoolScorer> Scorers { get; init; } = [];
 
     /// <summary>Pool mass whose radius is reported as the uncertainty (default 0.9).</summary>
     public double UncertaintyMass { get; init; } = 0.9;
@@ -69,14 +79,17 @@ public sealed record GeoTokenPredictorOptions
     /// <summary>Whether predictions carry the nearest place's name (default true).</summary>
     public bool NamePlaces { get; init; } = true;
 
-    /// <summary>Torch device (default cpu; cuda or cuda:N with a CUDA backend).</summary>
-    public string Device { get; init; } = "cpu";
-
     /// <summary>Throws unless the options are usable.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("GeoTokenPredictorOptions.ModelPath is empty.");
+        if (Runtimes is null || Runtimes.Count == 0)
+        {
+            throw new ArgumentException("GeoTokenPredictorOptions.Runtimes is empty: add TorchGeoTokenRuntime (package GeoToken.Model) for model folders and .gtm files, or OnnxGeoTokenRuntime (package GeoToken.Onnx) for folders written by geotoken export onnx.");
+        }
+
+        if (Scorers is null) throw new ArgumentException("GeoTokenPredictorOptions.Scorers is null; leave it unset for none.");
         if (GalleryDirectory is null ? NeighborSearch is not INeighborRowSearch : string.IsNullOrWhiteSpace(GalleryDirectory))
         {
             throw new ArgumentException("GeoTokenPredictorOptions.GalleryDirectory is empty; it is needed unless NeighborSearch returns its rows (an INeighborRowSearch such as a PostgreSQL gallery).");

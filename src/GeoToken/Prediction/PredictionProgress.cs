@@ -1,4 +1,4 @@
-namespace GeoToken.Model.Prediction;
+namespace GeoToken.Prediction;
 
 /// <summary>Progress of <see cref="GeoTokenPredictor.PredictAsync(IReadOnlyList{GeoQuery}, IProgress{PredictionProgress}?, CancellationToken)"/>.</summary>
 /// <param name="Done">Images answered so far.</param>

@@ -5,7 +5,7 @@
 #   2. the geotoken tool installs into a temporary tool path and as a local tool (tool manifest); `--version` and `s2`
 #      run; a torch verb without libtorch prints one line and exits 1; `setup torch` brings libtorch; `train` (a few
 #      steps) and `export onnx` run;
-#   3. samples/OnnxConsumer (GeoToken + GeoToken.Onnx only) opens that export on ONNX Runtime and decodes greedily;
+#   3. samples/OnnxConsumer (GeoToken + GeoToken.Onnx only) opens that export on ONNX Runtime and locates test queries with the predictor;
 #      its dependency closure (project.assets.json, deps.json, files) has no TorchSharp or libtorch, and no ELF library
 #      it ships needs GLIBCXX_3.4.32 or newer (readelf's version needs; the check is itself tested on libraries that do
 #      and do not need it);

@@ -1,13 +1,15 @@
-// Runs a GeoToken model exported with `geotoken export onnx` on ONNX Runtime alone (GeoToken + GeoToken.Onnx; no
-// TorchSharp, no libtorch): retrieves each query's neighbors in the gallery, encodes, and decodes greedily.
+// Locates test queries with a GeoToken model exported by `geotoken export onnx`, on ONNX Runtime alone (packages
+// GeoToken + GeoToken.Onnx; no TorchSharp, no libtorch): the same predictor as with TorchSharp — neighbors from the
+// gallery, the candidate pool, the consensus reranker, an uncertainty radius and the nearest place — with the ONNX
+// runtime chosen by the model given.
 // usage: OnnxConsumer EXPORT_DIR GALLERY_DATASET QUERY_DATASET [QUERIES]
 using System.Diagnostics;
 using System.Globalization;
 using GeoToken.Data;
+using GeoToken.Decoding;
 using GeoToken.Geometry;
 using GeoToken.Onnx.Inference;
-using GeoToken.Retrieval;
-using GeoToken.Tokens;
+using GeoToken.Prediction;
 
 if (args.Length is < 3 or > 4)
 {
@@ -15,34 +17,42 @@ if (args.Length is < 3 or > 4)
     return 2;
 }
 
-int queries = args.Length == 4 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 20;
-using var model = new OnnxGeoTokenModel(args[0]);
-var shape = model.Config.Model;
-var tokenizer = new GeoTokenizer(shape.Tokenizer);
-using var gallery = GeoDataset.Open(args[1]);
-using var test = GeoDataset.Open(args[2]);
-queries = (int)Math.Min(queries, test.Rows);
-
-using var index = NeighborIndex.Open(gallery.Image, indexPath: null);
-var neighbors = index.Search(test.Image, new SearchOptions { K = shape.NeighborCount });
-var errors = new List<double>();
-double? firstMs = null;
-for (int q = 0; q < queries; q++)
+int count = args.Length == 4 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 20;
+using var predictor = GeoTokenPredictor.Open(new GeoTokenPredictorOptions
 {
-    var tokens = OnnxGreedy.Decode(model, gallery, test, q, neighbors.IndicesOf(q), out var logSumExp);
-    // Each step's output is a log-softmax: its probabilities sum to 1 up to float32 rounding (~1e-6 over ≤ 16 entries).
-    if (logSumExp.Any(x => !(Math.Abs(x) <= 1e-4)))
+    ModelPath = args[0],
+    Runtimes = [OnnxGeoTokenRuntime.Default],
+    GalleryDirectory = args[1],
+    Pool = new CandidatePoolOptions { Samples = 10 },
+});
+using var test = GeoDataset.Open(args[2]);
+count = (int)Math.Min(count, test.Rows);
+var queries = new List<GeoQuery>(count);
+for (int q = 0; q < count; q++)
+{
+    var features = new float[test.Dimension];
+    test.Image.ReadRow(q, features);
+    queries.Add(GeoQuery.FromImageFeatures(features, $"row {q + 1}"));
+}
+
+double firstMs = 0;
+var errors = new List<double>();
+for (int q = 0; q < count; q++)
+{
+    var p = await predictor.PredictAsync(queries[q]);
+    if (q == 0) firstMs = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+    var best = p.Locations[0];
+    // Every answer is a real place with a score and a radius: a failed prediction must never pass as (0, 0).
+    if (!(Math.Abs(best.Position.Latitude) <= 90 && Math.Abs(best.Position.Longitude) <= 180 && best.Score is > 0 and <= 1 && p.UncertaintyKm > 0 && best.Place is not null))
     {
-        Console.Error.WriteLine($"OnnxConsumer: query row {q}: a decoder step's probabilities do not sum to 1 (log of the sums: {string.Join(", ", logSumExp)}).");
+        Console.Error.WriteLine($"OnnxConsumer: {queries[q].Id}: answer {best.Position} (score {best.Score}, radius {p.UncertaintyKm} km, place {best.Place?.Name ?? "none"}) is not a usable prediction.");
         return 1;
     }
 
-    var predicted = tokenizer.DecodeCenter(tokens);
-    firstMs ??= (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
-    errors.Add(Geodesy.HaversineKm(predicted, test.GetLocation(q)));
+    errors.Add(Geodesy.HaversineKm(best.Position, test.GetLocation(q)));
 }
 
 errors.Sort();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"ONNX consumer: {queries} queries, k={shape.NeighborCount}, {model.SequenceLength} greedy steps each; median error {errors[errors.Count / 2]:F0} km; first prediction {firstMs:F0} ms after process start"));
+    $"ONNX consumer: {count} queries on {predictor.Runtime} (k = {predictor.Model.NeighborCount}, pool of greedy + 10 samples, consensus); median error {errors[errors.Count / 2]:F0} km; first prediction {firstMs:F0} ms after process start"));
 return 0;

@@ -2,7 +2,7 @@
 //   GeoToken             S2 cells and the tokenizer;
 //   GeoToken.SynthGeo    a tiny SynthGeo dataset;
 //   GeoToken.Model       a few training steps on TorchSharp (with the application's libtorch package);
-//   GeoToken.Onnx.Export the trained model exported to ONNX; GeoToken.Onnx reopens it and decodes greedily;
+//   GeoToken.Onnx.Export the trained model exported to ONNX; the predictor runs it on ONNX Runtime (GeoToken.Onnx);
 //   GeoToken.Reports     a map as PNG;
 //   GeoToken.AI          the MLLM judge over the application's own IChatClient;
 //   GeoToken.Retrieval.PostgreSql  addresses; with a server (GEOTOKEN_CONSUMER_PG=<connection string>), push and search;
@@ -11,12 +11,15 @@
 //        PackageConsumer --probe    only TorchRuntime.EnsureAvailable() (the pack check runs it without libtorch)
 using System.Globalization;
 using GeoToken.Data;
+using GeoToken.Decoding;
 using GeoToken.Geometry;
 using GeoToken.Model;
 using GeoToken.Model.Training;
 using GeoToken.Onnx.Export;
 using GeoToken.Onnx.Inference;
+using GeoToken.Prediction;
 using GeoToken.Reports.Plots;
+using GeoToken.Reranking;
 using GeoToken.Retrieval;
 using GeoToken.SynthGeo;
 using GeoToken.Tokens;
@@ -71,7 +74,7 @@ try
     Expect.That(run.ParameterCount > 0 && File.Exists(Path.Combine(run.ModelPath, "config.json")) && v.Acc2500Km is >= 0 and <= 100, $"training: {run.ParameterCount} parameters, model at {run.ModelPath}, validation {v.Acc2500Km}%");
     Say($"trained {run.ParameterCount:N0} parameters; greedy validation: {v.Acc2500Km:F1}% within 2500 km");
 
-    Say(ExportTour(run.ModelPath, synth, Path.Combine(dir, "onnx")));
+    Say(await ExportTour(run.ModelPath, synth, Path.Combine(dir, "onnx"), ct));
 
     byte[] png = PredictionMapPlot.RenderPng("package consumer", [eiffel], [new LatLng(45.76, 4.84)]);
     Expect.That(png.Length > 1000 && png.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), $"map: {png.Length} bytes, not a PNG");
@@ -93,35 +96,47 @@ finally
     if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
 }
 
-// GeoToken.Onnx.Export writes the ONNX graphs; GeoToken.Onnx reopens them and decodes test queries greedily.
-static string ExportTour(string modelPath, SynthGeoResult synth, string onnxDir)
+// GeoToken.Onnx.Export writes the ONNX graphs; the predictor runs them on ONNX Runtime (GeoToken.Onnx) and the
+// TorchSharp model on TorchSharp, choosing the runtime from the model it is given.
+static async Task<string> ExportTour(string modelPath, SynthGeoResult synth, string onnxDir, CancellationToken ct)
 {
     using (var model = GeoTokenModelFile.Load(modelPath))
     {
         model.eval();
-        GeoTokenOnnxExporter.Export(model, onnxDir);
+        GeoTokenOnnxExporter.Export(model, onnxDir, cancellationToken: ct);
     }
 
-    using var reference = GeoTokenModelFile.Load(modelPath);
-    using var onnx = new OnnxGeoTokenModel(onnxDir);
-    var shape = onnx.Config.Model;
-    var o = reference.Options;
-    Expect.That(onnx.SequenceLength == o.SequenceLength && shape.ModalityCount == o.ModalityCount && shape.FeatureDimension == o.FeatureDimension && shape.NeighborCount == o.NeighborCount,
-        $"ONNX export: {onnx.SequenceLength} positions, {shape.ModalityCount}×{shape.FeatureDimension}, k={shape.NeighborCount}; the model has {o.SequenceLength}, {o.ModalityCount}×{o.FeatureDimension}, k={o.NeighborCount}");
-    using var gallery = GeoDataset.Open(synth.TrainDirectory);
+    IGeoTokenRuntime[] runtimes = [TorchGeoTokenRuntime.Cpu, OnnxGeoTokenRuntime.Default];
+    GeoTokenPredictor Open(string path) => GeoTokenPredictor.Open(new GeoTokenPredictorOptions
+    {
+        ModelPath = path,
+        Runtimes = runtimes,
+        GalleryDirectory = synth.TrainDirectory,
+        Pool = new CandidatePoolOptions { Samples = 6 },
+        Reranker = new LogProbReranker(),
+    }, ct);
+    using var torch = Open(modelPath);
+    using var onnx = Open(onnxDir);
+    Expect.That(torch.Runtime == "TorchSharp" && onnx.Runtime == "ONNX Runtime", $"runtimes chosen: {torch.Runtime} for {modelPath}, {onnx.Runtime} for {onnxDir}");
+    Expect.That(onnx.Model.SequenceLength == torch.Model.SequenceLength && onnx.Model.FeatureDimension == torch.Model.FeatureDimension && onnx.Model.NeighborCount == torch.Model.NeighborCount,
+        $"ONNX export: {onnx.Model.Description}; the model: {torch.Model.Description}");
     using var test = GeoDataset.Open(synth.TestDirectory);
-    using var index = NeighborIndex.Open(gallery.Image, indexPath: null);
-    var neighbors = index.Search(test.Image, new SearchOptions { K = shape.NeighborCount });
-    var tokenizer = new GeoTokenizer(shape.Tokenizer);
     const int Queries = 5;
+    var queries = Enumerable.Range(0, Queries).Select(q =>
+    {
+        var f = new float[test.Dimension];
+        test.Image.ReadRow(q, f);
+        return GeoQuery.FromImageFeatures(f, $"test {q}");
+    }).ToArray();
+    var a = await torch.PredictAsync(queries, ct);
+    var b = await onnx.PredictAsync(queries, ct);
+    int same = 0;
     for (int q = 0; q < Queries; q++)
     {
-        var tokens = OnnxGreedy.Decode(onnx, gallery, test, q, neighbors.IndicesOf(q), out var logSumExp);
-        // Each step's output is a log-softmax: its probabilities sum to 1 up to float32 rounding (~1e-6 over ≤ 16 entries).
-        Expect.That(logSumExp.All(x => Math.Abs(x) <= 1e-4), $"ONNX greedy, query {q}: log of the step probability sums {string.Join(", ", logSumExp)}");
-        var at = tokenizer.DecodeCenter(tokens);
-        Expect.That(Math.Abs(at.Latitude) <= 90 && Math.Abs(at.Longitude) <= 180, $"ONNX greedy, query {q}: tokens [{string.Join(",", tokens)}] decode to {at}");
+        var (t, o) = (a[q].Locations[0], b[q].Locations[0]);
+        Expect.That(Math.Abs(o.Position.Latitude) <= 90 && Math.Abs(o.Position.Longitude) <= 180 && o.LogProbability <= 0 && b[q].UncertaintyKm > 0, $"ONNX prediction, query {q}: {o.Position}, log p {o.LogProbability}, radius {b[q].UncertaintyKm} km");
+        if (t.CellToken == o.CellToken) same++;
     }
 
-    return string.Create(CultureInfo.InvariantCulture, $"ONNX export (GeoToken.Onnx.Export) reopened on ONNX Runtime (GeoToken.Onnx): {onnx.SequenceLength} positions, {o.EncoderLayers}+{o.DecoderLayers} layers; {Queries} queries decoded greedily");
+    return string.Create(CultureInfo.InvariantCulture, $"ONNX export (GeoToken.Onnx.Export) predicted on ONNX Runtime (GeoToken.Onnx) and on TorchSharp: {Queries} queries, the same best cell for {same} of them");
 }

@@ -86,7 +86,7 @@ public sealed record GeoTokenPredictorOptions
         if (string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("GeoTokenPredictorOptions.ModelPath is empty.");
         if (Runtimes is null || Runtimes.Count == 0)
         {
-            throw new ArgumentException("GeoTokenPredictorOptions.Runtimes is empty: add TorchGeoTokenRuntime (package GeoToken.Model) for model folders and .gtm files, or OnnxGeoTokenRuntime (package GeoToken.Onnx) for folders written by geotoken export onnx.");
+            throw new ArgumentException($"GeoTokenPredictorOptions.Runtimes is empty: {GeoTokenRuntimes.WhichRuntime}.");
         }
 
         if (Scorers is null) throw new ArgumentException("GeoTokenPredictorOptions.Scorers is null; leave it unset for none.");

@@ -3,6 +3,9 @@ namespace GeoToken.Decoding;
 /// <summary>Chooses the runtime of a model from the runtimes an application has (<see cref="IGeoTokenRuntime"/>).</summary>
 public static partial class GeoTokenRuntimes
 {
+    /// <summary>Which runtime to add, for messages.</summary>
+    internal const string WhichRuntime = "add TorchGeoTokenRuntime (package GeoToken.Model) for model folders and .gtm files, or OnnxGeoTokenRuntime (package GeoToken.Onnx) for folders written by geotoken export onnx";
+
     /// <summary>Opens <paramref name="modelPath"/> with the first of <paramref name="runtimes"/> that recognises it.</summary>
     /// <param name="modelPath">A model file or folder.</param>
     /// <param name="runtimes">The runtimes to try, in order.</param>
@@ -14,10 +17,7 @@ public static partial class GeoTokenRuntimes
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         ArgumentNullException.ThrowIfNull(runtimes);
         if (!File.Exists(modelPath) && !Directory.Exists(modelPath)) throw new FileNotFoundException($"The model {Path.GetFullPath(modelPath)} does not exist.", modelPath);
-        if (runtimes.Count == 0)
-        {
-            throw new ArgumentException($"No runtime is given to open the model {modelPath}: add TorchGeoTokenRuntime (package GeoToken.Model) for model folders and .gtm files, or OnnxGeoTokenRuntime (package GeoToken.Onnx) for folders written by geotoken export onnx.");
-        }
+        if (runtimes.Count == 0) throw new ArgumentException($"No runtime is given to open the model {modelPath}: {WhichRuntime}.");
 
         foreach (var runtime in runtimes)
         {

@@ -108,6 +108,11 @@ step "$(tail -1 "$work/setup.out")"
 "${train[@]}" >"$work/train.out" 2>&1 || { cat "$work/train.out" >&2; fail "geotoken train"; }
 "$tool" export onnx --model "$work/tiny" --out "$work/onnx" >"$work/export.out" 2>&1 || { cat "$work/export.out" >&2; fail "geotoken export onnx"; }
 step "tool: s2, synth, train, export onnx ok"
+# Prediction from the export needs no libtorch: the same tool with no `setup torch` record (a fresh home) picks ONNX Runtime.
+GEOTOKEN_HOME=$work/home-without-torch "$tool" predict --model "$work/onnx" --gallery "$work/synth/train" --features "$work/synth/test/image.npy" --rows 3 --samples 6 \
+  >"$work/predict-onnx.out" 2>"$work/predict-onnx.err" && grep -q "on ONNX Runtime" "$work/predict-onnx.err" && grep -q "row 3" "$work/predict-onnx.out" \
+  || { cat "$work/predict-onnx.out" "$work/predict-onnx.err" >&2; fail "geotoken predict on the ONNX export without libtorch"; }
+step "tool without libtorch: predict on the ONNX export ran on ONNX Runtime"
 
 # The GLIBCXX check below, tested first on libraries whose needs are known: TorchSharp's native library needs
 # GLIBCXX_3.4.32 (it must be caught); libtorch_cpu needs an older one; libstdc++ defines 3.4.32 but needs none;

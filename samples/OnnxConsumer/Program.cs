@@ -43,9 +43,9 @@ for (int q = 0; q < count; q++)
     if (q == 0) firstMs = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
     var best = p.Locations[0];
     // Every answer is a real place with a score and a radius: a failed prediction must never pass as (0, 0).
-    if (!(Math.Abs(best.Position.Latitude) <= 90 && Math.Abs(best.Position.Longitude) <= 180 && best.Score is > 0 and <= 1 && p.UncertaintyKm > 0 && best.Place is not null))
+    if (!(Math.Abs(best.Position.Latitude) <= 90 && Math.Abs(best.Position.Longitude) <= 180 && double.IsFinite(best.Score) && best.LogProbability <= 0 && p.UncertaintyKm >= 0 && best.Place is not null))
     {
-        Console.Error.WriteLine($"OnnxConsumer: {queries[q].Id}: answer {best.Position} (score {best.Score}, radius {p.UncertaintyKm} km, place {best.Place?.Name ?? "none"}) is not a usable prediction.");
+        Console.Error.WriteLine($"OnnxConsumer: {queries[q].Id}: answer {best.Position} (score {best.Score}, log p {best.LogProbability}, radius {p.UncertaintyKm} km, place {best.Place?.Name ?? "none"}) is not a usable prediction.");
         return 1;
     }
 

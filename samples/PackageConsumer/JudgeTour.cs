@@ -48,6 +48,7 @@ internal static class JudgeTour
     private static GeoTokenPredictorOptions Options(string modelPath, SynthGeoResult synth, IReranker reranker) => new()
     {
         ModelPath = modelPath,
+        Runtimes = [TorchGeoTokenRuntime.Cpu],
         GalleryDirectory = synth.TrainDirectory,
         Reranker = reranker,
         Pool = new CandidatePoolOptions { Samples = 8 },

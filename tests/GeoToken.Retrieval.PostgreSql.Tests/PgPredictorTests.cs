@@ -36,6 +36,7 @@ public sealed class PgPredictorTests(PostgresServer server, SynthGallery data)
             GeoTokenPredictorOptions Options(INeighborSearch? search) => new()
             {
                 ModelPath = modelPath,
+                Runtimes = [TorchGeoTokenRuntime.Cpu],
                 GalleryDirectory = data.TrainDirectory,
                 NeighborSearch = search,
                 Pool = new CandidatePoolOptions { Samples = 6 },

@@ -9,7 +9,10 @@ namespace GeoToken.Hosting.Locating;
 /// </summary>
 public sealed class GeoLocatorOptions
 {
-    /// <summary>The model (<c>geotoken train</c>): a model folder, its <c>config.json</c>, or a <c>.gtm</c> file. Required.</summary>
+    /// <summary>
+    /// The model: a model folder, its <c>config.json</c> or a <c>.gtm</c> file (<c>geotoken train</c>; runs on TorchSharp on
+    /// <see cref="Device"/>), or a folder written by <c>geotoken export onnx</c> (runs on ONNX Runtime). Required.
+    /// </summary>
     public string ModelPath { get; set; } = "";
 
     /// <summary>The gallery dataset folder the model retrieves from (its training set). Required.</summary>

@@ -17,7 +17,7 @@ public sealed class GeoLocatorOptionsValidator : IValidateOptions<GeoLocatorOpti
         var failures = new List<string>();
         void Fail(FormattableString message) => failures.Add(message.ToString(CultureInfo.InvariantCulture));
 
-        if (string.IsNullOrWhiteSpace(options.ModelPath)) Fail($"GeoLocatorOptions.ModelPath is empty: give the model (a model folder, its config.json or a .gtm file).");
+        if (string.IsNullOrWhiteSpace(options.ModelPath)) Fail($"GeoLocatorOptions.ModelPath is empty: give the model (a model folder, its config.json or a .gtm file, or a folder written by geotoken export onnx).");
         else if (!File.Exists(options.ModelPath) && !Directory.Exists(options.ModelPath)) Fail($"GeoLocatorOptions.ModelPath: {Path.GetFullPath(options.ModelPath)} does not exist.");
         if (string.IsNullOrWhiteSpace(options.GalleryDirectory)) Fail($"GeoLocatorOptions.GalleryDirectory is empty: give the gallery dataset folder.");
         else if (!Directory.Exists(options.GalleryDirectory)) Fail($"GeoLocatorOptions.GalleryDirectory: {Path.GetFullPath(options.GalleryDirectory)} does not exist.");

@@ -1,10 +1,11 @@
 // Decoding speed, side by side: the exported ONNX graphs on ONNX Runtime (OnnxGeoTokenSearch) against TorchSharp's cached
 // search (GeoTokenSearch / CandidatePoolBuilder) on the same random model and inputs, for each search: greedy, beam search
-// of width 5 (two-stage, the default) and the 31-candidate pool (greedy + 30 samples at T = 0.7). Both runtimes run the
+// of width 5 (two-stage, the default) and the 31-candidate pool (greedy + 30 samples at T = 0.7); `encode` times the
+// encoder alone (the part of every search that runs once per batch). Both runtimes run the
 // same search algorithm (TokenSearch); only the model's steps differ.
 //
 //   dotnet run -c Release --project benchmarks/GeoToken.Benchmarks.OnnxDecoding -- [--presets small,paper] [--batches 1,64]
-//       [--searches greedy,beam5,pool31] [--threads 1] [--rounds 7]
+//       [--searches encode,greedy,beam5,pool31] [--threads 1] [--rounds 7]
 //
 // The two runtimes alternate round by round (ORT, Torch, ORT, …) so a busy machine's load falls on both alike. Prints a
 // Markdown table: median milliseconds per batch (encode + search; after one warm-up round each), and TorchSharp / ONNX
@@ -59,12 +60,14 @@ foreach (string preset in presets)
                     "greedy" => () => { using var st = onnx.Encode(q, nf, nt, b); ortSearch.Greedy(st); },
                     "beam5" => () => { using var st = onnx.Encode(q, nf, nt, b); ortSearch.BeamSearch(st, new BeamSearchOptions { Width = 5 }); },
                     "pool31" => () => { using var st = onnx.Encode(q, nf, nt, b); ortSearch.BuildPools(st); },
-                    _ => throw new ArgumentException($"Unknown search '{name}' (greedy, beam5, pool31)."),
+                    "encode" => () => { using var st = onnx.Encode(q, nf, nt, b); },
+                    _ => throw new ArgumentException($"Unknown search '{name}' (encode, greedy, beam5, pool31)."),
                 };
                 Action torchRun = name switch
                 {
                     "greedy" => () => torchSearch.Greedy(batch),
                     "beam5" => () => torchSearch.BeamSearch(batch, new BeamSearchOptions { Width = 5 }),
+                    "encode" => () => { using var e = model.EncodeBatch(batch); },
                     _ => () => torchPool.Build(batch),
                 };
                 var (ortMs, torchMs) = Alternating(rounds, ort, torchRun);

@@ -66,6 +66,56 @@ public sealed class RuntimeChoiceTests(RuntimeChoiceTests.Synth data) : IClassFi
     }
 
     [Fact]
+    public void Both_runtime_models_decode_what_their_own_searches_decode()
+    {
+        // The runtime contract only carries inputs and sessions: on the same inputs the same computation runs, so the
+        // sequences are bit-identical to those of each runtime's own search (GeoTokenSearch, OnnxGeoTokenSearch).
+        using var exported = ExportFixtures.Export("post-paper-copy", seed: 9);
+        var (model, _, onnx) = exported;
+        const int b = 4;
+        using var batch = ExportFixtures.Batch(model.Options, b, seed: 10);
+        var (query, neighbors, neighborTokens) = ExportFixtures.Flat(batch);
+        var inputs = new EncoderInputs { Count = b, QueryFeatures = query, NeighborFeatures = neighbors, NeighborTokens = neighborTokens };
+        var search = new TokenSearch(new GeoTokenizer(model.Options.Tokenizer));
+        var plan = SearchPlan.ForPool(new CandidatePoolOptions { Samples = 5, BeamWidth = 3, BeamCount = 2 });
+        long[] keys = [11, 12, 13, 14];
+
+        using var torch = TorchGeoTokenRuntime.Wrap(ExportFixtures.NewModel(model.Options, seed: 9), "in memory");
+        Assert.Equal("TorchSharp", torch.Runtime);
+        using (var encoded = torch.Encode(inputs, Ct))
+        {
+            var ours = encoded.Decode(s => search.Run(s, plan, keys, Ct), Ct);
+            var again = encoded.Decode(s => search.Run(s, plan, keys, Ct), Ct); // a second session from the same encoder output
+            var theirs = new GeoTokenSearch(model).Run(batch, plan, keys, Ct);
+            AssertSame(theirs, ours);
+            AssertSame(theirs, again);
+        }
+
+        IRuntimeModel ort = onnx;
+        using (var encoded = ort.Encode(inputs, Ct))
+        {
+            var ours = encoded.Decode(s => search.Run(s, plan, keys, Ct), Ct);
+            var again = encoded.Decode(s => search.Run(s, plan, keys, Ct), Ct);
+            using var state = onnx.Encode(query, neighbors, neighborTokens, b, Ct);
+            var theirs = new OnnxGeoTokenSearch(onnx).Run(state, plan, keys, Ct);
+            AssertSame(theirs, ours);
+            AssertSame(theirs, again);
+        }
+
+        Assert.Throws<ArgumentException>(() => ort.Encode(inputs with { NeighborTokens = neighborTokens[1..] }, Ct));
+    }
+
+    private static void AssertSame(IReadOnlyList<ImageSearchResult> expected, IReadOnlyList<ImageSearchResult> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            var (e, a) = (expected[i].ToPool(), actual[i].ToPool());
+            Assert.Equal(e.Select(c => (c.Cell, c.Count, c.LogProbability)), a.Select(c => (c.Cell, c.Count, c.LogProbability)));
+        }
+    }
+
+    [Fact]
     public void The_reward_head_refuses_an_ONNX_model_in_one_line()
     {
         using var dir = new TempDir();

@@ -26,11 +26,32 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
-    /// <summary>Renames <paramref name="value"/> to the graph output <paramref name="name"/> (an Identity node) and declares it.</summary>
-    public void Output(string value, string name, int elemType, params object[] dims)
+    /// <summary>
+    /// Declares <paramref name="value"/> as the graph output <paramref name="name"/>: the node that computes it is renamed
+    /// (with every use so far), so the output costs no copy; a graph input or initializer is passed on by an Identity node.
+    /// </summary>
+    /// <returns>The name later nodes must use for the value: <paramref name="name"/>.</returns>
+    public string Output(string value, string name, int elemType, params object[] dims)
     {
-        Node("Identity", [value], [name]);
+        var producer = _graph.Node.FirstOrDefault(n => n.Output.Contains(value));
+        if (producer is null || _graph.Output.Any(o => o.Name == value))
+        {
+            Node("Identity", [value], [name]);
+        }
+        else
+        {
+            producer.Output[producer.Output.IndexOf(value)] = name;
+            foreach (var node in _graph.Node)
+            {
+                for (int i = 0; i < node.Input.Count; i++)
+                {
+                    if (node.Input[i] == value) node.Input[i] = name;
+                }
+            }
+        }
+
         _graph.Output.Add(ValueInfo(name, elemType, dims));
+        return name;
     }
 
     /// <summary>A float initializer.</summary>

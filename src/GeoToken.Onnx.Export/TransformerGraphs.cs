@@ -101,7 +101,7 @@ internal sealed class TransformerGraphs
 
     /// <summary>
     /// One decoding step. Inputs: <c>tokens [N]</c> (the previous position's tokens; ignored at position 0), <c>beam_rows [N]</c>
-    /// (the row of the previous step each row continues), per layer <c>past_key_i [N', h, d/h, P]</c> and <c>past_value_i [N', h, P, d/h]</c>
+    /// (the row of the previous step each row continues), per layer <c>past_key_i [N', h, P, d/h]</c> and <c>past_value_i [N', h, P, d/h]</c>
     /// (P = the position decoded now), the encoder's cross keys/values <c>[B, …]</c> (rows grouped: N = B·R, row r uses query r / R),
     /// and with the copy head <c>past_agrees [N', k]</c>, <c>copy_keys [B, d, k]</c>, <c>neighbor_tokens [B, k, T]</c>.
     /// Outputs: <c>log_probs [N, V_P]</c>, the presents (P + 1 positions) and <c>present_agrees</c>.
@@ -120,7 +120,7 @@ internal sealed class TransformerGraphs
         var crossValues = new string[layers];
         for (int i = 0; i < layers; i++)
         {
-            pastKeys[i] = g.Input(N.PastKey(i), Float, "past_rows", H, Dh, "past");
+            pastKeys[i] = g.Input(N.PastKey(i), Float, "past_rows", H, "past", Dh);
             pastValues[i] = g.Input(N.PastValue(i), Float, "past_rows", H, "past", Dh);
         }
 
@@ -139,7 +139,7 @@ internal sealed class TransformerGraphs
         }
 
         // The position being decoded is the length of the past.
-        string position = g.Op("Squeeze", [g.Op("Shape", [pastKeys[0]], Int("start", 3), Int("end", 4)), g.Vec(0)]); // scalar P
+        string position = g.Op("Squeeze", [g.Op("Shape", [pastKeys[0]], Int("start", 2), Int("end", 3)), g.Vec(0)]); // scalar P
         string isStart = g.Op("Equal", [position, g.Scalar(0)]);
         string batchVec = g.Op("Shape", [crossKeys[0]], Int("start", 0), Int("end", 1)); // [1] = B
 
@@ -160,7 +160,7 @@ internal sealed class TransformerGraphs
         for (int i = 0; i < layers; i++)
         {
             x = DecoderLayerStep(x, $"decoder.layers.{i}", rows, pastKeys[i], pastValues[i], crossKeys[i], crossValues[i], batchVec, out var presentKey, out var presentValue);
-            g.Output(presentKey, N.PresentKey(i), Float, "rows", H, Dh, "present");
+            g.Output(presentKey, N.PresentKey(i), Float, "rows", H, "present", Dh);
             g.Output(presentValue, N.PresentValue(i), Float, "rows", H, "present", Dh);
         }
 
@@ -204,7 +204,7 @@ internal sealed class TransformerGraphs
             string rowPrevious = g.Op("Reshape", [tokens, g.Op("Concat", [batchVec, g.Vec(-1, 1)], Int("axis", 0))]); // [B, R, 1]
             string matches = g.Op("Reshape", [g.Op("Equal", [rowPrevious, neighborPrevious]), g.Vec(-1, k)]); // [N, k]
             string agrees = g.Op("And", [g.Op("Gather", [pastAgrees!, rows], Int("axis", 0)), g.Op("Or", [matches, isStart])]);
-            g.Output(agrees, N.PresentAgrees, Bool, "rows", k);
+            agrees = g.Output(agrees, N.PresentAgrees, Bool, "rows", k);
 
             string pointer = g.Op("Mul", [attention, g.Op("Cast", [agrees], Int("to", Float))]); // [N, k]
             string current = g.Op("Gather", [neighborTokens!, position], Int("axis", 2)); // [B, k]
@@ -242,12 +242,16 @@ internal sealed class TransformerGraphs
 
         // Self-attention over the cache of the continued rows plus this position.
         string h = PreNorm ? LayerNorm(x, $"{p}.self_attn_norm") : x;
-        string q = g.Op("Reshape", [Linear(h, $"{p}.self_attn.q_proj"), g.Vec(0, H, 1, Dh)]); // [N, h, 1, dh]
-        string key = g.Op("Reshape", [Linear(h, $"{p}.self_attn.k_proj"), g.Vec(0, H, Dh, 1)]); // [N, h, dh, 1]
+        // Keys and values are cached as [N, h, P, dh], so each position's cache grows by one contiguous block per row and
+        // head (appending along the last axis of a [N, h, dh, P] cache would copy it in strided pieces of P floats).
+        string q = Linear(h, $"{p}.self_attn.q_proj");
+        string key = g.Op("Reshape", [Linear(h, $"{p}.self_attn.k_proj"), g.Vec(0, H, 1, Dh)]); // [N, h, 1, dh]
         string value = g.Op("Reshape", [Linear(h, $"{p}.self_attn.v_proj"), g.Vec(0, H, 1, Dh)]); // [N, h, 1, dh]
-        presentKey = g.Op("Concat", [g.Op("Gather", [pastKey, rows], Int("axis", 0)), key], Int("axis", 3)); // [N, h, dh, P+1]
+        presentKey = g.Op("Concat", [g.Op("Gather", [pastKey, rows], Int("axis", 0)), key], Int("axis", 2)); // [N, h, P+1, dh]
         presentValue = g.Op("Concat", [g.Op("Gather", [pastValue, rows], Int("axis", 0)), value], Int("axis", 2)); // [N, h, P+1, dh]
-        string a = g.Op("MatMul", [g.Op("Softmax", [Scale(g.Op("MatMul", [q, presentKey]))], Int("axis", -1)), presentValue]); // [N, h, 1, dh]
+        string scores = g.Op("MatMul", [presentKey, g.Op("Reshape", [q, g.Vec(0, H, Dh, 1)])]); // [N, h, P+1, 1]: K·q, no transpose
+        scores = g.Op("Reshape", [scores, g.Vec(0, H, 1, -1)]); // [N, h, 1, P+1]
+        string a = g.Op("MatMul", [g.Op("Softmax", [Scale(scores)], Int("axis", -1)), presentValue]); // [N, h, 1, dh]
         a = Linear(g.Op("Reshape", [a, g.Vec(0, D)]), $"{p}.self_attn.out_proj");
         string x1 = Residual(x, a, $"{p}.self_attn_norm");
 

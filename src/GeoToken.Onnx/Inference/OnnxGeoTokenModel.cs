@@ -29,7 +29,7 @@ namespace GeoToken.Onnx.Inference;
 /// <c>neighbor_tokens</c> to <c>cross_key_i [B, h, d/h, S]</c> and <c>cross_value_i [B, h, S, d/h]</c> for each decoder layer
 /// and, with the copy head, <c>copy_keys [B, d, k]</c>. <c>decoder_step.onnx</c> takes <c>tokens [N]</c> (the previous
 /// position's tokens, ignored at position 0), <c>beam_rows [N]</c> (the previous row each row continues),
-/// <c>past_key_i [N', h, d/h, P]</c> and <c>past_value_i [N', h, P, d/h]</c> (P, the past's length, is the position
+/// <c>past_key_i [N', h, P, d/h]</c> and <c>past_value_i [N', h, P, d/h]</c> (P, the past's length, is the position
 /// decoded), the encoder outputs, and with the copy head <c>past_agrees [N', k]</c> (bool) and <c>neighbor_tokens</c>;
 /// it returns <c>log_probs [N, V_P]</c>, <c>present_key_i</c>/<c>present_value_i</c> (P + 1 positions) and
 /// <c>present_agrees</c>. Rows are grouped by query: <c>N = B·R</c> and row <c>r</c> uses query <c>r / R</c>.
@@ -189,7 +189,7 @@ public sealed partial class OnnxGeoTokenModel : IDisposable
             int h = m.HeadCount, dh = m.ModelDimension / m.HeadCount;
             for (int i = 0; i < m.DecoderLayers; i++)
             {
-                past[2 * i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [batch, h, dh, 0]);
+                past[2 * i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [batch, h, 0, dh]);
                 past[2 * i + 1] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [batch, h, 0, dh]);
             }
 
@@ -353,7 +353,7 @@ public sealed partial class OnnxGeoTokenModel : IDisposable
         }
 
         Require(config.Format == OnnxModelConfig.FormatName, $"format is '{config.Format}'; expected '{OnnxModelConfig.FormatName}'.");
-        Require(config.FormatVersion == OnnxModelConfig.CurrentFormatVersion, $"formatVersion is {config.FormatVersion}; this library reads version {OnnxModelConfig.CurrentFormatVersion}.");
+        Require(config.FormatVersion == OnnxModelConfig.CurrentFormatVersion, $"formatVersion is {config.FormatVersion}; this library reads version {OnnxModelConfig.CurrentFormatVersion} (export the model again with geotoken export onnx).");
         var m = config.Model;
         if (m?.Tokenizer is null) throw new InvalidDataException($"{path}: the model section or its tokenizer is missing.");
         Require(m.ModelDimension >= 1 && m.HeadCount >= 1 && m.ModelDimension % m.HeadCount == 0, $"model.headCount {m.HeadCount} does not divide model.modelDimension {m.ModelDimension}.");

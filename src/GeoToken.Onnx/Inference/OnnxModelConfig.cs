@@ -18,7 +18,7 @@ public sealed record OnnxModelConfig
     public const string FormatName = "geotoken-onnx";
 
     /// <summary>The format version this library writes and reads.</summary>
-    public const int CurrentFormatVersion = 1;
+    public const int CurrentFormatVersion = 2;
 
     /// <summary>The configuration file's name in an export folder.</summary>
     public const string FileName = "config.json";

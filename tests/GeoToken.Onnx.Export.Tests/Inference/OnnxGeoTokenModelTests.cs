@@ -139,6 +139,22 @@ public class OnnxGeoTokenModelTests
     }
 
     [Fact]
+    public void An_export_of_the_first_format_version_is_refused_asking_for_a_new_export()
+    {
+        // Version 1 cached keys as [N, h, d/h, P]; version 2 as [N, h, P, d/h]. The graphs would load but mis-shape the cache.
+        using var model = ExportFixtures.NewModel(ExportFixtures.Options("post-compact"), seed: 1);
+        using var dir = new TempDir();
+        GeoTokenOnnxExporter.Export(model, dir.Path, cancellationToken: Ct);
+        string path = Path.Combine(dir.Path, "config.json");
+        string text = File.ReadAllText(path);
+        Assert.Contains("\"formatVersion\": 2", text, StringComparison.Ordinal);
+        File.WriteAllText(path, text.Replace("\"formatVersion\": 2", "\"formatVersion\": 1", StringComparison.Ordinal));
+        var e = Assert.Throws<InvalidDataException>(() => new OnnxGeoTokenModel(dir.Path));
+        Assert.Contains("formatVersion is 1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("geotoken export onnx", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bad_tokens_and_rows_are_refused_naming_the_element()
     {
         using var exported = ExportFixtures.Export("pre-compact-copy", seed: 1);

@@ -21,6 +21,13 @@ public sealed partial record PgGalleryAddress
     /// <summary>The gallery table (a lower-case SQL identifier, see <see cref="CheckTableName"/>).</summary>
     public required string Table { get; init; }
 
+    /// <summary>
+    /// Whether <see cref="Table"/> was named (by <see cref="Parse"/>'s <c>table</c> argument or the URI's <c>table</c>
+    /// parameter) rather than defaulted to <see cref="DefaultTable"/>, so that a caller with another default (e.g. a GPS
+    /// gallery) can apply its own.
+    /// </summary>
+    public bool TableGiven { get; init; }
+
     /// <summary>True when <paramref name="text"/> is a PostgreSQL URI (<c>postgresql://</c> or <c>postgres://</c>) rather than, e.g., a folder.</summary>
     public static bool IsUri(string? text) =>
         text is not null && (text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase));
@@ -53,7 +60,7 @@ public sealed partial record PgGalleryAddress
 
         string name = table ?? uriTable ?? DefaultTable;
         CheckTableName(name);
-        return new PgGalleryAddress { ConnectionString = builder.ConnectionString, Table = name };
+        return new PgGalleryAddress { ConnectionString = builder.ConnectionString, Table = name, TableGiven = table is not null || uriTable is not null };
     }
 
     /// <summary>Throws unless <paramref name="table"/> is a lower-case identifier of at most 40 characters (letters, digits, underscores; not starting with a digit).</summary>

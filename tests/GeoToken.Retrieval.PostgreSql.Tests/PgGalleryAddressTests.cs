@@ -17,6 +17,7 @@ public sealed class PgGalleryAddressTests
         Assert.Equal("photos", b.Database);
         Assert.Equal(SslMode.Require, b.SslMode);
         Assert.Equal("mp16", a.Table);
+        Assert.True(a.TableGiven);
         Assert.DoesNotContain("cret", a.ToString(), StringComparison.Ordinal);
     }
 
@@ -26,11 +27,14 @@ public sealed class PgGalleryAddressTests
         var a = PgGalleryAddress.Parse("postgresql://%2Ftmp%2Fpg:5433/geo");
         Assert.Equal("/tmp/pg", new NpgsqlConnectionStringBuilder(a.ConnectionString).Host);
         Assert.Equal(PgGalleryAddress.DefaultTable, a.Table);
+        Assert.False(a.TableGiven);
         var b = PgGalleryAddress.Parse("postgresql:///geo?host=/var/run/postgresql&port=5433", table: "other");
         Assert.Equal("/var/run/postgresql", new NpgsqlConnectionStringBuilder(b.ConnectionString).Host);
         Assert.Equal(5433, new NpgsqlConnectionStringBuilder(b.ConnectionString).Port);
         Assert.Equal("other", b.Table);
+        Assert.True(b.TableGiven);
         Assert.Equal("k", PgGalleryAddress.Parse("Host=/tmp;Database=x", "k").Table);
+        Assert.False(PgGalleryAddress.Parse("Host=/tmp;Database=x").TableGiven);
     }
 
     [Theory]

@@ -28,6 +28,11 @@ public sealed class PgGpsGalleryTests(PostgresServer server, SynthGallery data)
             var noGallery = await CliRunner.RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--connection", server.GalleryUri("gps"));
             Assert.Equal(2, noGallery.ExitCode);
             Assert.Contains("--coordinates train needs --gallery", noGallery.Error, StringComparison.Ordinal);
+            // Without a table in the URI or --table, a GPS gallery goes to its own default table, not the image gallery's.
+            string noTable = server.GalleryUri("x")[..server.GalleryUri("x").IndexOf('?', StringComparison.Ordinal)];
+            var defaulted = await CliRunner.RunAsync("db", "push-gps", "--similarity", modelPath, "--coordinates", "train", "--gallery", data.TrainDirectory, "--connection", noTable, "--chunk-rows", "1000", "--no-index");
+            Assert.True(defaulted.ExitCode == 0, defaulted.Error);
+            await using (var gps = await PgGallery.OpenAsync(PgGalleryAddress.Parse(noTable, "gps_gallery"), ct)) Assert.Equal(3000, gps.GalleryRows);
 
             await using var table = await PgGallery.OpenAsync(PgGalleryAddress.Parse(server.GalleryUri("gps")), ct);
             table.SearchDefaults = table.SearchDefaults with { Exact = true };

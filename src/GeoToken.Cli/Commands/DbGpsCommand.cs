@@ -34,8 +34,8 @@ internal static class DbGpsCommand
             var modelFile = parse.GetValue(similarity)!;
             if (!modelFile.Exists) throw new CliUsageException($"--similarity {modelFile.FullName} does not exist.");
             string connectionText = parse.GetValue(connection)!;
-            string? tableName = parse.GetValue(table) ?? (PgGalleryAddress.IsUri(connectionText) && connectionText.Contains("table=", StringComparison.Ordinal) ? null : DefaultTable);
-            var address = DbCommand.Parse(connectionText, tableName);
+            var address = DbCommand.Parse(connectionText, parse.GetValue(table));
+            if (!address.TableGiven) address = address with { Table = DefaultTable }; // a GPS gallery's own default, not the image gallery's
             var options = new PgPushOptions { Table = address.Table, ChunkRows = parse.GetValue(chunk), BuildIndex = !parse.GetValue(noIndex) };
             try
             {

@@ -80,7 +80,11 @@ public sealed class RuntimeChoiceTests(RuntimeChoiceTests.Synth data) : IClassFi
         var plan = SearchPlan.ForPool(new CandidatePoolOptions { Samples = 5, BeamWidth = 3, BeamCount = 2 });
         long[] keys = [11, 12, 13, 14];
 
-        using var torch = TorchGeoTokenRuntime.Wrap(ExportFixtures.NewModel(model.Options, seed: 9), "in memory");
+        // The same weights in a second model (seeding a new one would race with tests that draw from torch's global generator).
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "m.gtm");
+        GeoTokenModelFile.Save(model, path);
+        using var torch = TorchGeoTokenRuntime.Wrap(GeoTokenModelFile.Load(path), path);
         Assert.Equal("TorchSharp", torch.Runtime);
         using (var encoded = torch.Encode(inputs, Ct))
         {

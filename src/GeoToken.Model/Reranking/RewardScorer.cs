@@ -12,12 +12,12 @@ public sealed class RewardScorer : IPoolScorer, IDisposable
 {
     private readonly RewardHead _head;
     private readonly bool _ownsHead;
-    private readonly string _source;
+    private readonly string _source; // how messages name the head, at the start of a sentence
 
     /// <summary>A scorer over <paramref name="head"/> (not owned).</summary>
     /// <param name="head">The reward head.</param>
     public RewardScorer(RewardHead head)
-        : this(head ?? throw new ArgumentNullException(nameof(head)), false, "the reward head")
+        : this(head ?? throw new ArgumentNullException(nameof(head)), false, "The reward head")
     {
     }
 
@@ -36,7 +36,7 @@ public sealed class RewardScorer : IPoolScorer, IDisposable
     public static RewardScorer Open(string path, string device = "cpu")
     {
         ArgumentNullException.ThrowIfNull(path);
-        return new RewardScorer(RewardHeadFile.Load(path, TorchDevices.Parse(device)), true, $"the reward head {path}");
+        return new RewardScorer(RewardHeadFile.Load(path, TorchDevices.Parse(device)), true, $"The reward head {path}");
     }
 
     /// <inheritdoc/>
@@ -48,12 +48,12 @@ public sealed class RewardScorer : IPoolScorer, IDisposable
         ArgumentNullException.ThrowIfNull(model);
         if (model is not TorchRuntimeModel torch)
         {
-            throw new ArgumentException($"{char.ToUpperInvariant(_source[0])}{_source[1..]} needs the TorchSharp runtime: it reads the decoder's hidden states, which the {model.Runtime} model {model.Path} does not output. Use the TorchSharp model it was exported from, or another reranker.");
+            throw new ArgumentException($"{_source} needs the TorchSharp runtime: it reads the decoder's hidden states, which the {model.Runtime} model {model.Path} does not output. Use the TorchSharp model it was exported from, or another reranker.");
         }
 
         if (_head.ModelDimension != torch.Model.Options.ModelDimension)
         {
-            throw new ArgumentException($"{char.ToUpperInvariant(_source[0])}{_source[1..]} reads {_head.ModelDimension}-d states; the model {model.Path} has {torch.Model.Options.ModelDimension}.");
+            throw new ArgumentException($"{_source} reads {_head.ModelDimension}-d states; the model {model.Path} has {torch.Model.Options.ModelDimension}.");
         }
     }
 
@@ -62,7 +62,7 @@ public sealed class RewardScorer : IPoolScorer, IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         cancellationToken.ThrowIfCancellationRequested();
-        if (batch is not TorchEncodedBatch torch) throw new ArgumentException($"{char.ToUpperInvariant(_source[0])}{_source[1..]} scores TorchSharp batches only; this batch was encoded on {batch.Model.Runtime}.", nameof(batch));
+        if (batch is not TorchEncodedBatch torch) throw new ArgumentException($"{_source} scores TorchSharp batches only; this batch was encoded on {batch.Model.Runtime}.", nameof(batch));
         return _head.Score(torch.Encoded, pools);
     }
 

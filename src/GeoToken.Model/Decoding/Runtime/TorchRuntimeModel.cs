@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GeoToken.Model;
 using static TorchSharp.torch;
 
@@ -22,9 +23,9 @@ internal sealed class TorchRuntimeModel(GeoTokenModel model, string path) : IRun
         var o = Model.Options;
         int b = inputs.Count, m = o.ModalityCount, d = o.FeatureDimension, k = o.NeighborCount, t = o.SequenceLength;
         var batch = new GeoTokenBatch(
-            tensor(inputs.QueryFeatures.ToArray(), [b, m, d]),
-            tensor(inputs.NeighborFeatures.ToArray(), [b, k, m, d]),
-            tensor(inputs.NeighborTokens.ToArray(), [b, k, t]));
+            tensor(Whole(inputs.QueryFeatures), [b, m, d]),
+            tensor(Whole(inputs.NeighborFeatures), [b, k, m, d]),
+            tensor(Whole(inputs.NeighborTokens), [b, k, t]));
         try
         {
             batch.To(Model.Device);
@@ -38,4 +39,8 @@ internal sealed class TorchRuntimeModel(GeoTokenModel model, string path) : IRun
     }
 
     public void Dispose() => Model.Dispose();
+
+    /// <summary>The array behind <paramref name="memory"/> when it spans a whole array (the pipeline's batches do), else a copy: <c>tensor</c> copies it once more into native memory either way.</summary>
+    private static T[] Whole<T>(ReadOnlyMemory<T> memory) =>
+        MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : memory.ToArray();
 }
